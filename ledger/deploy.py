@@ -1,0 +1,77 @@
+"""Deploys and wires the ledger contracts, or reuses a deployment of the same code."""
+
+from __future__ import annotations
+
+import logging
+
+from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+
+from ledger import compiler
+from ledger.chain.client import Chain, Deployment
+from ledger.exceptions import DeploymentNotFound
+
+log = logging.getLogger(__name__)
+
+ROLE_NAMES = ("DEPARTMENT_ROLE", "REGULATOR_ROLE", "IDENTITY_ATTESTER_ROLE", "RELAYER_ROLE",
+              "ANCHORER_ROLE", "EMERGENCY_ROLE")
+ROLES = {name: keccak(text=name) for name in ROLE_NAMES}
+DEFAULT_ADMIN_ROLE = b"\0" * 32
+
+
+def existing_deployment(chain: Chain) -> Deployment | None:
+    """The saved deployment if it is on this chain, of this code, and its contracts have code."""
+    try:
+        deployment = Deployment.load()
+    except DeploymentNotFound:
+        return None
+    if deployment.chain_id != chain.chain_id or deployment.code_hash != compiler.source_hash():
+        return None
+    codes = chain.rpc.batch([("eth_getCode", [address, "latest"]) for address in deployment.contracts.values()])
+    if any(code in (None, "0x", "0x0") for code in codes):
+        return None
+    return deployment
+
+
+def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: str,
+           force: bool = False) -> tuple[Deployment, bool]:
+    """Deploy (or reuse) the contracts and grant the operator roles; returns (deployment, reused)."""
+    if not force:
+        reused = existing_deployment(chain)
+        if reused is not None:
+            chain.deployment = reused
+            return reused, True
+
+    artifacts = compiler.build()
+    code_hash = compiler.source_hash()
+    sender = chain.sender
+    addresses: dict[str, str] = {}
+    deploy_block = None
+
+    def create(name: str, *args) -> None:
+        nonlocal deploy_block
+        art = artifacts[name]
+        ctor = chain.abis[name].constructor_inputs
+        data = art.bytecode + (abi_encode(list(ctor), list(args)).hex() if ctor else "")
+        receipt = sender.transact(None, data, sender=admin.address, action=f"deploy {name}")
+        addresses[name] = to_checksum_address(receipt.contract_address)
+        deploy_block = receipt.block_number if deploy_block is None else deploy_block
+        log.info("deployed %s at %s (gas %d)", name, addresses[name], receipt.gas_used)
+
+    create("Participants", admin.address)
+    create("Subjects", addresses["Participants"])
+    create("Catalog", addresses["Participants"])
+    create("Consents", addresses["Participants"], addresses["Subjects"])
+    create("AuditAnchor", addresses["Participants"])
+
+    deployment = Deployment(chain.chain_id, deploy_block, code_hash, addresses)
+    chain.deployment = deployment
+    participants = chain.at("Participants", addresses["Participants"])
+    grants = [("IDENTITY_ATTESTER_ROLE", admin.address), ("ANCHORER_ROLE", anchorer)]
+    grants += [("RELAYER_ROLE", relayer) for relayer in relayers]
+    pending = [participants.send("grantRole", ROLES[role], account, sender=admin.address) for role, account in grants]
+    for tx_hash in pending:
+        sender.wait(tx_hash, action="grant operator role")
+    deployment.save()
+    return deployment, False

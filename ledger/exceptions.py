@@ -1,0 +1,35 @@
+"""Every error the ledger library raises derives from :class:`LedgerError`."""
+
+
+class LedgerError(Exception):
+    """Base class of all Consent Ledger library errors."""
+
+
+class ConfigurationError(LedgerError):
+    """A setting is missing, malformed or unsafe."""
+
+
+class CompilationError(LedgerError):
+    """The Solidity sources did not compile."""
+
+
+class ChainUnavailable(LedgerError):
+    """The chain RPC endpoint could not be reached or answered with a transport error."""
+
+
+class DeploymentNotFound(LedgerError):
+    """No deployment.json, or one that belongs to another chain or other contract code."""
+
+
+class TransactionFailed(LedgerError):
+    """A transaction reverted, was refused, or got no receipt in time."""
+
+    def __init__(self, message: str, *, error_name: str | None = None, error_args: tuple = (), tx_hash: str | None = None):
+        super().__init__(message)
+        self.error_name = error_name
+        self.error_args = error_args
+        self.tx_hash = tx_hash
+
+
+class InvalidIdentifier(LedgerError):
+    """A resident ID or USCC failed validation."""
