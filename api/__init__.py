@@ -1,0 +1,1 @@
+"""Consent Ledger HTTP API (FastAPI): routes per actor over the ``ledger`` library."""

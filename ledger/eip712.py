@@ -1,0 +1,249 @@
+"""EIP-712 typed data for consents and revocations, as standard ``eth_signTypedData_v4`` JSON.
+
+The domain is read from the Consents contract (ERC-5267 ``eip712Domain()``), never hard-coded,
+so a wallet, this module and the contract agree on one digest. Encoding and hashing are
+eth-account's (``encode_typed_data(full_message=...)``); uint256 values travel as decimal strings
+so JavaScript wallets do not lose precision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_utils import to_checksum_address
+
+from ledger.exceptions import LedgerError
+
+CONSENT_TYPE = [
+    {"name": "subject", "type": "bytes32"},
+    {"name": "grantee", "type": "address"},
+    {"name": "resources", "type": "bytes32[]"},
+    {"name": "fieldMasks", "type": "uint256[]"},
+    {"name": "purpose", "type": "string"},
+    {"name": "validFrom", "type": "uint64"},
+    {"name": "validUntil", "type": "uint64"},
+    {"name": "maxUses", "type": "uint32"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint64"},
+]
+REVOKE_TYPE = [
+    {"name": "consentId", "type": "bytes32"},
+    {"name": "subject", "type": "bytes32"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint64"},
+]
+_DOMAIN_FIELDS = (("name", "string"), ("version", "string"), ("chainId", "uint256"),
+                  ("verifyingContract", "address"), ("salt", "bytes32"))
+
+
+class InvalidTypedData(LedgerError):
+    """Typed data that is not a well-formed Consent or Revoke of this ledger's domain."""
+
+
+class InvalidSignature(LedgerError):
+    """A signature that does not recover, or recovers to an unexpected key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    name: str
+    version: str
+    chain_id: int
+    verifying_contract: str
+
+    @classmethod
+    def from_eip5267(cls, values: tuple) -> "Domain":
+        """From the tuple ``eip712Domain()`` returns: (fields, name, version, chainId, verifyingContract, salt, extensions)."""
+        fields, name, version, chain_id, verifying_contract, _salt, _extensions = values
+        fields = fields if isinstance(fields, int) else int.from_bytes(fields, "big")
+        if fields != 0x0F:  # name, version, chainId, verifyingContract
+            raise InvalidTypedData(f"unsupported EIP-712 domain fields bitmap {fields:#x}")
+        return cls(name, version, int(chain_id), to_checksum_address(verifying_contract))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "chainId": self.chain_id,
+                "verifyingContract": self.verifying_contract}
+
+    def types(self) -> list[dict]:
+        present = {"name", "version", "chainId", "verifyingContract"}
+        return [{"name": n, "type": t} for n, t in _DOMAIN_FIELDS if n in present]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentMessage:
+    subject: bytes
+    grantee: str
+    resources: tuple[bytes, ...]
+    field_masks: tuple[int, ...]
+    purpose: str
+    valid_from: int
+    valid_until: int
+    max_uses: int
+    nonce: int
+    deadline: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "subject": "0x" + self.subject.hex(),
+            "grantee": to_checksum_address(self.grantee),
+            "resources": ["0x" + r.hex() for r in self.resources],
+            "fieldMasks": [str(m) for m in self.field_masks],
+            "purpose": self.purpose,
+            "validFrom": self.valid_from,
+            "validUntil": self.valid_until,
+            "maxUses": self.max_uses,
+            "nonce": str(self.nonce),
+            "deadline": self.deadline,
+        }
+
+    def as_abi_tuple(self) -> tuple:
+        return (self.subject, to_checksum_address(self.grantee), list(self.resources), list(self.field_masks),
+                self.purpose, self.valid_from, self.valid_until, self.max_uses, self.nonce, self.deadline)
+
+    @classmethod
+    def from_json(cls, message: dict[str, Any]) -> "ConsentMessage":
+        try:
+            return cls(
+                subject=_bytes32(message["subject"]),
+                grantee=to_checksum_address(message["grantee"]),
+                resources=tuple(_bytes32(r) for r in message["resources"]),
+                field_masks=tuple(_uint(m, 256) for m in message["fieldMasks"]),
+                purpose=str(message["purpose"]),
+                valid_from=_uint(message["validFrom"], 64),
+                valid_until=_uint(message["validUntil"], 64),
+                max_uses=_uint(message["maxUses"], 32),
+                nonce=_uint(message["nonce"], 256),
+                deadline=_uint(message["deadline"], 64),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidTypedData(f"malformed Consent message: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeMessage:
+    consent_id: bytes
+    subject: bytes
+    nonce: int
+    deadline: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"consentId": "0x" + self.consent_id.hex(), "subject": "0x" + self.subject.hex(),
+                "nonce": str(self.nonce), "deadline": self.deadline}
+
+    def as_abi_tuple(self) -> tuple:
+        return (self.consent_id, self.subject, self.nonce, self.deadline)
+
+    @classmethod
+    def from_json(cls, message: dict[str, Any]) -> "RevokeMessage":
+        try:
+            return cls(_bytes32(message["consentId"]), _bytes32(message["subject"]),
+                       _uint(message["nonce"], 256), _uint(message["deadline"], 64))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidTypedData(f"malformed Revoke message: {exc}") from exc
+
+
+def typed_data(domain: Domain, primary_type: str, message: dict[str, Any]) -> dict[str, Any]:
+    """Standard eth_signTypedData_v4 JSON: types (with EIP712Domain), primaryType, domain, message."""
+    fields = {"Consent": CONSENT_TYPE, "Revoke": REVOKE_TYPE}[primary_type]
+    return {"types": {"EIP712Domain": domain.types(), primary_type: fields}, "primaryType": primary_type,
+            "domain": domain.as_json(), "message": message}
+
+
+def consent_typed_data(domain: Domain, consent: ConsentMessage) -> dict[str, Any]:
+    return typed_data(domain, "Consent", consent.as_json())
+
+
+def revoke_typed_data(domain: Domain, revoke: RevokeMessage) -> dict[str, Any]:
+    return typed_data(domain, "Revoke", revoke.as_json())
+
+
+def hash_typed_data(full_message: dict[str, Any]) -> bytes:
+    """The EIP-712 digest (what the contract computes with _hashTypedDataV4)."""
+    try:
+        return _hash_eip191_message(encode_typed_data(full_message=full_message))
+    except Exception as exc:  # eth-account raises assorted errors for malformed input
+        raise InvalidTypedData(f"typed data cannot be encoded: {exc}") from exc
+
+
+def parse_typed_data(full_message: Any, domain: Domain) -> ConsentMessage | RevokeMessage:
+    """Check that typed data is exactly our Consent or Revoke in our domain and parse its message."""
+    if not isinstance(full_message, dict):
+        raise InvalidTypedData("typed_data must be a JSON object")
+    primary = full_message.get("primaryType")
+    if primary not in ("Consent", "Revoke"):
+        raise InvalidTypedData("primaryType must be Consent or Revoke")
+    expected = typed_data(domain, primary, {})
+    if full_message.get("types") != expected["types"]:
+        raise InvalidTypedData(f"types do not match this ledger's {primary} type")
+    if _domain_key(full_message.get("domain")) != _domain_key(expected["domain"]):
+        raise InvalidTypedData("domain does not match this ledger (name, version, chainId, verifyingContract)")
+    message = full_message.get("message")
+    if not isinstance(message, dict):
+        raise InvalidTypedData("message must be a JSON object")
+    names = {field["name"] for field in expected["types"][primary]}
+    if set(message) != names:
+        raise InvalidTypedData(f"{primary} message fields must be exactly: {', '.join(sorted(names))}")
+    return ConsentMessage.from_json(message) if primary == "Consent" else RevokeMessage.from_json(message)
+
+
+def recover_signer(digest: bytes, signature: str | bytes) -> str:
+    """Address whose key produced ``signature`` over ``digest``; rejects malformed or high-s signatures."""
+    try:
+        raw = bytes.fromhex(signature[2:] if signature.startswith("0x") else signature) \
+            if isinstance(signature, str) else signature
+    except ValueError as exc:
+        raise InvalidSignature("signature is not hex") from exc
+    if len(raw) != 65:
+        raise InvalidSignature("signature must be 65 bytes (r, s, v)")
+    s = int.from_bytes(raw[32:64], "big")
+    if s > _SECP256K1_HALF_N:
+        raise InvalidSignature("signature is malleable (high s)")
+    v = raw[64]
+    if v < 27:
+        raw = raw[:64] + bytes([v + 27])
+    try:
+        return Account._recover_hash(digest, signature=raw)
+    except Exception as exc:
+        raise InvalidSignature(f"signature does not recover: {exc}") from exc
+
+
+def sign_typed_data(private_key: str | bytes, full_message: dict[str, Any]) -> str:
+    """Sign as a wallet would (eth_signTypedData_v4); returns 0x-hex r||s||v."""
+    signed = Account.sign_typed_data(private_key, full_message=full_message)
+    return "0x" + signed.signature.hex()
+
+
+_SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+
+
+def _domain_key(domain: Any) -> tuple | None:
+    if not isinstance(domain, dict):
+        return None
+    try:
+        return (domain.get("name"), domain.get("version"), int(domain.get("chainId")),
+                to_checksum_address(domain.get("verifyingContract")), frozenset(domain))
+    except (TypeError, ValueError):
+        return None
+
+
+def _bytes32(value: Any) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 66:
+        raise ValueError(f"expected 0x-prefixed 32-byte hex, got {value!r}")
+    return bytes.fromhex(value[2:])
+
+
+def _uint(value: Any, bits: int) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected an unsigned integer, got a boolean")
+    if isinstance(value, str):
+        number = int(value, 16) if value.startswith("0x") else int(value, 10)
+    elif isinstance(value, int):
+        number = value
+    else:
+        raise ValueError(f"expected an unsigned integer, got {value!r}")
+    if not 0 <= number < 2**bits:
+        raise ValueError(f"{number} does not fit uint{bits}")
+    return number

@@ -1,0 +1,172 @@
+"""SQL tables: audit log, anchors, encrypted records, the chain projection, drafts and auth nonces.
+
+The projection tables mirror contract events (the chain stays authoritative); ``indexer_state``
+holds the block watermark up to which they are complete.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AuditEntryRow(Base):
+    """One leaf of the RFC 6962 audit log; ``leaf`` is the canonical encoding that is hashed."""
+
+    __tablename__ = "audit_entries"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    requester: Mapped[str] = mapped_column(String(42), index=True)
+    subject_id: Mapped[str] = mapped_column(String(66), index=True)
+    consent_id: Mapped[str | None] = mapped_column(String(66), index=True)
+    decision: Mapped[str] = mapped_column(String(8))
+
+
+class AnchorRow(Base):
+    """A tree head anchored on-chain by the AuditAnchor contract."""
+
+    __tablename__ = "audit_anchors"
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[str] = mapped_column(String(66))
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    anchored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RecordRow(Base):
+    """A provider's record about one subject, each field sealed with AES-GCM."""
+
+    __tablename__ = "records"
+    resource_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    sealed_fields: Mapped[dict] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(42))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ResourceRow(Base):
+    """Catalog entry: chain facts (class, provider, flags) plus the off-chain slug, name and field list."""
+
+    __tablename__ = "resources"
+    resource_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    resource_key: Mapped[str] = mapped_column(String(66), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    fields: Mapped[list] = mapped_column(JSON)
+    schema_hash: Mapped[str] = mapped_column(String(66))
+    provider: Mapped[str | None] = mapped_column(String(42))
+    sharing_class: Mapped[str | None] = mapped_column(String(16))
+    sensitive: Mapped[bool | None] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_chain: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DepartmentRow(Base):
+    __tablename__ = "departments"
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    code: Mapped[str] = mapped_column(String(66), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+class RegulatorRow(Base):
+    __tablename__ = "regulators"
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class RoleRow(Base):
+    __tablename__ = "roles"
+    account: Mapped[str] = mapped_column(String(42), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class SubjectRow(Base):
+    __tablename__ = "subjects"
+    subject_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    threshold: Mapped[int] = mapped_column(Integer)
+
+
+class SubjectSignerRow(Base):
+    __tablename__ = "subject_signers"
+    subject_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    signer: Mapped[str] = mapped_column(String(42), primary_key=True, index=True)
+
+
+class ConsentRow(Base):
+    __tablename__ = "consents"
+    consent_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(66), index=True)
+    grantee: Mapped[str] = mapped_column(String(42), index=True)
+    resources: Mapped[list] = mapped_column(JSON)  # [[resource_key, field_mask as str], ...]
+    purpose_hash: Mapped[str] = mapped_column(String(66))
+    purpose: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[int] = mapped_column(BigInteger)
+    max_uses: Mapped[int] = mapped_column(BigInteger)
+    nonce: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16))
+    granted_block: Mapped[int] = mapped_column(BigInteger)
+    granted_tx: Mapped[str] = mapped_column(String(66))
+    ended_block: Mapped[int | None] = mapped_column(BigInteger)
+    ended_by: Mapped[str | None] = mapped_column(String(42))
+
+
+class SharingRequestRow(Base):
+    __tablename__ = "sharing_requests"
+    request_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    requester: Mapped[str] = mapped_column(String(42), index=True)
+    resource_key: Mapped[str] = mapped_column(String(66))
+    field_mask: Mapped[str] = mapped_column(String(80))
+    purpose_hash: Mapped[str] = mapped_column(String(66))
+    valid_until: Mapped[int] = mapped_column(BigInteger)
+    requested_at: Mapped[int] = mapped_column(BigInteger)
+    decided_at: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    requested_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class AgreementRow(Base):
+    __tablename__ = "agreements"
+    department: Mapped[str] = mapped_column(String(42), primary_key=True)
+    resource_key: Mapped[str] = mapped_column(String(66), primary_key=True)
+    field_mask: Mapped[str] = mapped_column(String(80))
+    valid_until: Mapped[int] = mapped_column(BigInteger)
+    request_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexerStateRow(Base):
+    __tablename__ = "indexer_state"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConsentDraftRow(Base):
+    """Typed data prepared for signing, and the signatures collected so far (k-of-n)."""
+
+    __tablename__ = "consent_drafts"
+    consent_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(66), index=True)
+    typed_data: Mapped[dict] = mapped_column(JSON)
+    signatures: Mapped[dict] = mapped_column(JSON, default=dict)  # signer -> signature
+    status: Mapped[str] = mapped_column(String(24))
+    created_by: Mapped[str] = mapped_column(String(42))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuthNonceRow(Base):
+    """SIWE challenge nonces; a nonce is spent once (``used_at`` set) and expires."""
+
+    __tablename__ = "auth_nonces"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(42))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,89 @@
+"""Field-level encryption of records at rest (AES-256-GCM).
+
+Each field value is sealed on its own, with the resource, subject and field name as associated
+data, so a ciphertext moved to another row or field fails to open. The key is a secret created
+on first use under the data dir (``secrets/records.key``) or given as hex in
+``CONSENT_LEDGER_RECORDS_KEY``; it is never stored in the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ledger.exceptions import ConfigurationError, LedgerError
+
+_NONCE_BYTES = 12
+
+
+class SealError(LedgerError):
+    """A sealed field failed authentication: wrong key, moved or altered ciphertext."""
+
+
+def load_or_create_secret(path: Path, size: int = 32) -> bytes:
+    """A random secret kept in one owner-only file, created atomically on first use."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(size))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # fails if another process created it first: keep theirs
+        except FileExistsError:
+            pass
+        tmp.unlink(missing_ok=True)
+    secret = path.read_bytes()
+    if len(secret) != size:
+        raise ConfigurationError(f"{path} must hold exactly {size} bytes")
+    return secret
+
+
+class RecordSealer:
+    def __init__(self, key: bytes):
+        if len(key) != 32:
+            raise ConfigurationError("the records key must be 32 bytes")
+        self._aead = AESGCM(key)
+
+    @classmethod
+    def from_data_dir(cls, data_dir: Path) -> "RecordSealer":
+        explicit = os.environ.get("CONSENT_LEDGER_RECORDS_KEY")
+        if explicit:
+            return cls(bytes.fromhex(explicit.removeprefix("0x")))
+        return cls(load_or_create_secret(data_dir / "secrets" / "records.key"))
+
+    @staticmethod
+    def _aad(resource_id: str, subject_id: str, field: str) -> bytes:
+        return f"{resource_id}\x1f{subject_id}\x1f{field}".encode()
+
+    def seal(self, resource_id: str, subject_id: str, data: dict[str, Any]) -> dict[str, str]:
+        sealed = {}
+        for field, value in data.items():
+            nonce = os.urandom(_NONCE_BYTES)
+            ciphertext = self._aead.encrypt(nonce, orjson.dumps(value), self._aad(resource_id, subject_id, field))
+            sealed[field] = base64.b64encode(nonce + ciphertext).decode()
+        return sealed
+
+    def open(self, resource_id: str, subject_id: str, sealed: dict[str, str], fields) -> dict[str, Any]:
+        """Decrypt only the requested fields (the others stay sealed, even in memory)."""
+        opened = {}
+        for field in fields:
+            blob = sealed.get(field)
+            if blob is None:
+                continue
+            raw = base64.b64decode(blob)
+            try:
+                plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:],
+                                           self._aad(resource_id, subject_id, field))
+            except InvalidTag as exc:
+                raise SealError(f"sealed field {field} of {resource_id} failed authentication") from exc
+            opened[field] = orjson.loads(plain)
+        return opened
