@@ -33,3 +33,28 @@ class TransactionFailed(LedgerError):
 
 class InvalidIdentifier(LedgerError):
     """A resident ID or USCC failed validation."""
+
+
+class AuditLogError(LedgerError):
+    """Base class of audit-log (Merkle tree, proof, leaf encoding) errors."""
+
+
+class TreeRangeError(AuditLogError, ValueError):
+    """A leaf index or tree size outside the tree, or an impossible size pair."""
+
+
+class InvalidProof(AuditLogError):
+    """A Merkle inclusion or consistency proof does not verify."""
+
+
+class RootMismatch(InvalidProof):
+    """A well-formed proof leads to a root other than the expected one."""
+
+    def __init__(self, message: str, *, expected: bytes, calculated: bytes):
+        super().__init__(message)
+        self.expected = expected
+        self.calculated = calculated
+
+
+class InvalidAuditEntry(AuditLogError, ValueError):
+    """An audit entry or its canonical leaf encoding is malformed."""
