@@ -1,0 +1,228 @@
+"""Follows contract events into the projection (memory + SQL) with a block watermark.
+
+Freshness guarantee given to the API: :meth:`Indexer.fresh_state` reads the chain head with a
+request that *starts after the caller arrived* (concurrent callers share one such request), then
+folds every event up to that head before returning it. So a decision never uses state older than
+a head observed after the request came in: once a revocation has a receipt, every request that
+arrives afterwards sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.chain.client import Chain
+from ledger.exceptions import ChainUnavailable
+from ledger.projection import Projection
+from ledger.storage import models as m
+
+log = logging.getLogger(__name__)
+
+_CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents", "AuditAnchor")
+_LOG_CHUNK = 5_000
+
+
+class Indexer:
+    def __init__(self, chain: Chain, sessions: sessionmaker[Session], projection: Projection | None = None):
+        self.chain = chain
+        self.sessions = sessions
+        self.projection = projection or Projection()
+        self._sync_lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._started = 0
+        self._done = 0
+        self._fetching = False
+        self._head: int | None = None
+        self._head_error: Exception | None = None
+        self._by_address = {}
+        self.listeners: list[Callable[[str, dict, dict], None]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- start-up ----------------------------------------------------------------------------
+    def load(self) -> None:
+        """Restore the projection from SQL, or start from the deployment block."""
+        deployment = self.chain.deployment
+        self._by_address = {deployment.contracts[n].lower(): self.chain.abis[n] for n in _CONTRACTS}
+        with self.sessions() as session:
+            state = session.get(m.IndexerStateRow, "chain")
+            if state is None:
+                self.projection.block = deployment.deploy_block - 1
+                return
+            _load_rows(session, self.projection)
+            self.projection.block = state.block
+
+    # -- freshness ---------------------------------------------------------------------------
+    def fresh_head(self) -> int:
+        """A chain head from an eth_blockNumber that started after this call (shared by callers)."""
+        with self._cond:
+            need = self._started + 1
+            while self._done < need:
+                if self._fetching:
+                    self._cond.wait()
+                    continue
+                self._started += 1
+                generation = self._started
+                self._fetching = True
+                self._cond.release()
+                head, error = None, None
+                try:
+                    head = int(self.chain.rpc.call("eth_blockNumber"), 16)
+                except Exception as exc:  # reported to every waiter of this generation
+                    error = exc
+                finally:
+                    self._cond.acquire()
+                    self._fetching = False
+                    self._done = generation
+                    self._head, self._head_error = head, error
+                    self._cond.notify_all()
+            if self._head_error is not None:
+                raise ChainUnavailable(f"cannot read the chain head: {self._head_error}")
+            return self._head
+
+    def fresh_state(self) -> int:
+        """Bring the projection up to a head observed after this call; returns that block."""
+        head = self.fresh_head()
+        if head > self.projection.block:
+            self.sync(head)
+        return head
+
+    # -- folding -----------------------------------------------------------------------------
+    def sync(self, to_block: int | None = None) -> int:
+        with self._sync_lock:
+            target = self.chain.block_number() if to_block is None else to_block
+            while self.projection.block < target:
+                start = self.projection.block + 1
+                end = min(target, start + _LOG_CHUNK - 1)
+                logs = self.chain.get_logs(list(self._by_address), start, end)
+                self._apply(logs, end)
+            return self.projection.block
+
+    def _apply(self, logs: list[dict], end_block: int) -> None:
+        logs.sort(key=lambda lg: (int(lg["blockNumber"], 16), int(lg["logIndex"], 16)))
+        blocks = sorted({lg["blockNumber"] for lg in logs})
+        timestamps = {}
+        if blocks:
+            headers = self.chain.rpc.batch([("eth_getBlockByNumber", [b, False]) for b in blocks])
+            timestamps = {b: int(h["timestamp"], 16) for b, h in zip(blocks, headers)}
+        dirty: set[tuple[str, object]] = set()
+        decoded_events = []
+        for lg in logs:
+            abi = self._by_address.get(lg["address"].lower())
+            decoded = abi.decode_log(lg) if abi else None
+            if decoded is None:
+                continue
+            name, args = decoded
+            changed = self.projection.apply(name, args, lg, timestamps[lg["blockNumber"]])
+            if changed:
+                dirty.add(changed)
+            decoded_events.append((name, args, lg))
+        with self.sessions.begin() as session:
+            _persist(session, self.projection, dirty)
+            session.merge(m.IndexerStateRow(name="chain", block=end_block))
+        self.projection.block = end_block
+        for name, args, lg in decoded_events:
+            for listener in self.listeners:
+                listener(name, args, lg)
+
+    # -- background follower -------------------------------------------------------------------
+    def start(self, interval: float = 0.25) -> None:
+        def run():
+            while not self._stop.wait(interval):
+                try:
+                    self.fresh_state()
+                except Exception as exc:  # keep following; readiness reports the lag
+                    log.warning("indexer: %s", exc)
+
+        self._thread = threading.Thread(target=run, name="indexer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+
+def _persist(session: Session, p: Projection, dirty: set[tuple[str, object]]) -> None:
+    for kind, key in dirty:
+        if kind == "role":
+            session.execute(delete(m.RoleRow).where(m.RoleRow.account == key))
+            session.add_all(m.RoleRow(account=key, role=r) for r in p.roles.get(key, ()))
+        elif kind == "department":
+            d = p.departments[key]
+            session.merge(m.DepartmentRow(address=d.address, code=d.code, name=d.name, active=d.active))
+        elif kind == "regulator":
+            session.merge(m.RegulatorRow(address=key, name=p.regulators[key]))
+        elif kind == "resource":
+            r = p.resources[key]
+            row = session.scalar(select(m.ResourceRow).where(m.ResourceRow.resource_key == key))
+            if row is None:  # registered on-chain by someone else: slug and fields unknown here
+                row = m.ResourceRow(resource_id=key, resource_key=key, name=key, fields=[], schema_hash=r.schema_hash)
+                session.add(row)
+            row.provider, row.sharing_class, row.sensitive = r.provider, r.sharing_class, r.sensitive
+            row.active, row.on_chain = r.active, True
+        elif kind == "subject":
+            s = p.subjects[key]
+            session.merge(m.SubjectRow(subject_id=key, kind=s.kind, threshold=s.threshold))
+            session.execute(delete(m.SubjectSignerRow).where(m.SubjectSignerRow.subject_id == key))
+            session.add_all(m.SubjectSignerRow(subject_id=key, signer=signer) for signer in s.signers)
+        elif kind == "consent":
+            c = p.consents[key]
+            row = session.get(m.ConsentRow, key)
+            if row is None:
+                row = m.ConsentRow(consent_id=key)
+                session.add(row)
+            row.subject_id, row.grantee, row.purpose_hash = c.subject_id, c.grantee, c.purpose_hash
+            row.resources = [[k, str(v)] for k, v in c.resource_masks.items()]
+            row.valid_from, row.valid_until, row.max_uses = c.valid_from, c.valid_until, c.max_uses
+            row.nonce, row.status, row.granted_block, row.granted_tx = str(c.nonce), c.status, c.granted_block, c.granted_tx
+            row.ended_block, row.ended_by = c.ended_block, c.ended_by
+        elif kind == "sharing_request":
+            r = p.sharing_requests[key]
+            session.merge(m.SharingRequestRow(
+                request_id=r.request_id, requester=r.requester, resource_key=r.resource_key,
+                field_mask=str(r.field_mask), purpose_hash=r.purpose_hash, valid_until=r.valid_until,
+                requested_at=r.requested_at, decided_at=r.decided_at, status=r.status,
+                requested_block=r.requested_block))
+            if r.status == "APPROVED":
+                a = p.agreements[(r.requester, r.resource_key)]
+                session.merge(m.AgreementRow(department=r.requester, resource_key=r.resource_key,
+                                             field_mask=str(a.field_mask), valid_until=a.valid_until,
+                                             request_id=a.request_id))
+
+
+def _load_rows(session: Session, p: Projection) -> None:
+    from ledger.projection import (AgreementState, ConsentState, DepartmentState, ResourceState,
+                                   SharingRequestState, SubjectState)
+
+    for row in session.scalars(select(m.RoleRow)):
+        p.roles.setdefault(row.account, set()).add(row.role)
+    for row in session.scalars(select(m.DepartmentRow)):
+        p.departments[row.address] = DepartmentState(row.address, row.code, row.name, row.active)
+    for row in session.scalars(select(m.RegulatorRow)):
+        p.regulators[row.address] = row.name
+    for row in session.scalars(select(m.ResourceRow).where(m.ResourceRow.on_chain.is_(True))):
+        p.resources[row.resource_key] = ResourceState(row.resource_key, row.provider, row.sharing_class,
+                                                      row.sensitive, row.active, len(row.fields), row.schema_hash)
+    for row in session.scalars(select(m.SubjectRow)):
+        p.subjects[row.subject_id] = SubjectState(row.subject_id, row.kind, row.threshold)
+    for row in session.scalars(select(m.SubjectSignerRow)):
+        p.subjects[row.subject_id].signers.add(row.signer)
+        p.signer_subjects.setdefault(row.signer, set()).add(row.subject_id)
+    for row in session.scalars(select(m.ConsentRow)):
+        p.add_consent(ConsentState(
+            row.consent_id, row.subject_id, row.grantee, {k: int(v) for k, v in row.resources}, row.purpose_hash,
+            row.valid_from, row.valid_until, row.max_uses, int(row.nonce), row.status, row.granted_block,
+            row.granted_tx, row.ended_block, row.ended_by))
+    for row in session.scalars(select(m.SharingRequestRow)):
+        p.sharing_requests[row.request_id] = SharingRequestState(
+            row.request_id, row.requester, row.resource_key, int(row.field_mask), row.purpose_hash,
+            row.valid_until, row.requested_at, row.requested_block, row.status, row.decided_at)
+    for row in session.scalars(select(m.AgreementRow)):
+        p.agreements[(row.department, row.resource_key)] = AgreementState(int(row.field_mask), row.valid_until,
+                                                                          row.request_id)

@@ -1,0 +1,237 @@
+"""In-memory chain state folded from contract events, in block order.
+
+The API's policy checks and the regulator's re-evaluation both read this view: the API keeps one
+up to the chain head (see :mod:`ledger.indexer`); the verifier builds a fresh one from the chain
+and stops it at each audit entry's block. Applying an event returns the entities it changed so
+the indexer can persist exactly those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from eth_utils import keccak
+
+ROLE_BY_HASH = {keccak(text=name): name.removesuffix("_ROLE") for name in (
+    "DEPARTMENT_ROLE", "REGULATOR_ROLE", "IDENTITY_ATTESTER_ROLE", "RELAYER_ROLE", "ANCHORER_ROLE", "EMERGENCY_ROLE")}
+ROLE_BY_HASH[b"\0" * 32] = "ADMIN"
+
+SUBJECT_KINDS = {1: "PERSON", 2: "ENTERPRISE"}
+SHARING_CLASSES = {0: "UNCONDITIONAL", 1: "CONDITIONAL", 2: "NOT_SHARED"}
+
+
+def hex32(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+@dataclass(slots=True)
+class DepartmentState:
+    address: str
+    code: str
+    name: str
+    active: bool
+
+
+@dataclass(slots=True)
+class ResourceState:
+    resource_key: str
+    provider: str
+    sharing_class: str
+    sensitive: bool
+    active: bool
+    field_count: int
+    schema_hash: str
+
+
+@dataclass(slots=True)
+class SubjectState:
+    subject_id: str
+    kind: str
+    threshold: int
+    signers: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class ConsentState:
+    consent_id: str
+    subject_id: str
+    grantee: str
+    resource_masks: dict[str, int]
+    purpose_hash: str
+    valid_from: int
+    valid_until: int
+    max_uses: int
+    nonce: int
+    status: str  # ACTIVE | REVOKED
+    granted_block: int
+    granted_tx: str
+    ended_block: int | None = None
+    ended_by: str | None = None
+
+
+@dataclass(slots=True)
+class SharingRequestState:
+    request_id: int
+    requester: str
+    resource_key: str
+    field_mask: int
+    purpose_hash: str
+    valid_until: int
+    requested_at: int
+    requested_block: int
+    status: str  # PENDING | APPROVED | DENIED
+    decided_at: int | None = None
+
+
+@dataclass(slots=True)
+class AgreementState:
+    field_mask: int
+    valid_until: int
+    request_id: int
+
+
+class Projection:
+    def __init__(self) -> None:
+        self.block = 0
+        self.departments: dict[str, DepartmentState] = {}
+        self.regulators: dict[str, str] = {}
+        self.roles: dict[str, set[str]] = {}
+        self.resources: dict[str, ResourceState] = {}
+        self.subjects: dict[str, SubjectState] = {}
+        self.signer_subjects: dict[str, set[str]] = {}
+        self.consents: dict[str, ConsentState] = {}
+        # (subject, grantee, resource_key) -> consent ids, the policy's lookup
+        self.consent_index: dict[tuple[str, str, str], list[str]] = {}
+        self.sharing_requests: dict[int, SharingRequestState] = {}
+        self.agreements: dict[tuple[str, str], AgreementState] = {}
+
+    # -- queries ---------------------------------------------------------------------------
+    def has_role(self, account: str, role: str) -> bool:
+        return role in self.roles.get(account, ())
+
+    def consents_for(self, subject_id: str, grantee: str, resource_key: str) -> list[ConsentState]:
+        ids = self.consent_index.get((subject_id, grantee, resource_key), ())
+        return [self.consents[i] for i in ids]
+
+    # -- folding events ----------------------------------------------------------------------
+    def apply(self, name: str, args: dict, log: dict, block_timestamp: int) -> tuple[str, object] | None:
+        """Fold one decoded event; returns (kind, key) of the changed entity, or None."""
+        handler = getattr(self, "_on_" + name, None)
+        if handler is None:
+            return None
+        return handler(args, log, block_timestamp)
+
+    def _on_RoleGranted(self, a, log, ts):
+        role = ROLE_BY_HASH.get(a["role"])
+        if role:
+            self.roles.setdefault(a["account"], set()).add(role)
+            return ("role", a["account"])
+
+    def _on_RoleRevoked(self, a, log, ts):
+        role = ROLE_BY_HASH.get(a["role"])
+        if role:
+            self.roles.get(a["account"], set()).discard(role)
+            return ("role", a["account"])
+
+    def _on_DepartmentRegistered(self, a, log, ts):
+        self.departments[a["account"]] = DepartmentState(a["account"], hex32(a["code"]), a["name"], True)
+        return ("department", a["account"])
+
+    def _on_DepartmentActiveSet(self, a, log, ts):
+        dept = self.departments.get(a["account"])
+        if dept:
+            dept.active = a["active"]
+            return ("department", a["account"])
+
+    def _on_RegulatorRegistered(self, a, log, ts):
+        self.regulators[a["account"]] = a["name"]
+        return ("regulator", a["account"])
+
+    def _on_ResourceRegistered(self, a, log, ts):
+        key = hex32(a["resourceId"])
+        self.resources[key] = ResourceState(key, a["provider"], SHARING_CLASSES[a["sharingClass"]], a["sensitive"],
+                                            True, a["fieldCount"], hex32(a["schemaHash"]))
+        return ("resource", key)
+
+    def _on_ResourceUpdated(self, a, log, ts):
+        key = hex32(a["resourceId"])
+        previous = self.resources.get(key)
+        self.resources[key] = ResourceState(key, a["provider"], SHARING_CLASSES[a["sharingClass"]], a["sensitive"],
+                                            previous.active if previous else True, a["fieldCount"],
+                                            hex32(a["schemaHash"]))
+        return ("resource", key)
+
+    def _on_ResourceActiveSet(self, a, log, ts):
+        key = hex32(a["resourceId"])
+        resource = self.resources.get(key)
+        if resource:
+            resource.active = a["active"]
+            return ("resource", key)
+
+    def _on_SubjectRegistered(self, a, log, ts):
+        key = hex32(a["subjectId"])
+        self.subjects[key] = SubjectState(key, SUBJECT_KINDS.get(a["kind"], "UNKNOWN"), a["threshold"])
+        return ("subject", key)
+
+    def _on_SignerBound(self, a, log, ts):
+        key = hex32(a["subjectId"])
+        self.subjects[key].signers.add(a["signer"])
+        self.signer_subjects.setdefault(a["signer"], set()).add(key)
+        return ("subject", key)
+
+    def _on_SignerUnbound(self, a, log, ts):
+        key = hex32(a["subjectId"])
+        self.subjects[key].signers.discard(a["signer"])
+        self.signer_subjects.get(a["signer"], set()).discard(key)
+        return ("subject", key)
+
+    def _on_ThresholdChanged(self, a, log, ts):
+        key = hex32(a["subjectId"])
+        self.subjects[key].threshold = a["threshold"]
+        return ("subject", key)
+
+    def _on_ConsentGranted(self, a, log, ts):
+        consent = ConsentState(
+            consent_id=hex32(a["consentId"]), subject_id=hex32(a["subject"]), grantee=a["grantee"],
+            resource_masks={hex32(r): m for r, m in zip(a["resources"], a["fieldMasks"])},
+            purpose_hash=hex32(a["purposeHash"]), valid_from=a["validFrom"], valid_until=a["validUntil"],
+            max_uses=a["maxUses"], nonce=a["nonce"], status="ACTIVE", granted_block=int(log["blockNumber"], 16),
+            granted_tx=log["transactionHash"])
+        self.add_consent(consent)
+        return ("consent", consent.consent_id)
+
+    def add_consent(self, consent: ConsentState) -> None:
+        self.consents[consent.consent_id] = consent
+        for resource_key in consent.resource_masks:
+            ids = self.consent_index.setdefault((consent.subject_id, consent.grantee, resource_key), [])
+            if consent.consent_id not in ids:
+                ids.append(consent.consent_id)
+
+    def _on_ConsentRevoked(self, a, log, ts):
+        consent = self.consents.get(hex32(a["consentId"]))
+        if consent:
+            consent.status = "REVOKED"
+            consent.ended_block = int(log["blockNumber"], 16)
+            consent.ended_by = a["revokedBy"]
+            return ("consent", consent.consent_id)
+
+    def _on_SharingRequested(self, a, log, ts):
+        request = SharingRequestState(a["requestId"], a["requester"], hex32(a["resourceId"]), a["fieldMask"],
+                                      hex32(a["purpose"]), a["validUntil"], ts, int(log["blockNumber"], 16),
+                                      "PENDING")
+        self.sharing_requests[request.request_id] = request
+        return ("sharing_request", request.request_id)
+
+    def _on_SharingApproved(self, a, log, ts):
+        request = self.sharing_requests.get(a["requestId"])
+        if request:
+            request.status, request.decided_at = "APPROVED", a["decidedAt"]
+            self.agreements[(request.requester, request.resource_key)] = AgreementState(
+                request.field_mask, request.valid_until, request.request_id)
+            return ("sharing_request", request.request_id)
+
+    def _on_SharingDenied(self, a, log, ts):
+        request = self.sharing_requests.get(a["requestId"])
+        if request:
+            request.status, request.decided_at = "DENIED", a["decidedAt"]
+            return ("sharing_request", request.request_id)
