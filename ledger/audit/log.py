@@ -1,0 +1,161 @@
+"""The durable audit log: sequence numbers, group commits, and the in-memory Merkle tree.
+
+``append`` runs the caller's decision under the log's lock (so a consent's use count is checked
+and reserved atomically with its sequence number), queues the encoded leaf, and returns only
+after the database commit that holds it: a caller that gets an entry back may release data; a
+caller that gets an exception must not. One writer thread commits whatever is queued in a single
+transaction ("group commit"), so durability costs one fsync per batch, not per entry. Leaves join
+the Merkle tree only after they are committed, so every tree head we anchor is on disk.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.audit.entry import AuditEntry, decode_leaf, encode_leaf
+from ledger.audit.hasher import hash_leaf
+from ledger.audit.tree import MerkleTree
+from ledger.exceptions import LedgerError
+from ledger.storage.models import AuditEntryRow
+
+
+class AuditUnavailable(LedgerError):
+    """The audit entry could not be made durable; nothing may be released."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    entry: AuditEntry
+    leaf: bytes
+    leaf_hash: bytes
+    done: threading.Event = field(default_factory=threading.Event)
+    error: Exception | None = None
+
+
+class AuditLog:
+    def __init__(self, sessions: sessionmaker[Session]):
+        self.sessions = sessions
+        self.tree = MerkleTree()
+        self.tree_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._queue: list[_Pending] = []
+        self._next_seq = 0
+        self.uses: Counter[str] = Counter()  # ALLOW entries per consent id, committed or queued
+        self._stopping = False
+        self._writer: threading.Thread | None = None
+
+    def load(self) -> None:
+        """Rebuild the tree and use counts from the stored log (sequence must be gap-free)."""
+        hashes = []
+        with self.sessions() as session:
+            for seq, leaf_hash, consent_id, decision in session.execute(
+                    select(AuditEntryRow.seq, AuditEntryRow.leaf_hash, AuditEntryRow.consent_id,
+                           AuditEntryRow.decision).order_by(AuditEntryRow.seq)):
+                if seq != len(hashes):
+                    raise AuditUnavailable(f"audit log has a gap at seq {len(hashes)}")
+                hashes.append(leaf_hash)
+                if decision == "ALLOW" and consent_id:
+                    self.uses[consent_id] += 1
+        self.tree.extend(hashes)
+        self._next_seq = len(hashes)
+
+    def start(self) -> None:
+        self._writer = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
+        self._writer.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._writer:
+            self._writer.join(timeout=10)
+
+    @property
+    def size(self) -> int:
+        return self.tree.size
+
+    def append(self, decide: Callable[[int, Counter], AuditEntry], timeout: float = 10.0) -> AuditEntry:
+        """Build an entry with its seq under the lock, then wait until it is committed."""
+        with self._lock:
+            if self._stopping:
+                raise AuditUnavailable("the audit log is shutting down")
+            entry = decide(self._next_seq, self.uses)
+            if entry.seq != self._next_seq:
+                raise ValueError("audit entry seq must be the one handed to decide()")
+            leaf = encode_leaf(entry)
+            pending = _Pending(entry, leaf, hash_leaf(leaf))
+            self._next_seq += 1
+            if entry.decision == "ALLOW" and entry.consent_id:
+                self.uses[entry.consent_id] += 1
+            self._queue.append(pending)
+            self._wake.notify()
+        if not pending.done.wait(timeout):
+            raise AuditUnavailable("the audit entry was not committed in time")
+        if pending.error is not None:
+            raise AuditUnavailable(f"the audit entry could not be stored: {pending.error}") from pending.error
+        return entry
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._stopping:
+                    self._wake.wait()
+                if not self._queue and self._stopping:
+                    return
+                batch, self._queue = self._queue, []
+            try:
+                with self.sessions.begin() as session:
+                    session.execute(insert(AuditEntryRow), [
+                        {"seq": p.entry.seq, "leaf": p.leaf, "leaf_hash": p.leaf_hash,
+                         "requester": p.entry.requester, "subject_id": p.entry.subject_id,
+                         "consent_id": p.entry.consent_id, "decision": p.entry.decision}
+                        for p in batch])
+            except Exception as exc:  # fail the batch and everything queued behind it (their seqs follow)
+                self._fail(batch, exc)
+                continue
+            with self.tree_lock:
+                for p in batch:
+                    self.tree.append(p.leaf_hash)
+            for p in batch:
+                p.done.set()
+
+    def _fail(self, batch: list[_Pending], exc: Exception) -> None:
+        with self._lock:
+            failed = batch + self._queue
+            self._queue = []
+            self._next_seq = batch[0].entry.seq
+            for p in failed:
+                if p.entry.decision == "ALLOW" and p.entry.consent_id:
+                    self.uses[p.entry.consent_id] -= 1
+        for p in failed:
+            p.error = exc
+            p.done.set()
+
+    # -- reads --------------------------------------------------------------------------------
+    def entry(self, seq: int) -> AuditEntry | None:
+        with self.sessions() as session:
+            leaf = session.scalar(select(AuditEntryRow.leaf).where(AuditEntryRow.seq == seq))
+        return decode_leaf(leaf) if leaf is not None else None
+
+    def root(self, size: int | None = None) -> bytes:
+        with self.tree_lock:
+            return self.tree.root(size)
+
+    def head(self) -> tuple[int, bytes]:
+        with self.tree_lock:
+            return self.tree.size, self.tree.root()
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        with self.tree_lock:
+            return self.tree.inclusion_proof(index, size)
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        with self.tree_lock:
+            return self.tree.consistency_proof(size1, size2)
