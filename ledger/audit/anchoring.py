@@ -28,6 +28,7 @@ class Anchorer:
         self.last_size = 0
         self.last_anchor_time: float | None = None
         self.last_error: str | None = None
+        self._started_at = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -61,8 +62,6 @@ class Anchorer:
         return time.monotonic() - since
 
     def start(self) -> None:
-        self._started_at = time.monotonic()
-
         def run():
             while not self._stop.wait(self.interval):
                 try:

@@ -97,13 +97,14 @@ class Chain:
     """Chain id cached once; contracts from the deployment; a sender for the given accounts."""
 
     def __init__(self, url: str | None = None, *, accounts: list[LocalAccount] | None = None,
-                 deployment: Deployment | None = None):
+                 pool: list[str] | None = None, deployment: Deployment | None = None):
         self.rpc = RpcClient(url or rpc_url())
         self._chain_id: int | None = None
         self.artifacts = compiler.build()
         self.abis = {name: ContractABI(a.abi) for name, a in self.artifacts.items()}
         self.errors = ErrorDecoder([a.abi for a in self.artifacts.values()])
         self._accounts = accounts or []
+        self._pool = pool
         self._sender: TransactionSender | None = None
         self.deployment = deployment
         self._contracts: dict[str, BoundContract] = {}
@@ -119,7 +120,7 @@ class Chain:
         if self._sender is None:
             if not self._accounts:
                 raise LedgerError("this chain client has no signing accounts")
-            self._sender = TransactionSender(self.rpc, self.chain_id, self._accounts, self.errors)
+            self._sender = TransactionSender(self.rpc, self.chain_id, self._accounts, self.errors, pool=self._pool)
         return self._sender
 
     def block_number(self) -> int:

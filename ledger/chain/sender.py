@@ -42,13 +42,16 @@ class _Account:
 
 class TransactionSender:
     def __init__(self, rpc: RpcClient, chain_id: int, accounts: list[LocalAccount], errors: ErrorDecoder,
-                 *, receipt_timeout: float = 30.0):
+                 *, pool: list[str] | None = None, receipt_timeout: float = 30.0):
+        """``pool``: addresses that share relayed work round-robin (default: every account)."""
         if not accounts:
             raise ValueError("a transaction sender needs at least one account")
         self._rpc = rpc
         self._chain_id = chain_id
         self._accounts = [_Account(a) for a in accounts]
-        self._round_robin = itertools.cycle(range(len(self._accounts)))
+        pooled = {p.lower() for p in pool} if pool else None
+        self._pool = [a for a in self._accounts if pooled is None or a.account.address.lower() in pooled]
+        self._round_robin = itertools.cycle(range(len(self._pool)))
         self._rr_lock = threading.Lock()
         self._errors = errors
         self._receipt_timeout = receipt_timeout
@@ -65,7 +68,7 @@ class TransactionSender:
                     return acc
             raise ValueError(f"no signing key for {sender}")
         with self._rr_lock:
-            return self._accounts[next(self._round_robin)]
+            return self._pool[next(self._round_robin)]
 
     def _gas_price_now(self) -> int:
         cached = self._gas_price

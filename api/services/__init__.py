@@ -1,0 +1,1 @@
+"""Services below the routes: one module per concern, all sharing :class:`AppServices`."""

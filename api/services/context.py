@@ -1,0 +1,143 @@
+"""Everything a request needs, built once at start-up: chain, database, projection, audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+
+from api.core.config import Settings
+from api.core.security import Authenticator, Principal
+from ledger.audit.anchoring import Anchorer
+from ledger.audit.log import AuditLog
+from ledger.chain.client import Chain, Deployment
+from ledger.eip712 import Domain
+from ledger.identity import load_or_create_pepper
+from ledger.indexer import Indexer
+from ledger.keystore import load_key
+from ledger.policy import Resource
+from ledger.storage.database import make_engine, make_sessionmaker, migrate
+from ledger.storage.models import ResourceRow
+from ledger.storage.sealing import RecordSealer, load_or_create_secret
+
+log = logging.getLogger(__name__)
+
+RELAYER_KEYS = ("relayer-0", "relayer-1", "relayer-2", "relayer-3")
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceMeta:
+    """The off-chain half of a catalog entry: slug, display name and field list."""
+
+    resource_id: str
+    resource_key: str
+    name: str
+    fields: tuple[str, ...]
+    schema_hash: str
+
+
+class AppServices:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        migrate(self.engine)
+        self.sessions = make_sessionmaker(self.engine)
+
+        self.admin = load_key("admin")
+        self.anchorer_key = load_key("anchorer")
+        relayers = [load_key(name) for name in RELAYER_KEYS]
+        self.chain = Chain(settings.rpc_url, accounts=[*relayers, self.admin, self.anchorer_key],
+                           pool=[r.address for r in relayers], deployment=Deployment.load())
+        self.chain_id = self.chain.chain_id
+        self.domain = Domain.from_eip5267(self.chain.contract("Consents").call("eip712Domain"))
+
+        self.pepper = load_or_create_pepper(settings.data_dir)
+        self.sealer = RecordSealer.from_data_dir(settings.data_dir)
+        self._salt_key = load_or_create_secret(settings.data_dir / "secrets" / "audit-salt.key")
+        self.auth = Authenticator(settings, self.sessions, self.chain_id)
+
+        self.indexer = Indexer(self.chain, self.sessions)
+        self.indexer.load()
+        self.indexer.sync()
+        self.projection = self.indexer.projection
+
+        self.audit = AuditLog(self.sessions)
+        self.audit.load()
+        self.anchorer = Anchorer(self.audit, self.chain.contract("AuditAnchor"), self.sessions,
+                                 sender=self.anchorer_key.address, interval=settings.anchor_interval_seconds)
+        self.anchorer.load()
+
+        self.resources_by_slug: dict[str, ResourceMeta] = {}
+        self.resources_by_key: dict[str, ResourceMeta] = {}
+        self.reload_resources()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.audit.start()
+        self.indexer.start()
+        self.anchorer.start()
+
+    def stop(self) -> None:
+        self.indexer.stop()
+        self.audit.stop()
+        self.anchorer.stop()
+        self.chain.close()
+        self.engine.dispose()
+
+    # -- shared helpers ---------------------------------------------------------------------------
+    def reload_resources(self) -> None:
+        with self.sessions() as session:
+            rows = session.scalars(select(ResourceRow)).all()
+        metas = [ResourceMeta(r.resource_id, r.resource_key, r.name, tuple(r.fields), r.schema_hash) for r in rows]
+        self.resources_by_slug = {m.resource_id: m for m in metas}
+        self.resources_by_key = {m.resource_key: m for m in metas}
+
+    def policy_resource(self, meta: ResourceMeta) -> Resource | None:
+        """The policy's view of a resource: chain facts + the field list; None if not on-chain."""
+        state = self.projection.resources.get(meta.resource_key)
+        if state is None:
+            return None
+        return Resource(resource_id=meta.resource_id, resource_key=meta.resource_key, provider=state.provider,
+                        sharing_class=state.sharing_class, sensitive=state.sensitive, active=state.active,
+                        fields=meta.fields)
+
+    def principal(self, address: str) -> Principal:
+        p = self.projection
+        roles = set(p.roles.get(address, ()))
+        if address in p.signer_subjects and p.signer_subjects[address]:
+            roles.add("SUBJECT_SIGNER")
+        if "DEPARTMENT" in roles and not (address in p.departments and p.departments[address].active):
+            roles.discard("DEPARTMENT")
+        return Principal(address, frozenset(roles))
+
+    def payload_salt(self, seq: int) -> bytes:
+        """Per-entry salt for the released payload's hash, reproducible by the platform only."""
+        return hmac.new(self._salt_key, f"audit-payload:{seq}".encode(), hashlib.sha256).digest()
+
+    def readiness(self) -> dict:
+        report: dict = {"ready": True, "checks": {}}
+        try:
+            started = time.perf_counter()
+            head = self.indexer.fresh_head()
+            report["checks"]["chain"] = {"ok": True, "head": head,
+                                         "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+            lag = head - self.projection.block
+            report["checks"]["indexer"] = {"ok": lag <= 5, "block": self.projection.block, "lag_blocks": lag}
+        except Exception as exc:
+            report["checks"]["chain"] = {"ok": False, "error": str(exc)}
+        try:
+            with self.sessions() as session:
+                session.execute(text("SELECT 1"))
+            report["checks"]["database"] = {"ok": True}
+        except Exception as exc:
+            report["checks"]["database"] = {"ok": False, "error": type(exc).__name__}
+        lag_s = self.anchorer.lag_seconds()
+        report["checks"]["anchoring"] = {"ok": lag_s <= 10 * max(self.settings.anchor_interval_seconds, 1),
+                                         "tree_size": self.audit.size, "anchored_size": self.anchorer.last_size,
+                                         "lag_seconds": round(lag_s, 3), "last_error": self.anchorer.last_error}
+        report["ready"] = all(c.get("ok") for c in report["checks"].values())
+        return report
