@@ -58,3 +58,7 @@ class RootMismatch(InvalidProof):
 
 class InvalidAuditEntry(AuditLogError, ValueError):
     """An audit entry or its canonical leaf encoding is malformed."""
+
+
+class PolicyInputError(LedgerError, ValueError):
+    """Malformed input to the release policy (unknown field name, mask beyond the resource, bad value)."""
