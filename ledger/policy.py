@@ -1,0 +1,372 @@
+"""The release policy (DESIGN §4): one pure decision function shared by the API and the regulator.
+
+``evaluate`` decides whether department D may receive fields F of resource R about subject S
+for purpose P at block b. It reads nothing but its arguments (chain state as of b, already
+fetched), so re-running it over an audit entry with the state at the entry's block must give
+the same decision.
+
+Checks, in this order (the first failing one is the reason):
+
+1. ``NOT_DEPARTMENT``   the requester is not an active department
+2. ``UNKNOWN_RESOURCE`` no such resource in the catalog
+3. ``RESOURCE_INACTIVE``
+4. ``UNKNOWN_FIELD``    F is empty or names a field the resource does not have
+5. ``NOT_SHARED``       the resource's class is NOT_SHARED (不予共享)
+6. ``NO_AGREEMENT``     CONDITIONAL resource without an approved agreement D↔R whose field
+   mask covers F and whose ``valid_until`` is after the block timestamp
+7. only for sensitive resources (they need the subject's consent):
+   ``UNKNOWN_SUBJECT`` the subject is not registered; then the consents for (S, D, R) are
+   judged one by one, each by the first rule it breaks: ``REVOKED`` (revoked at or before
+   b), ``EXPIRED`` (timestamp >= valid_until), ``NOT_YET_VALID`` (timestamp < valid_from),
+   ``PURPOSE_MISMATCH``, ``FIELD_NOT_GRANTED`` (its mask for R does not cover F),
+   ``USES_EXHAUSTED`` (max_uses > 0 and uses_so_far >= max_uses). A consent breaking none
+   allows the release. If none does, the reason is that of the consent that got furthest
+   down this list (it is the closest to being usable and the most useful to report);
+   ``NO_CONSENT`` when there is no consent for (S, D, R) at all.
+
+Non-sensitive resources need no consent and no registered subject (most residents never
+register a wallet, and unconditional sharing must still work for them).
+
+When several consents allow the release, the chosen one is, deterministically: the one that
+expires first, then the one with the fewest uses left (unlimited last), then the smallest id.
+
+Field masks: bit j stands for ``resource.fields[j]`` (the same masks the Consents and
+Catalog contracts store). Times are block timestamps in seconds; a consent is in force on
+``[valid_from, valid_until)``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
+
+from eth_hash.auto import keccak
+
+from ledger.exceptions import PolicyInputError
+
+__all__ = [
+    "Agreement",
+    "Block",
+    "Consent",
+    "ConsentStatus",
+    "Decision",
+    "Department",
+    "Reason",
+    "Request",
+    "Resource",
+    "SharingClass",
+    "evaluate",
+    "fields_to_mask",
+    "mask_to_fields",
+    "purpose_hash",
+    "resource_key",
+]
+
+MAX_FIELDS = 256
+
+
+class SharingClass(str, enum.Enum):
+    """共享类型: unconditional, conditional (needs an approved agreement), not shared."""
+
+    UNCONDITIONAL = "UNCONDITIONAL"
+    CONDITIONAL = "CONDITIONAL"
+    NOT_SHARED = "NOT_SHARED"
+
+
+class ConsentStatus(str, enum.Enum):
+    ACTIVE = "ACTIVE"
+    REVOKED = "REVOKED"
+
+
+class Reason(str, enum.Enum):
+    """Stable decision codes; they appear in audit entries and API errors and never change."""
+
+    OK = "OK"
+    NOT_DEPARTMENT = "NOT_DEPARTMENT"
+    UNKNOWN_RESOURCE = "UNKNOWN_RESOURCE"
+    RESOURCE_INACTIVE = "RESOURCE_INACTIVE"
+    UNKNOWN_SUBJECT = "UNKNOWN_SUBJECT"
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    NOT_SHARED = "NOT_SHARED"
+    NO_AGREEMENT = "NO_AGREEMENT"
+    NO_CONSENT = "NO_CONSENT"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    PURPOSE_MISMATCH = "PURPOSE_MISMATCH"
+    FIELD_NOT_GRANTED = "FIELD_NOT_GRANTED"
+    USES_EXHAUSTED = "USES_EXHAUSTED"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def resource_key(resource_id: str) -> bytes:
+    """On-chain key of a resource slug: keccak256(utf-8 slug)."""
+    return keccak(resource_id.encode("utf-8"))
+
+
+@lru_cache(maxsize=4096)
+def purpose_hash(purpose: str) -> bytes:
+    """On-chain form of a purpose string: keccak256(utf-8 purpose), as the Consents contract keeps it."""
+    return keccak(purpose.encode("utf-8"))
+
+
+def _bytes32(value: bytes | str, name: str) -> bytes:
+    if isinstance(value, str):
+        text = value[2:] if value[:2] in ("0x", "0X") else value
+        try:
+            value = bytes.fromhex(text)
+        except ValueError:
+            raise PolicyInputError(f"{name} must be 32 bytes or 0x hex, got {value!r}") from None
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        raise PolicyInputError(f"{name} must be 32 bytes, got {value!r}")
+    return bytes(value)
+
+
+def fields_to_mask(resource: Resource, fields: Iterable[str]) -> int:
+    """Bit mask of ``fields`` over ``resource.fields``; raises on an unknown field name."""
+    index = resource._index
+    mask = 0
+    for name in fields:
+        bit = index.get(name)
+        if bit is None:
+            raise PolicyInputError(f"resource {resource.resource_id} has no field {name!r}")
+        mask |= 1 << bit
+    return mask
+
+
+def mask_to_fields(resource: Resource, mask: int) -> tuple[str, ...]:
+    """Field names selected by ``mask``, in the resource's field order."""
+    if mask < 0 or mask >> len(resource.fields):
+        raise PolicyInputError(f"mask {mask:#x} has bits beyond the {len(resource.fields)} fields of {resource.resource_id}")
+    return tuple(name for j, name in enumerate(resource.fields) if mask >> j & 1)
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A government department (政务部门) as registered in Participants."""
+
+    address: str
+    code: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A catalog resource (政务数据资源目录 entry) with its ordered field names."""
+
+    resource_id: str
+    resource_key: bytes
+    provider: str
+    sharing_class: SharingClass
+    sensitive: bool
+    active: bool
+    fields: tuple[str, ...]
+    _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "resource_key", _bytes32(self.resource_key, "resource_key"))
+        try:
+            put(self, "sharing_class", SharingClass(self.sharing_class))
+        except ValueError:
+            raise PolicyInputError(f"unknown sharing class {self.sharing_class!r}") from None
+        names = tuple(self.fields)
+        if not 1 <= len(names) <= MAX_FIELDS:
+            raise PolicyInputError(f"a resource has 1..{MAX_FIELDS} fields, got {len(names)}")
+        if len(set(names)) != len(names):
+            raise PolicyInputError(f"resource {self.resource_id} repeats a field name")
+        put(self, "fields", names)
+        put(self, "_index", {name: j for j, name in enumerate(names)})
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """An approved sharing agreement (department, conditional resource) from the Catalog."""
+
+    field_mask: int
+    valid_until: int
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """A consent as of the evaluated block.
+
+    ``resource_masks`` maps resource keys (bytes32) to granted field masks. ``uses_so_far``
+    counts earlier releases under this consent (from the audit log). ``granted_at_block`` /
+    ``revoked_at_block`` (optional) let a verifier pass today's record and evaluate an old
+    block: a consent granted after the block is ignored, and one revoked after it still
+    counts as active at it. Without ``revoked_at_block``, ``status`` is taken as of the block.
+    """
+
+    consent_id: str
+    subject_id: bytes
+    grantee: str
+    resource_masks: Mapping[bytes, int] = field(hash=False)
+    purpose_hash: bytes
+    valid_from: int
+    valid_until: int
+    max_uses: int
+    status: ConsentStatus
+    uses_so_far: int = 0
+    granted_at_block: int | None = None
+    revoked_at_block: int | None = None
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "subject_id", _bytes32(self.subject_id, "subject_id"))
+        put(self, "purpose_hash", _bytes32(self.purpose_hash, "purpose_hash"))
+        put(
+            self,
+            "resource_masks",
+            {_bytes32(k, "resource key"): int(v) for k, v in self.resource_masks.items()},
+        )
+        try:
+            put(self, "status", ConsentStatus(self.status))
+        except ValueError:
+            raise PolicyInputError(f"unknown consent status {self.status!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What a department asks for."""
+
+    requester: str
+    subject_id: bytes
+    resource_id: str
+    fields: tuple[str, ...]
+    purpose: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "subject_id", _bytes32(self.subject_id, "subject_id"))
+        object.__setattr__(self, "fields", tuple(self.fields))
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """The block the chain state was read at."""
+
+    number: int
+    timestamp: int
+
+
+class Decision(NamedTuple):
+    """Outcome. ``fields`` are the requested fields (sorted, unique) and ``field_mask`` their mask
+    (0 when a name is unknown or the resource is unknown); ``consent_id`` is set only when a
+    consent allowed the release. A named tuple: immutable and cheap to build on the hot path."""
+
+    allowed: bool
+    reason: Reason
+    consent_id: str | None
+    field_mask: int
+    fields: tuple[str, ...]
+
+
+# --- the decision ----------------------------------------------------------------------------
+
+# Consent judgements, ordered from furthest from usable to closest.
+_RANKED = (
+    Reason.REVOKED,
+    Reason.EXPIRED,
+    Reason.NOT_YET_VALID,
+    Reason.PURPOSE_MISMATCH,
+    Reason.FIELD_NOT_GRANTED,
+    Reason.USES_EXHAUSTED,
+)
+_UNLIMITED = 1 << 64
+
+
+def _deny(reason: Reason, mask: int, fields: tuple[str, ...]) -> Decision:
+    return Decision(False, reason, None, mask, fields)
+
+
+def evaluate(
+    request: Request,
+    *,
+    department: Department | None,
+    resource: Resource | None,
+    subject_known: bool,
+    agreement: Agreement | None,
+    consents: Iterable[Consent],
+    block: Block,
+) -> Decision:
+    """Decide one request against chain state at ``block`` (see the module docstring)."""
+    fields = tuple(sorted(set(request.fields)))
+    requester = request.requester.lower()
+    if department is None or not department.active or department.address.lower() != requester:
+        return _deny(Reason.NOT_DEPARTMENT, 0, fields)
+    if resource is None or resource.resource_id != request.resource_id:
+        return _deny(Reason.UNKNOWN_RESOURCE, 0, fields)
+    if not resource.active:
+        return _deny(Reason.RESOURCE_INACTIVE, 0, fields)
+
+    index = resource._index
+    mask = 0
+    for name in fields:
+        bit = index.get(name)
+        if bit is None:
+            return _deny(Reason.UNKNOWN_FIELD, 0, fields)
+        mask |= 1 << bit
+    if not mask:
+        return _deny(Reason.UNKNOWN_FIELD, 0, fields)
+
+    sharing = resource.sharing_class
+    if sharing is SharingClass.NOT_SHARED:
+        return _deny(Reason.NOT_SHARED, mask, fields)
+    now = block.timestamp
+    if sharing is SharingClass.CONDITIONAL and (
+        agreement is None or agreement.field_mask & mask != mask or agreement.valid_until <= now
+    ):
+        return _deny(Reason.NO_AGREEMENT, mask, fields)
+    if not resource.sensitive:
+        return Decision(True, Reason.OK, None, mask, fields)
+    if not subject_known:
+        return _deny(Reason.UNKNOWN_SUBJECT, mask, fields)
+
+    subject, key, number = request.subject_id, resource.resource_key, block.number
+    wanted_purpose = purpose_hash(request.purpose)
+    best: Consent | None = None
+    best_key: tuple[int, int, str] | None = None
+    furthest = -1
+    for c in consents:
+        granted = c.resource_masks.get(key)
+        if granted is None or c.subject_id != subject or c.grantee.lower() != requester:
+            continue
+        if c.granted_at_block is not None and c.granted_at_block > number:
+            continue  # not yet on chain at this block
+        revoked_at = c.revoked_at_block
+        if revoked_at is not None and revoked_at <= number or revoked_at is None and c.status is ConsentStatus.REVOKED:
+            rank = 0
+        elif now >= c.valid_until:
+            rank = 1
+        elif now < c.valid_from:
+            rank = 2
+        elif c.purpose_hash != wanted_purpose:
+            rank = 3
+        elif granted & mask != mask:
+            rank = 4
+        elif c.max_uses and c.uses_so_far >= c.max_uses:
+            rank = 5
+        else:
+            left = c.max_uses - c.uses_so_far if c.max_uses else _UNLIMITED
+            candidate = (c.valid_until, left, c.consent_id)
+            if best_key is None or candidate < best_key:
+                best, best_key = c, candidate
+            continue
+        if rank > furthest:
+            furthest = rank
+    if best is not None:
+        return Decision(True, Reason.OK, best.consent_id, mask, fields)
+    if furthest < 0:
+        return _deny(Reason.NO_CONSENT, mask, fields)
+    return _deny(_RANKED[furthest], mask, fields)
