@@ -12,6 +12,11 @@ from sqlalchemy import select, text
 
 from api.core.config import Settings
 from api.core.security import Authenticator, Principal
+from api.services.admin import AdminService
+from api.services.audit import AuditService
+from api.services.consents import ConsentService
+from api.services.release import ReleaseService
+from api.services.sharing import SharingService
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.log import AuditLog
 from ledger.chain.client import Chain, Deployment
@@ -74,6 +79,12 @@ class AppServices:
         self.resources_by_slug: dict[str, ResourceMeta] = {}
         self.resources_by_key: dict[str, ResourceMeta] = {}
         self.reload_resources()
+
+        self.admin_ops = AdminService(self)
+        self.audit_reads = AuditService(self)
+        self.consents = ConsentService(self)
+        self.release = ReleaseService(self)
+        self.sharing = SharingService(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:

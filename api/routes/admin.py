@@ -1,0 +1,31 @@
+"""Admin (数据主管部门) and identity-attester endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import AdminDep, AttesterDep, ServicesDep
+from api.schemas.admin import DepartmentCreate, RegulatorCreate, ResourceCreate, SubjectCreate
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+@router.post("/departments", status_code=201)
+def register_department(body: DepartmentCreate, _: AdminDep, services: ServicesDep):
+    return services.admin_ops.register_department(body)
+
+
+@router.post("/regulators", status_code=201)
+def register_regulator(body: RegulatorCreate, _: AdminDep, services: ServicesDep):
+    return services.admin_ops.register_regulator(body)
+
+
+@router.post("/resources", status_code=201)
+def register_resource(body: ResourceCreate, _: AdminDep, services: ServicesDep):
+    return services.admin_ops.register_resource(body)
+
+
+@router.post("/subjects", status_code=201)
+def register_subject(body: SubjectCreate, _: AttesterDep, services: ServicesDep):
+    """Bind a resident or enterprise to its signer wallets (real-name verification done upstream)."""
+    return services.admin_ops.register_subject(body)

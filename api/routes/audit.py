@@ -1,0 +1,42 @@
+"""Regulators read and verify the audit trail; subjects read who accessed their data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import PrincipalDep, RegulatorDep, ServicesDep, SignerDep
+
+router = APIRouter(tags=["audit"])
+After = Annotated[int, Query(ge=-1, description="return entries with seq greater than this")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+@router.get("/v1/audit/entries")
+def list_entries(principal: PrincipalDep, services: ServicesDep, after: After = -1, limit: Limit = 100):
+    """All entries for regulators; a subject's signer gets only the entries about that subject."""
+    return {"entries": services.audit_reads.entries(principal, after=after, limit=limit)}
+
+
+@router.get("/v1/audit/entries/{seq}/proof")
+def entry_proof(seq: int, principal: PrincipalDep, services: ServicesDep):
+    """Inclusion proof against the newest anchored tree head that covers the entry."""
+    return services.audit_reads.proof(principal, seq)
+
+
+@router.get("/v1/audit/anchors")
+def list_anchors(_: RegulatorDep, services: ServicesDep, after: int = 0, limit: Limit = 100):
+    return {"anchors": services.audit_reads.anchors(after=after, limit=limit)}
+
+
+@router.post("/v1/audit/verify")
+def verify(_: RegulatorDep, services: ServicesDep):
+    """Full re-verification: integrity against on-chain anchors and policy at each entry's block."""
+    return services.audit_reads.verify()
+
+
+@router.get("/v1/me/access-log")
+def access_log(principal: SignerDep, services: ServicesDep, after: After = -1, limit: Limit = 100):
+    """Who accessed my data, when, why, the decision, its audit seq and a link to its proof."""
+    return {"entries": services.audit_reads.entries(principal, after=after, limit=limit, mine_only=True)}

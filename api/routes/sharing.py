@@ -1,0 +1,36 @@
+"""Conditional sharing workflow: a department requests, the provider approves or denies."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import ORJSONResponse
+
+from api.deps import DepartmentDep, PrincipalDep, ServicesDep
+from api.schemas.sharing import SharingDecision, SharingRequestCreate
+
+router = APIRouter(prefix="/v1/sharing-requests", tags=["sharing"])
+
+
+@router.post("")
+def request_sharing(body: SharingRequestCreate, principal: DepartmentDep, services: ServicesDep):
+    """Without ``signed_transaction``: 200 with the transaction to sign. With it: relayed, 201."""
+    status, result = services.sharing.request(principal, body)
+    return ORJSONResponse(result, status_code=status)
+
+
+@router.post("/{request_id}/approve")
+def approve(request_id: int, body: SharingDecision, principal: DepartmentDep, services: ServicesDep):
+    status, result = services.sharing.decide(principal, request_id, True, body)
+    return ORJSONResponse(result, status_code=status)
+
+
+@router.post("/{request_id}/deny")
+def deny(request_id: int, body: SharingDecision, principal: DepartmentDep, services: ServicesDep):
+    status, result = services.sharing.decide(principal, request_id, False, body)
+    return ORJSONResponse(result, status_code=status)
+
+
+@router.get("")
+def list_requests(principal: PrincipalDep, services: ServicesDep, overdue: bool = False):
+    """Departments see their own (as requester or provider); regulators see all, ``?overdue=true`` to filter."""
+    return {"sharing_requests": services.sharing.visible(principal, overdue)}

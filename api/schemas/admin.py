@@ -1,0 +1,54 @@
+"""Bodies of the admin (数据主管部门) and identity-attester endpoints."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import Field, model_validator
+
+from api.schemas.common import Address, FieldName, ResourceSlug, Strict, SubjectRef
+
+
+class DepartmentCreate(Strict):
+    address: Address
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class RegulatorCreate(Strict):
+    address: Address
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SharingClass(str, Enum):
+    UNCONDITIONAL = "UNCONDITIONAL"
+    CONDITIONAL = "CONDITIONAL"
+    NOT_SHARED = "NOT_SHARED"
+
+
+class ResourceCreate(Strict):
+    resource_id: ResourceSlug
+    name: str = Field(min_length=1, max_length=200)
+    provider: Address
+    sharing_class: SharingClass
+    sensitive: bool
+    fields: list[FieldName] = Field(min_length=1, max_length=256)
+
+    @model_validator(mode="after")
+    def _unique(self):
+        if len(set(self.fields)) != len(self.fields):
+            raise ValueError("fields must not repeat")
+        return self
+
+
+class SubjectCreate(SubjectRef):
+    signers: list[Address] = Field(min_length=1, max_length=16)
+    threshold: int = Field(ge=1, le=16)
+
+    @model_validator(mode="after")
+    def _threshold(self):
+        if len(set(self.signers)) != len(self.signers):
+            raise ValueError("signers must not repeat")
+        if self.threshold > len(self.signers):
+            raise ValueError("threshold cannot exceed the number of signers")
+        return self

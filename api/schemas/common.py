@@ -1,0 +1,66 @@
+"""Value types shared by the schemas: checksummed addresses, 0x-hex ids, UTC times."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from eth_utils import is_address, to_checksum_address
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ledger.identity import IdType
+
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_SLUG = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+def _address(value: str) -> str:
+    if not is_address(value):
+        raise ValueError("must be a 20-byte 0x-hex Ethereum address")
+    return to_checksum_address(value)
+
+
+def _hex32(value: str) -> str:
+    if not _HEX32.match(value):
+        raise ValueError("must be 0x followed by 64 hex digits")
+    return value.lower()
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value) or len(value) > 100:
+        raise ValueError("must be a dotted lower-case slug such as hrss.social_insurance")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must carry a time zone (ISO 8601, e.g. 2026-01-01T00:00:00Z)")
+    return value.astimezone(UTC)
+
+
+Address = Annotated[str, AfterValidator(_address)]
+Hex32 = Annotated[str, AfterValidator(_hex32)]
+ResourceSlug = Annotated[str, AfterValidator(_slug)]
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+FieldName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+Purpose = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_.\-]*$")]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors, so a typo never silently drops a constraint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubjectRef(Strict):
+    id_type: IdType
+    id_number: str = Field(min_length=1, max_length=40)
+
+
+def iso(moment: datetime | int | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, int):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,63 @@
+"""Consent drafts, submissions, signatures and revocations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from api.schemas.common import Address, FieldName, Purpose, ResourceSlug, Strict, SubjectRef, UtcDateTime
+
+
+class ResourceGrant(Strict):
+    resource_id: ResourceSlug
+    fields: list[FieldName] = Field(min_length=1, max_length=256)
+
+
+class ConsentDraftCreate(SubjectRef):
+    grantee: Address
+    resources: list[ResourceGrant] = Field(min_length=1, max_length=16)
+    purpose: Purpose
+    valid_from: UtcDateTime
+    valid_until: UtcDateTime
+    max_uses: int = Field(default=0, ge=0, le=2**32 - 1, description="0 = unlimited")
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+
+class ConsentDraftPublic(Strict):
+    consent_id: str
+    typed_data: dict[str, Any]
+
+
+Signature = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="65-byte r||s||v, 0x-hex")
+
+
+class ConsentSubmit(Strict):
+    typed_data: dict[str, Any]
+    signatures: list[str] = Field(min_length=1, max_length=16)
+
+    @model_validator(mode="after")
+    def _hex(self):
+        for sig in self.signatures:
+            _check_signature(sig)
+        return self
+
+
+class SignatureAdd(Strict):
+    signature: str = Signature
+
+
+class RevocationSubmit(Strict):
+    typed_data: dict[str, Any]
+    signature: str = Signature
+
+
+def _check_signature(sig: str) -> None:
+    if not (isinstance(sig, str) and len(sig) == 132 and sig.startswith("0x")):
+        raise ValueError("each signature must be 65 bytes of 0x-hex (r||s||v)")
+    int(sig[2:], 16)

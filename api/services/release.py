@@ -1,0 +1,136 @@
+"""The release path: authenticate → policy at a known block → durable audit entry → data.
+
+Nothing leaves without both a decision against chain state no older than a head read after the
+request arrived (:meth:`ledger.indexer.Indexer.fresh_state`) and a committed audit entry. Any
+failure on the way raises, and the route answers 503 with no data.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from api.core.errors import ApiError
+from api.core.security import Principal
+from api.schemas.records import RecordQuery, RecordUpsert
+from ledger import policy
+from ledger.audit.entry import AuditEntry, payload_hash
+from ledger.identity import subject_id as make_subject_id
+from ledger.storage.models import RecordRow
+
+if TYPE_CHECKING:
+    from api.services.context import AppServices
+
+_REASON_MESSAGES = {
+    "NOT_DEPARTMENT": "the requester is not an active government department",
+    "UNKNOWN_RESOURCE": "no such catalog resource",
+    "RESOURCE_INACTIVE": "the resource is not active",
+    "UNKNOWN_SUBJECT": "no subject is registered for this ID number",
+    "UNKNOWN_FIELD": "the resource has no such field",
+    "NOT_SHARED": "this resource is not shared (不予共享)",
+    "NO_AGREEMENT": "a conditional resource needs an approved, unexpired sharing agreement covering these fields",
+    "NO_CONSENT": "the subject has not consented to this release",
+    "REVOKED": "the subject revoked this consent",
+    "EXPIRED": "the consent has expired",
+    "NOT_YET_VALID": "the consent is not valid yet",
+    "PURPOSE_MISMATCH": "the consent was given for another purpose",
+    "FIELD_NOT_GRANTED": "the consent does not cover all requested fields",
+    "USES_EXHAUSTED": "the consent's uses are used up",
+    "NO_RECORD": "the provider holds no record for this subject",
+}
+
+
+class ReleaseService:
+    def __init__(self, services: "AppServices"):
+        self.s = services
+
+    def upsert_record(self, principal: Principal, resource_id: str, body: RecordUpsert) -> dict:
+        meta = self.s.resources_by_slug.get(resource_id)
+        state = self.s.projection.resources.get(meta.resource_key) if meta else None
+        if meta is None or state is None:
+            raise ApiError(404, "UNKNOWN_RESOURCE", f"no catalog resource {resource_id}")
+        if state.provider != principal.address:
+            raise ApiError(403, "NOT_PROVIDER", "only the resource's provider department may write its records")
+        unknown = sorted(set(body.data) - set(meta.fields))
+        if unknown:
+            raise ApiError(422, "UNKNOWN_FIELD", f"{resource_id} has no field(s) {', '.join(unknown)}")
+        sid = "0x" + make_subject_id(self.s.pepper, body.id_type, body.id_number).hex()
+        with self.s.sessions.begin() as session:
+            row = session.get(RecordRow, (resource_id, sid))
+            sealed = self.s.sealer.seal(resource_id, sid, body.data)
+            if row is None:
+                row = RecordRow(resource_id=resource_id, subject_id=sid, sealed_fields={})
+                session.add(row)
+            row.sealed_fields = {**row.sealed_fields, **sealed}
+            row.updated_by, row.updated_at = principal.address, datetime.now(UTC)
+            fields = sorted(row.sealed_fields)
+        return {"resource_id": resource_id, "subject_id": sid, "fields": fields}
+
+    def query(self, principal: Principal, body: RecordQuery) -> tuple[int, dict]:
+        sid = "0x" + make_subject_id(self.s.pepper, body.id_type, body.id_number).hex()
+        requested = tuple(sorted(set(body.fields)))
+        block = self.s.indexer.fresh_state()
+        p = self.s.projection
+        meta = self.s.resources_by_slug.get(body.resource_id)
+        resource = self.s.policy_resource(meta) if meta else None
+        department = p.departments.get(principal.address)
+        request = policy.Request(requester=principal.address, subject_id=sid, resource_id=body.resource_id,
+                                 fields=requested, purpose=body.purpose)
+        agreement = None
+        if resource is not None:
+            found = p.agreements.get((principal.address, resource.resource_key))
+            if found is not None:
+                agreement = policy.Agreement(field_mask=found.field_mask, valid_until=found.valid_until)
+        candidates = p.consents_for(sid, principal.address, resource.resource_key) if resource else []
+
+        # A first evaluation outside the lock decides whether to open the record at all.
+        now = time.time()
+        first = self._evaluate(request, department, resource, sid, agreement, candidates, block, now,
+                               self.s.audit.uses)
+        data = None
+        if first.allowed:
+            data = self._open_record(body.resource_id, sid, requested)
+
+        def decide(seq: int, uses: Counter) -> AuditEntry:
+            # Re-evaluated under the audit lock: the use count is checked and reserved atomically.
+            decision = self._evaluate(request, department, resource, sid, agreement, candidates, block, now, uses)
+            allowed = decision.allowed and data is not None
+            reason = decision.reason.value if not decision.allowed else ("OK" if data is not None else "NO_RECORD")
+            return AuditEntry(
+                seq=seq, time=datetime.fromtimestamp(now, UTC), requester=principal.address, subject_id=sid,
+                resource=body.resource_id, purpose=body.purpose, consent_id=decision.consent_id,
+                decision="ALLOW" if allowed else "DENY", reason=reason, fields=requested, block_number=block,
+                payload_hash=payload_hash(self.s.payload_salt(seq), data) if allowed else None)
+
+        entry = self.s.audit.append(decide)
+        audit = {"seq": entry.seq}
+        if entry.decision == "ALLOW":
+            audit["payload_salt"] = "0x" + self.s.payload_salt(entry.seq).hex()
+            audit["payload_hash"] = entry.payload_hash
+            return 200, {"data": data, "decision": {"result": "ALLOW", "consent_id": entry.consent_id,
+                                                    "block_number": block, "reason": "OK"}, "audit": audit}
+        status = 404 if entry.reason == "NO_RECORD" else 403
+        return status, {"error": {"code": entry.reason,
+                                  "message": _REASON_MESSAGES.get(entry.reason, entry.reason)},
+                        "decision": {"result": "DENY", "consent_id": entry.consent_id, "block_number": block,
+                                     "reason": entry.reason}, "audit": audit}
+
+    def _evaluate(self, request, department, resource, sid, agreement, candidates, block, now, uses):
+        consents = [policy.Consent(
+            consent_id=c.consent_id, subject_id=c.subject_id, grantee=c.grantee, resource_masks=c.resource_masks,
+            purpose_hash=c.purpose_hash, valid_from=c.valid_from, valid_until=c.valid_until, max_uses=c.max_uses,
+            status=c.status, uses_so_far=uses[c.consent_id]) for c in candidates]
+        return policy.evaluate(
+            request, department=policy.Department(department.address, department.code, department.active)
+            if department else None,
+            resource=resource, subject_known=sid in self.s.projection.subjects, agreement=agreement,
+            consents=consents, block=policy.Block(number=block, timestamp=int(now)))
+
+    def _open_record(self, resource_id: str, sid: str, fields: tuple[str, ...]) -> dict | None:
+        with self.s.sessions() as session:
+            row = session.get(RecordRow, (resource_id, sid))
+            if row is None:
+                return None
+            return self.s.sealer.open(resource_id, sid, row.sealed_fields, fields)
