@@ -7,7 +7,6 @@ failure on the way raises, and the route answers 503 with no data.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -86,7 +85,11 @@ class ReleaseService:
         candidates = p.consents_for(sid, principal.address, resource.resource_key) if resource else []
 
         # A first evaluation outside the lock decides whether to open the record at all.
-        now = time.time()
+        # One instant for the decision and the entry (ms precision, as the leaf stores it), so the
+        # regulator's re-evaluation uses exactly the time this decision used.
+        moment = datetime.now(UTC)
+        moment = moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
+        now = int(moment.timestamp())
         first = self._evaluate(request, department, resource, sid, agreement, candidates, block, now,
                                self.s.audit.uses)
         data = None
@@ -99,7 +102,7 @@ class ReleaseService:
             allowed = decision.allowed and data is not None
             reason = decision.reason.value if not decision.allowed else ("OK" if data is not None else "NO_RECORD")
             return AuditEntry(
-                seq=seq, time=datetime.fromtimestamp(now, UTC), requester=principal.address, subject_id=sid,
+                seq=seq, time=moment, requester=principal.address, subject_id=sid,
                 resource=body.resource_id, purpose=body.purpose, consent_id=decision.consent_id,
                 decision="ALLOW" if allowed else "DENY", reason=reason, fields=requested, block_number=block,
                 payload_hash=payload_hash(self.s.payload_salt(seq), data) if allowed else None)
@@ -126,7 +129,7 @@ class ReleaseService:
             request, department=policy.Department(department.address, department.code, department.active)
             if department else None,
             resource=resource, subject_known=sid in self.s.projection.subjects, agreement=agreement,
-            consents=consents, block=policy.Block(number=block, timestamp=int(now)))
+            consents=consents, block=policy.Block(number=block, timestamp=now))
 
     def _open_record(self, resource_id: str, sid: str, fields: tuple[str, ...]) -> dict | None:
         with self.s.sessions() as session:
