@@ -62,3 +62,11 @@ class InvalidAuditEntry(AuditLogError, ValueError):
 
 class PolicyInputError(LedgerError, ValueError):
     """Malformed input to the release policy (unknown field name, mask beyond the resource, bad value)."""
+
+
+class KeystoreError(LedgerError):
+    """A key is missing, malformed, already exists, or cannot be decrypted with the password."""
+
+
+class DevnetError(LedgerError):
+    """The embedded devnet could not be started, reached or stopped."""

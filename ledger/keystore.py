@@ -1,0 +1,143 @@
+"""Local keystore of the devnet authority keys: ``<data>/keystore/<name>.json``.
+
+Each key is a Web3 Secret Storage file (``eth_account.Account.encrypt``) encrypted with
+``$CONSENT_LEDGER_KEY_PASSWORD`` (devnet default: :data:`ledger.config.DEVNET_KEY_PASSWORD`).
+PBKDF2 with 2**18 rounds keeps a load around 0.1 s; the default 10**6 rounds (or scrypt's
+2**18) would make every process that loads the five operator keys wait seconds.
+
+Addresses are read from the files' plaintext ``address`` field, so listing keys and building
+the genesis file or the gateway's bootstrap allow-list never needs the password.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ledger.config import data_dir, key_password
+from ledger.exceptions import KeystoreError
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+#: Keys generated on the devnet's first start and funded in its genesis block.
+AUTHORITY_KEYS = ("admin", "anchorer", "relayer-0", "relayer-1", "relayer-2", "relayer-3")
+
+KDF = "pbkdf2"
+KDF_ITERATIONS = 2**18
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def keystore_dir() -> Path:
+    """``<data>/keystore``, created owner-only (0700) and kept that way."""
+    path = data_dir() / "keystore"
+    path.mkdir(mode=0o700, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def key_path(name: str) -> Path:
+    if not _NAME.match(name):
+        raise KeystoreError(f"invalid key name {name!r}: use lower-case letters, digits, '.', '_' or '-'")
+    return keystore_dir() / f"{name}.json"
+
+
+def new_key(name: str, *, password: str | None = None) -> "LocalAccount":
+    """Generate a key and store it as ``name``; refuses to replace an existing key."""
+    from eth_account import Account
+
+    path = key_path(name)
+    if path.exists():
+        raise KeystoreError(f"key {name!r} already exists at {path}")
+    account = Account.create()
+    _write_new(path, Account.encrypt(account.key, password if password is not None else key_password(),
+                                     kdf=KDF, iterations=KDF_ITERATIONS))
+    return account
+
+
+def load_key(name: str, *, password: str | None = None) -> "LocalAccount":
+    """Decrypt the key ``name``."""
+    from eth_account import Account
+
+    path = key_path(name)
+    keyfile = _read(path, name)
+    try:
+        private_key = Account.decrypt(keyfile, password if password is not None else key_password())
+    except ValueError as exc:  # eth_keyfile reports a wrong password as a MAC mismatch
+        raise KeystoreError(f"cannot decrypt key {name!r}: wrong CONSENT_LEDGER_KEY_PASSWORD?") from exc
+    return Account.from_key(private_key)
+
+
+def address_of(name: str) -> str:
+    """Checksummed address of the key ``name``, without decrypting it."""
+    from eth_utils import to_checksum_address
+
+    keyfile = _read(key_path(name), name)
+    try:
+        return to_checksum_address(keyfile["address"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise KeystoreError(f"key file for {name!r} has no valid address") from exc
+
+
+def list_keys() -> dict[str, str]:
+    """Every key in the keystore: name -> checksummed address, sorted by name."""
+    keys = {}
+    for path in sorted(keystore_dir().glob("*.json")):
+        name = path.stem
+        if _NAME.match(name):
+            keys[name] = address_of(name)
+    return keys
+
+
+def ensure_authority_keys(*, password: str | None = None) -> dict[str, str]:
+    """Generate the authority keys that are missing; returns name -> address for all of them."""
+    addresses = {}
+    for name in AUTHORITY_KEYS:
+        if not key_path(name).exists():
+            try:
+                new_key(name, password=password)
+            except KeystoreError:
+                if not key_path(name).exists():  # not a lost race with another process
+                    raise
+        addresses[name] = address_of(name)
+    return addresses
+
+
+def _read(path: Path, name: str) -> dict:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise KeystoreError(f"no key {name!r} in {path.parent} (create it with `consent-ledger keys new {name}`)") from None
+    if mode & 0o077:
+        path.chmod(0o600)  # a copied-in file may have come with loose permissions
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise KeystoreError(f"unreadable key file {path}: {exc}") from exc
+
+
+def _write_new(path: Path, keyfile: dict) -> None:
+    """Write ``keyfile`` durably at ``path`` (0600) unless a file is already there."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(keyfile, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # unlike rename, fails instead of replacing a concurrently created key
+        except FileExistsError:
+            raise KeystoreError(f"key {path.stem!r} already exists at {path}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
