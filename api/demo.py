@@ -76,7 +76,8 @@ RECORDS = {  # resource -> ID number -> fields (an 18-digit number is a resident
 
 
 def key(name: str):
-    return keystore.load_or_create_key(name)
+    """A demo participant's key from the keystore, created on first use."""
+    return keystore.load_key(name) if keystore.key_path(name).exists() else keystore.new_key(name)
 
 
 def _ignore_conflict(call):

@@ -6,7 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
+from api.core.responses import JsonResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.core.config import Settings
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, services=None) -> FastAPI:
         finally:
             app.state.services.stop()
 
-    app = FastAPI(title="Consent Ledger API", version="1.0", default_response_class=ORJSONResponse,
+    app = FastAPI(title="Consent Ledger API", version="1.0", default_response_class=JsonResponse,
                   lifespan=lifespan)
     install_error_handlers(app)
     for module in (health, auth, admin, records, consents, sharing, audit):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from api.core.responses import JsonResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.exceptions import ChainUnavailable, InvalidIdentifier, LedgerError
@@ -20,8 +20,8 @@ class ApiError(Exception):
         self.message = message
 
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None) -> ORJSONResponse:
-    return ORJSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
 _HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",

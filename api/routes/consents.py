@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from fastapi.responses import ORJSONResponse
+from api.core.responses import JsonResponse
 
 from api.deps import PrincipalDep, ServicesDep, SignerDep
 from api.schemas.common import Hex32
@@ -34,13 +34,13 @@ def create_draft(body: ConsentDraftCreate, principal: SignerDep, service: Consen
 def submit(body: ConsentSubmit, principal: SignerDep, service: ConsentServiceDep):
     """201 once the signatures meet the subject's threshold and the grant is mined; else 202."""
     status, result = service.submit(principal, body.typed_data, body.signatures)
-    return ORJSONResponse(result, status_code=status)
+    return JsonResponse(result, status_code=status)
 
 
 @router.post("/{consent_id}/signatures")
 def add_signature(consent_id: ConsentId, body: SignatureAdd, principal: SignerDep, service: ConsentServiceDep):
     status, result = service.add_signature(principal, consent_id, body.signature)
-    return ORJSONResponse(result, status_code=status)
+    return JsonResponse(result, status_code=status)
 
 
 @router.post("/{consent_id}/revocation-drafts", status_code=201)

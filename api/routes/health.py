@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import ORJSONResponse
+from api.core.responses import JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 router = APIRouter(tags=["ops"])
@@ -16,10 +16,10 @@ def healthz() -> dict:
 
 
 @router.get("/readyz")
-def readyz(request: Request) -> ORJSONResponse:
+def readyz(request: Request) -> JsonResponse:
     """Chain, database, indexer and anchoring all in order; 503 otherwise."""
     report = request.app.state.services.readiness()
-    return ORJSONResponse(report, status_code=200 if report["ready"] else 503)
+    return JsonResponse(report, status_code=200 if report["ready"] else 503)
 
 
 @router.get("/metrics")

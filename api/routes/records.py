@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from fastapi.responses import ORJSONResponse
+from api.core.responses import JsonResponse
 
 from api.deps import PrincipalDep, ServicesDep
 from api.schemas.common import ResourceSlug
@@ -25,4 +25,4 @@ def upsert_record(resource_id: Annotated[ResourceSlug, Path()], body: RecordUpse
 def query_records(body: RecordQuery, principal: PrincipalDep, services: ServicesDep):
     """200 with only the permitted fields, or 403 with the policy's reason code; audited either way."""
     status, result = services.release.query(principal, body)
-    return ORJSONResponse(result, status_code=status)
+    return JsonResponse(result, status_code=status)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import ORJSONResponse
+from api.core.responses import JsonResponse
 
 from api.deps import DepartmentDep, PrincipalDep, ServicesDep
 from api.schemas.sharing import SharingDecision, SharingRequestCreate
@@ -15,19 +15,19 @@ router = APIRouter(prefix="/v1/sharing-requests", tags=["sharing"])
 def request_sharing(body: SharingRequestCreate, principal: DepartmentDep, services: ServicesDep):
     """Without ``signed_transaction``: 200 with the transaction to sign. With it: relayed, 201."""
     status, result = services.sharing.request(principal, body)
-    return ORJSONResponse(result, status_code=status)
+    return JsonResponse(result, status_code=status)
 
 
 @router.post("/{request_id}/approve")
 def approve(request_id: int, body: SharingDecision, principal: DepartmentDep, services: ServicesDep):
     status, result = services.sharing.decide(principal, request_id, True, body)
-    return ORJSONResponse(result, status_code=status)
+    return JsonResponse(result, status_code=status)
 
 
 @router.post("/{request_id}/deny")
 def deny(request_id: int, body: SharingDecision, principal: DepartmentDep, services: ServicesDep):
     status, result = services.sharing.decide(principal, request_id, False, body)
-    return ORJSONResponse(result, status_code=status)
+    return JsonResponse(result, status_code=status)
 
 
 @router.get("")

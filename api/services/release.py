@@ -79,10 +79,10 @@ class ReleaseService:
                                  fields=requested, purpose=body.purpose)
         agreement = None
         if resource is not None:
-            found = p.agreements.get((principal.address, resource.resource_key))
+            found = p.agreements.get((principal.address, meta.resource_key))
             if found is not None:
                 agreement = policy.Agreement(field_mask=found.field_mask, valid_until=found.valid_until)
-        candidates = p.consents_for(sid, principal.address, resource.resource_key) if resource else []
+        candidates = p.consents_for(sid, principal.address, meta.resource_key) if resource else []
 
         # A first evaluation outside the lock decides whether to open the record at all.
         # One instant for the decision and the entry (ms precision, as the leaf stores it), so the
