@@ -69,7 +69,8 @@ class ApiClient:
         return sign_typed_data(self.account.key, typed_data)
 
     def sign_transaction(self, transaction: dict) -> str:
-        tx = {k: v for k, v in transaction.items() if k != "from"}
+        tx = {k: int(v, 16) if isinstance(v, str) and k != "to" and k != "data" else v
+              for k, v in transaction.items() if k != "from"}
         return "0x" + self.account.sign_transaction(tx).raw_transaction.hex()
 
     def close(self) -> None:
