@@ -123,6 +123,7 @@ def check_integrity(leaves: list[bytes], anchors: list[Anchor], report: Report,
     tree = MerkleTree(hashes)
 
     previous_hash, previous_size, previous_root = b"\0" * 32, 0, None
+    good_size = 0  # size of the last anchor whose root the log reproduces: damage lies beyond it
     for anchor in anchors:
         report.anchors_checked += 1
         linked = keccak(abi_encode(["bytes32", "uint64", "bytes32"],
@@ -140,15 +141,17 @@ def check_integrity(leaves: list[bytes], anchors: list[Anchor], report: Report,
             report.problems.append(Problem(
                 "ANCHOR_ROOT_MISMATCH", f"the log's first {anchor.tree_size} entries do not hash to the root "
                                         f"anchored at block {anchor.block_number}: an entry in seq "
-                                        f"{previous_size}..{anchor.tree_size - 1} was altered, removed or "
-                                        f"reordered", previous_size))
-        elif previous_root is not None:
-            try:
-                verify_consistency(previous_size, anchor.tree_size,
-                                   tree.consistency_proof(previous_size, anchor.tree_size),
-                                   previous_root, anchor.root_hash)
-            except InvalidProof as exc:
-                report.problems.append(Problem("ANCHORS_INCONSISTENT", f"anchor {anchor.index}: {exc}"))
+                                        f"{good_size}..{anchor.tree_size - 1} was altered, removed or "
+                                        f"reordered", good_size))
+        else:
+            good_size = anchor.tree_size
+            if previous_root is not None and previous_size <= anchor.tree_size:
+                try:
+                    verify_consistency(previous_size, anchor.tree_size,
+                                       tree.consistency_proof(previous_size, anchor.tree_size),
+                                       previous_root, anchor.root_hash)
+                except InvalidProof as exc:
+                    report.problems.append(Problem("ANCHORS_INCONSISTENT", f"anchor {anchor.index}: {exc}"))
         previous_hash, previous_size, previous_root = anchor.anchor_hash, anchor.tree_size, anchor.root_hash
     report.unanchored_entries = max(0, tree.size - previous_size)
     return entries, tree
