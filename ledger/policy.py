@@ -16,9 +16,10 @@ Checks, in this order (the first failing one is the reason):
    mask covers F and whose ``valid_until`` is after the block timestamp
 7. only for sensitive resources (they need the subject's consent):
    ``UNKNOWN_SUBJECT`` the subject is not registered; then the consents for (S, D, R) are
-   judged one by one, each by the first rule it breaks: ``REVOKED`` (revoked at or before
-   b), ``EXPIRED`` (timestamp >= valid_until), ``NOT_YET_VALID`` (timestamp < valid_from),
-   ``PURPOSE_MISMATCH``, ``FIELD_NOT_GRANTED`` (its mask for R does not cover F),
+   judged one by one, each by the first rule it breaks: ``PURPOSE_MISMATCH`` (a consent for
+   another purpose says nothing about this one, so it ranks furthest), ``REVOKED`` (revoked at
+   or before b), ``EXPIRED`` (timestamp >= valid_until), ``NOT_YET_VALID`` (timestamp <
+   valid_from), ``FIELD_NOT_GRANTED`` (its mask for R does not cover F),
    ``USES_EXHAUSTED`` (max_uses > 0 and uses_so_far >= max_uses). A consent breaking none
    allows the release. If none does, the reason is that of the consent that got furthest
    down this list (it is the closest to being usable and the most useful to report);
@@ -276,10 +277,10 @@ class Decision(NamedTuple):
 
 # Consent judgements, ordered from furthest from usable to closest.
 _RANKED = (
+    Reason.PURPOSE_MISMATCH,
     Reason.REVOKED,
     Reason.EXPIRED,
     Reason.NOT_YET_VALID,
-    Reason.PURPOSE_MISMATCH,
     Reason.FIELD_NOT_GRANTED,
     Reason.USES_EXHAUSTED,
 )
@@ -345,13 +346,13 @@ def evaluate(
         if c.granted_at_block is not None and c.granted_at_block > number:
             continue  # not yet on chain at this block
         revoked_at = c.revoked_at_block
-        if revoked_at is not None and revoked_at <= number or revoked_at is None and c.status is ConsentStatus.REVOKED:
+        if c.purpose_hash != wanted_purpose:
             rank = 0
-        elif now >= c.valid_until:
+        elif revoked_at is not None and revoked_at <= number or revoked_at is None and c.status is ConsentStatus.REVOKED:
             rank = 1
-        elif now < c.valid_from:
+        elif now >= c.valid_until:
             rank = 2
-        elif c.purpose_hash != wanted_purpose:
+        elif now < c.valid_from:
             rank = 3
         elif granted & mask != mask:
             rank = 4

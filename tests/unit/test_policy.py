@@ -255,10 +255,10 @@ def test_single_consent_boundaries_that_allow(overrides: dict) -> None:
 # --- precedence among several consents -------------------------------------------------------------
 
 FAILING = {
+    Reason.PURPOSE_MISMATCH: {"purpose_hash": purpose_hash("other")},
     Reason.REVOKED: {"status": "REVOKED"},
     Reason.EXPIRED: {"valid_until": NOW - 1, "valid_from": NOW - 100},
     Reason.NOT_YET_VALID: {"valid_from": NOW + 100, "valid_until": NOW + 200},
-    Reason.PURPOSE_MISMATCH: {"purpose_hash": purpose_hash("other")},
     Reason.FIELD_NOT_GRANTED: {"resource_masks": {KEY: 1}},
     Reason.USES_EXHAUSTED: {"max_uses": 1, "uses_so_far": 1},
 }
