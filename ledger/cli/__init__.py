@@ -14,7 +14,7 @@ def main() -> None:
 
 
 # Sub-command modules, imported lazily by name so a broken optional area cannot hide the others.
-_AREAS = ("devnet", "keys", "deploy", "serve", "besu")
+_AREAS = ("devnet", "keys", "deploy", "serve", "besu", "consent", "records", "audit")
 
 for _area in _AREAS:
     try:

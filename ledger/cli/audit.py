@@ -1,0 +1,217 @@
+"""`consent-ledger audit`: export the audit log (operator) and verify an export against the chain (regulator)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ledger.config import rpc_url
+
+#: Problems listed in the readable report; --json always carries all of them.
+_SHOWN_PROBLEMS = 100
+
+
+class _Failure(click.ClickException):
+    """Usage, input or connection trouble: nothing was verified (exit code 2)."""
+
+    exit_code = 2
+
+
+@click.group("audit")
+def command() -> None:
+    """Export the audit log, and verify an export against the chain."""
+
+
+@command.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="file to write (JSON Lines, consent-ledger-audit/1); '-' for stdout")
+def export(out: Path) -> None:
+    """Export the whole audit log of this node, with the deployment and the resources' field lists.
+
+    Reads the database under the data dir ($CONSENT_LEDGER_HOME, or $CONSENT_LEDGER_DATABASE_URL)
+    and deployment.json. The file is what `audit verify` needs besides the chain RPC.
+    """
+    import os
+
+    from sqlalchemy.exc import SQLAlchemyError
+    from tqdm import tqdm
+
+    from ledger.audit.export import export_audit
+    from ledger.chain.client import Deployment
+    from ledger.exceptions import LedgerError
+    from ledger.storage.database import database_url, make_engine, make_sessionmaker
+
+    try:
+        deployment = Deployment.load()
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    url = database_url()
+    if not os.environ.get("CONSENT_LEDGER_DATABASE_URL") and url.startswith("sqlite:///") \
+            and not Path(url.removeprefix("sqlite:///")).exists():
+        raise click.ClickException(f"no ledger database at {url.removeprefix('sqlite:///')}")
+    engine = make_engine(url)
+    bar = tqdm(desc="exporting", unit=" entries", file=sys.stderr, disable=None, leave=False)
+
+    def progress(done: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        target = click.get_binary_stream("stdout") if str(out) == "-" else out
+        header = export_audit(make_sessionmaker(engine), deployment, target, progress=progress)
+    except (LedgerError, SQLAlchemyError, OSError) as exc:
+        raise click.ClickException(f"export failed: {exc}") from exc
+    finally:
+        bar.close()
+        engine.dispose()
+    click.echo(f"exported {header['tree_size']} audit entries (chain {header['chain_id']}) to "
+               f"{'stdout' if str(out) == '-' else out}", err=True)
+
+
+@command.command("verify")
+@click.option("--export", "export_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+              help="an export written by `consent-ledger audit export`")
+@click.option("--rpc", default=None, help="JSON-RPC URL of the chain (default: $CONSENT_LEDGER_RPC_URL or the devnet "
+                                          "gateway)")
+@click.option("--deployment", "deployment_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+              help="a deployment.json you trust; its addresses are used instead of the ones the export claims")
+@click.option("--no-policy", is_flag=True, help="check integrity and anchors only, not each release against the "
+                                                "policy at its block")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.pass_context
+def verify(ctx: click.Context, export_path: Path, rpc: str | None, deployment_path: Path | None, no_policy: bool,
+           as_json: bool) -> None:
+    """Re-verify an exported audit log using nothing but the chain.
+
+    Checks that every entry decodes and stands at its seq, that every tree head anchored on-chain
+    is the root of the log's prefix, that anchors link up and only grow, and (unless --no-policy)
+    that every release was allowed by the policy at its block, from the contracts' own events.
+
+    The export's header names the contracts; compare them with the published deployment, or pass
+    --deployment to verify against addresses you trust.
+
+    Exit code: 0 verified, 1 problems found, 2 usage, input or connection error.
+    """
+    from ledger.audit.export import InvalidExport, deployment_from_header, read_export
+    from ledger.audit.trail import Problem
+    from ledger.chain.client import Deployment
+    from ledger.exceptions import LedgerError
+
+    url = rpc or rpc_url()
+    try:
+        header, leaves, resource_fields = read_export(export_path)
+        claimed = deployment_from_header(header)
+        trusted = Deployment.load(deployment_path) if deployment_path else None
+    except (InvalidExport, OSError) as exc:
+        raise _Failure(str(exc)) from exc
+    except (LedgerError, KeyError, ValueError) as exc:  # a malformed --deployment file
+        raise _Failure(f"{deployment_path}: {exc}") from exc
+
+    extra: list[Problem] = []
+    deployment = claimed
+    if trusted is not None:
+        deployment = trusted
+        if claimed.chain_id != trusted.chain_id or claimed.contracts != trusted.contracts:
+            extra.append(Problem("DEPLOYMENT_MISMATCH", f"the export names chain {claimed.chain_id} and contracts "
+                                                        f"{claimed.contracts}, not the trusted deployment"))
+    if len(leaves) != header["tree_size"]:
+        extra.append(Problem("EXPORT_SIZE_MISMATCH", f"the header announces {header['tree_size']} entries; the file "
+                                                     f"holds {len(leaves)}", min(len(leaves), header["tree_size"])))
+
+    if not as_json:
+        click.echo(f"checking {len(leaves)} entries against chain {deployment.chain_id} at {url} ...", err=True)
+    chain = _connect(url, deployment)
+    try:
+        report = _run(chain, leaves, resource_fields, check_policies=not no_policy)
+    finally:
+        chain.close()
+    report.problems[:0] = extra
+
+    if as_json:
+        body = report.as_dict() | {
+            "policy_checked": not no_policy, "chain_id": deployment.chain_id, "rpc": url,
+            "contracts": deployment.contracts,
+            "export": {"path": str(export_path), "exported_at": header["exported_at"],
+                       "tree_size": header["tree_size"]}}
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+    else:
+        _print_report(report, header, deployment, url, export_path, no_policy)
+    ctx.exit(0 if report.ok else 1)
+
+
+def _connect(url: str, deployment):
+    """A chain client for ``deployment``, after checking the RPC serves that chain and the contracts exist."""
+    from ledger.chain.client import Chain
+    from ledger.compiler import DEPLOYED_CONTRACTS as _CONTRACTS
+    from ledger.exceptions import LedgerError
+
+    missing = [name for name in _CONTRACTS if name not in deployment.contracts]
+    if missing:
+        raise _Failure(f"the deployment lacks the address of {', '.join(missing)}")
+    try:
+        chain = Chain(url, deployment=deployment)
+    except LedgerError as exc:  # contract ABIs could not be built
+        raise _Failure(str(exc)) from exc
+    try:
+        if chain.chain_id != deployment.chain_id:
+            raise _Failure(f"{url} serves chain {chain.chain_id}, but the audit log belongs to chain "
+                           f"{deployment.chain_id}")
+        codes = chain.rpc.batch([("eth_getCode", [deployment.contracts[name], "latest"]) for name in _CONTRACTS])
+    except LedgerError as exc:
+        chain.close()
+        raise _Failure(f"cannot read the chain at {url}: {exc}") from exc
+    except _Failure:
+        chain.close()
+        raise
+    empty = [f"{name} {deployment.contracts[name]}" for name, code in zip(_CONTRACTS, codes)
+             if code in (None, "0x", "0x0")]
+    if empty:
+        chain.close()
+        raise _Failure(f"no contract code on chain {deployment.chain_id} at: {'; '.join(empty)} (wrong --rpc, or "
+                       f"a deployment that is not this chain's)")
+    return chain
+
+
+def _run(chain, leaves, resource_fields, *, check_policies: bool):
+    from ledger.audit.trail import verify_trail
+    from ledger.exceptions import LedgerError
+
+    try:
+        return verify_trail(chain, leaves, resource_fields, check_policies=check_policies)
+    except LedgerError as exc:
+        raise _Failure(f"verification could not finish: {exc}") from exc
+
+
+def _print_report(report, header, deployment, url, export_path, no_policy) -> None:
+    from collections import Counter
+
+    echo = click.echo
+    echo(f"Audit log   {export_path}  (exported {header['exported_at']}, {header['tree_size']} entries)")
+    echo(f"Chain       {deployment.chain_id} at {url}")
+    for name, address in deployment.contracts.items():
+        echo(f"  {name:<13} {address}")
+    echo(f"Entries checked      {report.entries_checked}")
+    echo(f"Anchors checked      {report.anchors_checked}")
+    if no_policy:
+        echo("Releases re-checked  skipped (--no-policy)")
+    else:
+        echo(f"Releases re-checked  {report.allows_reevaluated}")
+    if report.unanchored_entries:
+        echo(f"Not yet anchored     {report.unanchored_entries} (newest entries; no on-chain tree head covers "
+             f"them yet)")
+    if report.ok:
+        echo(click.style("OK: the log matches every anchored tree head", fg="green")
+             + ("" if no_policy else " and every release was allowed at its block"))
+        return
+    kinds = Counter(p.kind for p in report.problems)
+    echo(click.style(f"PROBLEMS: {len(report.problems)} ", fg="red")
+         + "(" + ", ".join(f"{kind} x{n}" for kind, n in kinds.most_common()) + ")")
+    for problem in report.problems[:_SHOWN_PROBLEMS]:
+        where = f"seq {problem.seq}" if problem.seq is not None else "-"
+        echo(f"  {problem.kind:<22} {where:<12} {problem.message}")
+    if len(report.problems) > _SHOWN_PROBLEMS:
+        echo(f"  ... and {len(report.problems) - _SHOWN_PROBLEMS} more (use --json for all)")
