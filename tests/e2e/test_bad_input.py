@@ -25,7 +25,7 @@ def _audit_size(clients) -> int:
     ("370102198506124537", "check"),        # wrong MOD 11-2 check digit
     ("3701021985061245", "18"),             # too short
     ("370102198513124536", "birth"),        # month 13
-    ("99010219850612453X", "region"),       # no such province
+    ("100102198506124536", "region"),       # province 10 does not exist (check digit valid)
 ])
 def test_query_with_malformed_resident_id_is_422(clients, id_number, fragment):
     before = _audit_size(clients)
