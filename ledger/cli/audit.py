@@ -59,7 +59,7 @@ def export(out: Path) -> None:
         bar.update(done - bar.n)
 
     try:
-        target = click.get_binary_stream("stdout") if str(out) == "-" else out
+        target = sys.stdout.buffer if str(out) == "-" else out
         header = export_audit(make_sessionmaker(engine), deployment, target, progress=progress)
     except (LedgerError, SQLAlchemyError, OSError) as exc:
         raise click.ClickException(f"export failed: {exc}") from exc
