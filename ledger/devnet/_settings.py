@@ -1,0 +1,111 @@
+"""Devnet settings (hardhat-free-devnet/devnet.toml plus overrides) and the data-dir layout."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger import config
+from ledger.exceptions import ConfigurationError
+
+DEVNET_DIR = config.PROJECT_ROOT / "hardhat-free-devnet"
+SETTINGS_FILE = DEVNET_DIR / "devnet.toml"
+GENESIS_TEMPLATE = DEVNET_DIR / "genesis.template.json"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    host: str = config.GATEWAY_HOST
+    port: int = config.GATEWAY_PORT
+    max_body_bytes: int = 1 << 20
+    max_batch: int = 100
+    max_tx_bytes: int = 128 * 1024
+    rate_limit: float = 5000.0
+    rate_burst: int = 10000
+    allow_cache_ttl: float = 1.5
+    upstream_connections: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class DevnetSettings:
+    chain_id: int = config.CHAIN_ID
+    hardfork: str = "prague"
+    block_time: int = 0
+    isolation: str = "auto"
+    authority_balance_eth: int = 1_000_000
+    state_interval: float = 1.0
+    max_recreated_gap: int = 256
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+
+    @classmethod
+    def load(cls, path: Path = SETTINGS_FILE, **overrides) -> "DevnetSettings":
+        """Settings from ``path``; ``overrides`` (None values ignored) win, ``port`` goes to the gateway."""
+        raw: dict = {}
+        if path.exists():
+            with path.open("rb") as fh:
+                raw = tomllib.load(fh)
+        flat = {**raw.get("genesis", {}), **raw.get("node", {}), **raw.get("persistence", {})}
+        gateway = dict(raw.get("gateway", {}))
+        gateway.setdefault("port", config.gateway_port())
+        port = overrides.pop("port", None)
+        if port is not None:
+            gateway["port"] = port
+        flat.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            settings = cls(**flat, gateway=GatewaySettings(**gateway))
+        except TypeError as exc:
+            raise ConfigurationError(f"{path}: {exc}") from exc
+        settings.validate()
+        return settings
+
+    def replace(self, **changes) -> "DevnetSettings":
+        return dataclasses.replace(self, **changes)
+
+    def validate(self) -> None:
+        if self.block_time < 0:
+            raise ConfigurationError("block_time must be >= 0 (0 = instant mining)")
+        if self.isolation not in ("auto", "netns", "loopback"):
+            raise ConfigurationError("isolation must be auto, netns or loopback")
+        if self.gateway.host not in ("127.0.0.1", "::1", "localhost"):
+            raise ConfigurationError("the gateway listens on loopback only")
+        if not 0 <= self.gateway.port < 65536:
+            raise ConfigurationError("gateway port out of range")
+
+
+@dataclass(frozen=True, slots=True)
+class DevnetPaths:
+    """Files of one devnet under ``<data>/devnet`` (directory 0700)."""
+
+    data: Path
+
+    @classmethod
+    def default(cls) -> "DevnetPaths":
+        return cls(config.data_dir())
+
+    @property
+    def root(self) -> Path:
+        return self.data / "devnet"
+
+    def ensure(self) -> "DevnetPaths":
+        self.data.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, exist_ok=True)
+        if self.root.stat().st_mode & 0o077:
+            self.root.chmod(0o700)
+        return self
+
+    ipc = property(lambda self: self.root / "anvil.ipc")
+    genesis = property(lambda self: self.root / "genesis.json")
+    state = property(lambda self: self.root / "state.json.gz")
+    state_load = property(lambda self: self.root / "state.load.json")
+    journal = property(lambda self: self.root / "tx-journal.jsonl")
+    pidfile = property(lambda self: self.root / "devnet.pid")
+    runtime = property(lambda self: self.root / "devnet.json")
+    anvil_pidfile = property(lambda self: self.root / "anvil.pid")
+    anvil_log = property(lambda self: self.root / "anvil.log")
+    log = property(lambda self: self.root / "devnet.log")
+    lock = property(lambda self: self.root / "supervisor.lock")
+    anvil_cache = property(lambda self: self.root / "anvil-cache")
+    deployment = property(lambda self: self.data / "deployment.json")
+    keystore = property(lambda self: self.data / "keystore")
