@@ -139,3 +139,47 @@ def test_malformed_exports_are_refused(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(InvalidExport, match=message):
         read_export(path)
+
+
+def test_cli_export_then_verify_refuses_what_it_cannot_check(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ledger.cli import main
+
+    home = tmp_path / "data"
+    home.mkdir()
+    monkeypatch.setenv("CONSENT_LEDGER_HOME", str(home))
+    monkeypatch.delenv("CONSENT_LEDGER_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    missing_db = runner.invoke(main, ["audit", "export", "--out", str(tmp_path / "x.jsonl")])
+    assert missing_db.exit_code == 1 and "deploy" in missing_db.stderr  # no deployment.json yet
+
+    DEPLOYMENT.save(home / "deployment.json")
+    engine = make_engine(f"sqlite:///{home / 'ledger.db'}")
+    migrate(engine)
+    leaves = [make_leaf(seq) for seq in range(3)]
+    store(make_sessionmaker(engine), leaves)
+    engine.dispose()
+
+    out = tmp_path / "audit.jsonl"
+    result = runner.invoke(main, ["audit", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert "exported 3 audit entries" in result.stderr
+    assert read_export(out)[1] == leaves
+
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("hello\n")
+    bad = runner.invoke(main, ["audit", "verify", "--export", str(garbage), "--rpc", "http://127.0.0.1:9"])
+    assert bad.exit_code == 2 and "not JSON" in bad.stderr
+
+    header, *rest = out.read_text().splitlines(keepends=True)
+    partial = json.loads(header)
+    del partial["contracts"]["AuditAnchor"]
+    lacking = tmp_path / "lacking.jsonl"
+    lacking.write_text(json.dumps(partial) + "\n" + "".join(rest))
+    result = runner.invoke(main, ["audit", "verify", "--export", str(lacking), "--rpc", "http://127.0.0.1:9"])
+    assert result.exit_code == 2 and "AuditAnchor" in result.stderr
+
+    absent = runner.invoke(main, ["audit", "verify", "--export", str(tmp_path / "none.jsonl")])
+    assert absent.exit_code == 2
