@@ -1,10 +1,10 @@
-"""The ``consent-ledger`` command line: each area registers its own command group."""
+"""The ``consent-ledger`` command line: each area's command group lives in its own module."""
 
 from __future__ import annotations
 
-import importlib
-
 import click
+
+from ledger.cli import audit, auth, besu, consent, deploy, devnet, keys, records, serve
 
 
 @click.group()
@@ -13,14 +13,5 @@ def main() -> None:
     """Consent Ledger: consent, release and audit on a permissioned chain."""
 
 
-# Sub-command modules, imported lazily by name so a broken optional area cannot hide the others.
-_AREAS = ("devnet", "keys", "deploy", "serve", "besu", "consent", "records", "audit")
-
-for _area in _AREAS:
-    try:
-        _module = importlib.import_module(f"ledger.cli.{_area}")
-    except ModuleNotFoundError as exc:  # area not installed yet in this checkout
-        if exc.name != f"ledger.cli.{_area}":
-            raise
-        continue
-    main.add_command(_module.command)
+for _area in (devnet, keys, deploy, serve, auth, consent, records, audit, besu):
+    main.add_command(_area.command)

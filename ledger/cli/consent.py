@@ -35,7 +35,11 @@ def command() -> None:
 @click.option("--password-env", default=_DEFAULT_PASSWORD_ENV, show_default=True, metavar="VAR",
               help="environment variable holding the key's password (prompted for when unset and interactive)")
 @click.option("--json", "as_json", is_flag=True, help="print {signature, signer, digest} instead of the signature")
-def sign(key_file: Path | None, key_name: str | None, source: str, password_env: str, as_json: bool) -> None:
+@click.option("--submission", is_flag=True,
+              help="print the request body the API takes: {typed_data, signatures: [...]} for a Consent, "
+                   "{typed_data, signature} for a Revoke")
+def sign(key_file: Path | None, key_name: str | None, source: str, password_env: str, as_json: bool,
+         submission: bool) -> None:
     """Show what a Consent or Revoke typed data grants, then sign it (EIP-712) with your key.
 
     The summary goes to stderr, the 0x-hex signature to stdout, so it can be piped into the API
@@ -58,7 +62,10 @@ def sign(key_file: Path | None, key_name: str | None, source: str, password_env:
     signature = sign_typed_data(account.key, typed)
     if recover_signer(digest, signature) != account.address:  # never hand out a signature that would not verify
         raise click.ClickException("the signature does not recover to the signing key")
-    if as_json:
+    if submission:
+        key = "signatures" if typed["primaryType"] == "Consent" else "signature"
+        click.echo(json.dumps({"typed_data": typed, key: [signature] if key == "signatures" else signature}))
+    elif as_json:
         click.echo(json.dumps({"signature": signature, "signer": account.address, "digest": "0x" + digest.hex()}))
     else:
         click.echo(signature)
