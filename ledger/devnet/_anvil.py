@@ -64,10 +64,16 @@ def isolation_prefix(mode: str) -> tuple[list[str], str]:
     return [], "loopback"
 
 
+def _die_with_parent() -> list[str]:
+    """setpriv --pdeathsig: anvil gets SIGKILL when the supervisor dies, even by SIGKILL."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+
+
 def anvil_command(settings: DevnetSettings, paths: DevnetPaths, prefix: list[str], *, load_state: Path | None,
                   gas_limit: int) -> list[str]:
     command = [
-        *prefix, str(anvil_binary()),
+        *prefix, *_die_with_parent(), str(anvil_binary()),
         "--ipc", str(paths.ipc),
         # Unavoidable HTTP listener: loopback, ephemeral port, no CORS (see module doc).
         "--host", "127.0.0.1", "--port", "0", "--no-cors",
@@ -91,7 +97,7 @@ def genesis_gas_limit(paths: DevnetPaths) -> int:
 
 
 def kill_stale_anvil(paths: DevnetPaths) -> None:
-    """Kill an anvil left behind by a supervisor that died (SIGKILL leaves its child running)."""
+    """Kill an anvil left behind by a supervisor that died (where setpriv is missing)."""
     pid = read_pid(paths.anvil_pidfile)
     if pid is not None and process_matches(pid, str(paths.ipc)):
         log.warning("killing stale anvil process %d", pid)
@@ -140,8 +146,8 @@ class AnvilProcess:
                                 gas_limit=genesis_gas_limit(paths))
         log_fd = os.open(paths.anvil_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            # Own process group: a Ctrl-C on the terminal reaches the supervisor only, which then
-            # takes a final dump before it stops anvil.
+            # Own session: a Ctrl-C on the terminal (or a signal to the supervisor's process group)
+            # reaches the supervisor only, which takes a final dump before it stops anvil.
             self.process = await asyncio.create_subprocess_exec(
                 *command, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd, start_new_session=True)
         finally:

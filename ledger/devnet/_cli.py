@@ -1,4 +1,4 @@
-"""`consent-ledger devnet`: run and inspect the embedded devnet (anvil + JSON-RPC gateway)."""
+"""The devnet commands, shared by `consent-ledger devnet` and `python -m ledger.devnet`."""
 
 from __future__ import annotations
 

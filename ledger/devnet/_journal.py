@@ -5,8 +5,8 @@ Records (``k`` = kind):
 * ``{"k":"tx","seq":N,"h":hash,"raw":hex,"ts":unix}`` — a raw transaction the gateway admitted,
   written and fsync'ed *before* it is forwarded to anvil;
 * ``{"k":"rej","seq":N,"err":msg}`` — anvil refused transaction N, so a replay skips it;
-* ``{"k":"blk","n":number,"ts":timestamp,"txs":[hash,...]}`` — a mined block with transactions,
-  so a replay recreates it with the same number, timestamp and contents;
+* ``{"k":"blk","n":number,"ts":timestamp,"bf":baseFee,"txs":[hash,...]}`` — a mined block with
+  transactions, so a replay recreates it with the same number, timestamp, base fee and contents;
 * ``{"k":"mark","n":number}`` — every block up to ``n`` has been recorded.
 
 Appends use group commit: records queued while an fdatasync runs share the next one, so the
@@ -40,6 +40,7 @@ class JournalBlock:
     number: int
     timestamp: int
     txs: list[str]
+    base_fee: int | None = None
 
 
 @dataclass(slots=True)
@@ -94,7 +95,9 @@ def _apply(contents: JournalContents, record: dict) -> None:
         contents.rejected.add(int(record["seq"]))
     elif kind == "blk":
         number = int(record["n"])
-        contents.blocks[number] = JournalBlock(number, int(record["ts"]), list(record["txs"]))
+        base_fee = record.get("bf")
+        contents.blocks[number] = JournalBlock(number, int(record["ts"]), list(record["txs"]),
+                                               int(base_fee, 16) if base_fee else None)
         contents.recorded_to = max(contents.recorded_to, number)
     elif kind == "mark":
         contents.recorded_to = max(contents.recorded_to, int(record["n"]))

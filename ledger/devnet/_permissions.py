@@ -28,7 +28,7 @@ log = logging.getLogger("ledger.devnet.gateway")
 
 SELECTOR = keccak(b"transactionAllowed(address,address,uint256,uint256,uint256,bytes)")[:4]
 _CACHE_LIMIT = 20_000
-_RELOAD_CHECK_INTERVAL = 0.5
+_RELOAD_CHECK_INTERVAL = 0.25
 
 
 def encode_transaction_allowed(tx: DecodedTransaction) -> str:

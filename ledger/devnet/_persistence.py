@@ -50,7 +50,7 @@ class BlockRecorder:
             blocks = await asyncio.gather(*(self._conn.call("eth_getBlockByNumber", [hex(n), False])
                                             for n in numbers))
             writes = [self.journal.append({"k": "blk", "n": int(b["number"], 16), "ts": int(b["timestamp"], 16),
-                                           "txs": b["transactions"]})
+                                           "bf": b.get("baseFeePerGas"), "txs": b["transactions"]})
                       for b in blocks if b and b["transactions"]]
             if writes:
                 await asyncio.gather(*writes)

@@ -1,14 +1,15 @@
 """Crash recovery: bring the chain loaded from the last state dump (or genesis) up to the journal.
 
 1. Blocks recorded in the journal above the loaded head are recreated one by one with their
-   original number, timestamp and transactions (anvil started with ``--no-mining``: the
+   original number, timestamp, base fee and transactions (anvil started with ``--no-mining``: the
    transactions are sent, then ``evm_mine`` with the recorded timestamp). Short runs of empty
    blocks in between (interval mining) are recreated too, so block numbers stay the same.
 2. Admitted transactions that still have no receipt (mined after the last block record, or
    never mined before the crash) are sent again in journal order and mined.
 3. The node clock is set back to wall time.
 
-Receipts, nonces, balances, contract storage and block numbers match the pre-crash chain;
+Receipts (block numbers, gas, effective gas prices), nonces, balances and contract storage
+match the pre-crash chain;
 block hashes do not (anvil draws a fresh ``prevrandao`` for every block).
 """
 
@@ -88,6 +89,10 @@ async def recover(conn: IpcConnection, contents: JournalContents, *, max_gap: in
             except RpcError as exc:
                 log.warning("block %d: transaction %s not replayed: %s", number, tx_hash, exc.rpc_message)
         if sent:
+            if record.base_fee is not None:
+                # Anvil derives the first block after a (re)start from its own fee state, not
+                # from the parent block as a continuous run does; pin the recorded value.
+                await conn.call("anvil_setNextBlockBaseFeePerGas", [hex(record.base_fee)])
             await conn.call("evm_mine", [{"timestamp": target_ts}])
             report.blocks_recreated += 1
             report.transactions_replayed += sent
