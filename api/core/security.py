@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ ISSUER = "consent-ledger"
 AUDIENCE = "consent-ledger-api"
 ALGORITHM = "HS256"
 _NONCE_ALPHABET = string.ascii_letters + string.digits
+_VERIFIED_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,7 @@ class Authenticator:
         self.settings = settings
         self.sessions = sessions
         self.chain_id = chain_id
+        self._verified: dict[str, tuple[str, float]] = {}
 
     def challenge(self, address: str) -> tuple[str, str]:
         if not isinstance(address, str) or not is_address(address):
@@ -103,6 +106,18 @@ class Authenticator:
         return jwt.encode(claims, self.settings.jwt_secret, algorithm=ALGORITHM)
 
     def verify_token(self, token: str) -> str:
+        """The token's address; a verified token is remembered until it expires (signature checks
+        cost more than the rest of an authorization)."""
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        address, expires = self._decode(token)
+        if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (address, expires)
+        return address
+
+    def _decode(self, token: str) -> tuple[str, float]:
         try:
             claims = jwt.decode(token, self.settings.jwt_secret, algorithms=[ALGORITHM], audience=AUDIENCE,
                                 issuer=ISSUER, options={"require": ["exp", "iat", "iss", "aud", "sub"]})
@@ -113,4 +128,4 @@ class Authenticator:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not is_address(subject):
             raise ApiError(401, "INVALID_TOKEN", "the access token is not valid")
-        return to_checksum_address(subject)
+        return to_checksum_address(subject), float(claims["exp"])

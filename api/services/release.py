@@ -11,6 +11,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import bindparam, select
+
 from api.core.errors import ApiError
 from api.core.security import Principal
 from api.schemas.records import RecordQuery, RecordUpsert
@@ -22,6 +24,8 @@ from ledger.storage.models import RecordRow
 if TYPE_CHECKING:
     from api.services.context import AppServices
 
+_SEALED_FIELDS = select(RecordRow.sealed_fields).where(RecordRow.resource_id == bindparam("resource_id"),
+                                                      RecordRow.subject_id == bindparam("subject_id"))
 _REASON_MESSAGES = {
     "NOT_DEPARTMENT": "the requester is not an active government department",
     "UNKNOWN_RESOURCE": "no such catalog resource",
@@ -132,8 +136,8 @@ class ReleaseService:
             consents=consents, block=policy.Block(number=block, timestamp=now))
 
     def _open_record(self, resource_id: str, sid: str, fields: tuple[str, ...]) -> dict | None:
-        with self.s.sessions() as session:
-            row = session.get(RecordRow, (resource_id, sid))
-            if row is None:
-                return None
-            return self.s.sealer.open(resource_id, sid, row.sealed_fields, fields)
+        with self.s.engine.connect() as connection:  # Core, not the ORM: this is the hot path
+            sealed = connection.execute(_SEALED_FIELDS, {"resource_id": resource_id, "subject_id": sid}).scalar()
+        if sealed is None:
+            return None
+        return self.s.sealer.open(resource_id, sid, sealed, fields)

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from eth_utils import is_checksum_address, to_checksum_address
@@ -89,7 +90,15 @@ def _hex32(value: Any, name: str, *, optional: bool = False) -> str | None:
 
 
 def _address(value: Any) -> str:
-    if not isinstance(value, str) or not _ADDRESS.match(value):
+    if not isinstance(value, str):
+        raise _bad(f"requester must be an Ethereum address, got {value!r}")
+    return _checksummed(value)
+
+
+@lru_cache(maxsize=4096)
+def _checksummed(value: str) -> str:
+    """Cached: the same few departments are the requesters of almost every entry."""
+    if not _ADDRESS.match(value):
         raise _bad(f"requester must be an Ethereum address, got {value!r}")
     body = value[2:]
     # Mixed case claims an EIP-55 checksum, which must then be right; one-case hex carries none.

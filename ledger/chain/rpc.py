@@ -1,16 +1,19 @@
-"""A lean JSON-RPC client over one keep-alive HTTP connection pool.
+"""A lean JSON-RPC client: one keep-alive HTTP/1.1 connection per thread, orjson bodies.
 
-web3.py adds an ``eth_chainId`` round trip and validation middleware to many calls; the hot
-paths (sending raw transactions, polling receipts, reading logs) speak JSON-RPC directly here.
+web3.py adds an ``eth_chainId`` round trip and validation middleware to many calls, and even a
+general HTTP client costs hundreds of microseconds per request in Python; the hot paths
+(reading the chain head, sending raw transactions, polling receipts, reading logs) speak
+JSON-RPC directly over ``http.client`` here.
 """
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
 from ledger.exceptions import ChainUnavailable, LedgerError
@@ -27,25 +30,35 @@ class RpcError(LedgerError):
 
 
 class RpcClient:
-    """Thread-safe JSON-RPC over HTTP with connection reuse."""
+    """Thread-safe JSON-RPC over HTTP: each thread keeps its own persistent connection."""
 
     def __init__(self, url: str, *, timeout: float = 10.0):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) JSON-RPC URL: {url}")
         self.url = url
-        self._http = httpx.Client(
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-            headers={"content-type": "application/json"},
-        )
-        self._ids = itertools.count(1)
-        self._id_lock = threading.Lock()
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port or (443 if self._https else 80)
+        self._path = parts.path or "/"
+        self._timeout = timeout
+        self._local = threading.local()
+        self._ids = itertools.count(1)  # next() on itertools.count is atomic in CPython
+        self._connections: list[http.client.HTTPConnection] = []
+        self._connections_lock = threading.Lock()
 
-    def _next_id(self) -> int:
-        with self._id_lock:
-            return next(self._ids)
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            factory = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            conn = factory(self._host, self._port, timeout=self._timeout)
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
 
     def call(self, method: str, params: list | None = None) -> Any:
-        request = {"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params or []}
-        reply = self._post(request)
+        reply = self._post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []})
         if not isinstance(reply, dict):
             raise ChainUnavailable(f"unexpected JSON-RPC reply to {method}")
         return _result(reply)
@@ -54,34 +67,42 @@ class RpcClient:
         """Several calls in one HTTP request; results in order, errors raised as RpcError."""
         if not calls:
             return []
-        first = self._next_id()
-        requests = [
-            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
-        ]
-        with self._id_lock:  # reserve the id range used above
-            for _ in range(len(calls) - 1):
-                next(self._ids)
-        replies = self._post(requests)
+        ids = [next(self._ids) for _ in calls]
+        replies = self._post([{"jsonrpc": "2.0", "id": i, "method": m, "params": p}
+                              for i, (m, p) in zip(ids, calls)])
         if not isinstance(replies, list):
             return [_result(replies)]  # a node may answer a refused batch with one error
         by_id = {r.get("id"): r for r in replies}
-        return [_result(by_id.get(first + i, {"error": {"code": -32603, "message": "missing reply"}}))
-                for i in range(len(calls))]
+        missing = {"error": {"code": -32603, "message": "missing reply"}}
+        return [_result(by_id.get(i, missing)) for i in ids]
 
     def _post(self, payload: Any) -> Any:
+        body = orjson.dumps(payload)
+        headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                conn.request("POST", self._path, body, headers)
+                response = conn.getresponse()
+                status, content = response.status, response.read()
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()  # a kept-alive connection the server closed: retry once on a new one
+                self._local.conn = None
+                if attempt == 2:
+                    raise ChainUnavailable(f"chain RPC {self.url} unreachable: {exc}") from exc
+        if status >= 500 or status in (413, 429):
+            raise ChainUnavailable(f"chain RPC {self.url} answered HTTP {status}")
         try:
-            response = self._http.post(self.url, content=orjson.dumps(payload))
-        except httpx.HTTPError as exc:
-            raise ChainUnavailable(f"chain RPC {self.url} unreachable: {exc}") from exc
-        if response.status_code >= 500 or response.status_code in (413, 429):
-            raise ChainUnavailable(f"chain RPC {self.url} answered HTTP {response.status_code}")
-        try:
-            return orjson.loads(response.content)
+            return orjson.loads(content)
         except orjson.JSONDecodeError as exc:
-            raise ChainUnavailable(f"chain RPC {self.url} sent invalid JSON") from exc
+            raise ChainUnavailable(f"chain RPC {self.url} sent invalid JSON (HTTP {status})") from exc
 
     def close(self) -> None:
-        self._http.close()
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
 
 
 def _result(reply: dict) -> Any:
