@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ICatalog} from "./interfaces/ICatalog.sol";
+import {IParticipants} from "./interfaces/IParticipants.sol";
+import {ParticipantsGuarded} from "./ParticipantsGuarded.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/**
+ * @title Catalog
+ * @notice Catalog of data resources and the request/approval workflow for conditionally shared ones.
+ */
+contract Catalog is ICatalog, ParticipantsGuarded {
+    struct Agreement {
+        uint256 fieldMask;
+        uint64 validUntil;
+        uint192 requestId;
+    }
+
+    uint256 private constant MAX_FIELDS = 256;
+
+    mapping(bytes32 resourceId => Resource) private _resources;
+    mapping(uint256 requestId => SharingRequest) private _requests;
+    mapping(address department => mapping(bytes32 resourceId => Agreement)) private _agreements;
+    uint256 private _requestCount;
+
+    constructor(IParticipants participants_) ParticipantsGuarded(participants_) {}
+
+    /// @inheritdoc ICatalog
+    function registerResource(
+        bytes32 resourceId,
+        address provider,
+        SharingClass sharingClass,
+        bool sensitive,
+        uint16 fieldCount,
+        bytes32 schemaHash
+    ) external onlyRole(Roles.DEFAULT_ADMIN) {
+        if (_resources[resourceId].provider != address(0)) revert CatalogResourceExists(resourceId);
+        _validateResource(provider, fieldCount);
+        _resources[resourceId] = Resource({
+            provider: provider,
+            sharingClass: sharingClass,
+            sensitive: sensitive,
+            active: true,
+            fieldCount: fieldCount,
+            schemaHash: schemaHash
+        });
+        emit ResourceRegistered(resourceId, provider, sharingClass, sensitive, fieldCount, schemaHash);
+    }
+
+    /// @inheritdoc ICatalog
+    function updateResource(
+        bytes32 resourceId,
+        address provider,
+        SharingClass sharingClass,
+        bool sensitive,
+        uint16 fieldCount,
+        bytes32 schemaHash
+    ) external onlyRole(Roles.DEFAULT_ADMIN) {
+        Resource storage stored = _requireResource(resourceId);
+        _validateResource(provider, fieldCount);
+        stored.provider = provider;
+        stored.sharingClass = sharingClass;
+        stored.sensitive = sensitive;
+        stored.fieldCount = fieldCount;
+        stored.schemaHash = schemaHash;
+        emit ResourceUpdated(resourceId, provider, sharingClass, sensitive, fieldCount, schemaHash);
+    }
+
+    /// @inheritdoc ICatalog
+    function setResourceActive(bytes32 resourceId, bool active) external onlyRole(Roles.DEFAULT_ADMIN) {
+        Resource storage stored = _requireResource(resourceId);
+        if (stored.active != active) {
+            stored.active = active;
+            emit ResourceActiveSet(resourceId, active);
+        }
+    }
+
+    /// @inheritdoc ICatalog
+    function requestSharing(bytes32 resourceId, uint256 fieldMask, bytes32 purpose, uint64 validUntil)
+        external
+        returns (uint256 requestId)
+    {
+        if (!participants().isActiveDepartment(msg.sender)) revert CatalogNotDepartment(msg.sender);
+        Resource storage stored = _requireResource(resourceId);
+        if (stored.sharingClass != SharingClass.CONDITIONAL) revert CatalogResourceNotConditional(resourceId);
+        if (!stored.active) revert CatalogResourceInactive(resourceId);
+        if (fieldMask == 0) revert CatalogEmptyFieldMask();
+        uint256 fieldCount = stored.fieldCount;
+        if (fieldCount < MAX_FIELDS && fieldMask >> fieldCount != 0) {
+            revert CatalogFieldMaskOutOfRange(fieldMask, fieldCount);
+        }
+        if (validUntil <= block.timestamp) revert CatalogInvalidValidity(validUntil);
+
+        requestId = ++_requestCount;
+        _requests[requestId] = SharingRequest({
+            requester: msg.sender,
+            resourceId: resourceId,
+            fieldMask: fieldMask,
+            purpose: purpose,
+            validUntil: validUntil,
+            requestedAt: uint64(block.timestamp),
+            decidedAt: 0,
+            status: RequestStatus.PENDING
+        });
+        emit SharingRequested(requestId, msg.sender, resourceId, fieldMask, purpose, validUntil);
+    }
+
+    /// @inheritdoc ICatalog
+    function approveSharing(uint256 requestId) external {
+        SharingRequest storage request = _requirePendingForProvider(requestId);
+        uint64 decidedAt = uint64(block.timestamp);
+        request.status = RequestStatus.APPROVED;
+        request.decidedAt = decidedAt;
+        _agreements[request.requester][request.resourceId] = Agreement({
+            fieldMask: request.fieldMask,
+            validUntil: request.validUntil,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            requestId: uint192(requestId) // ids are a counter, far below 2^192
+        });
+        emit SharingApproved(requestId, msg.sender, decidedAt);
+    }
+
+    /// @inheritdoc ICatalog
+    function denySharing(uint256 requestId, bytes32 reasonHash) external {
+        SharingRequest storage request = _requirePendingForProvider(requestId);
+        uint64 decidedAt = uint64(block.timestamp);
+        request.status = RequestStatus.DENIED;
+        request.decidedAt = decidedAt;
+        emit SharingDenied(requestId, msg.sender, reasonHash, decidedAt);
+    }
+
+    /// @inheritdoc ICatalog
+    function resource(bytes32 resourceId) external view returns (Resource memory) {
+        return _resources[resourceId];
+    }
+
+    /// @inheritdoc ICatalog
+    function sharingRequest(uint256 requestId) external view returns (SharingRequest memory) {
+        return _requests[requestId];
+    }
+
+    /// @inheritdoc ICatalog
+    function agreement(address department, bytes32 resourceId)
+        external
+        view
+        returns (uint256 fieldMask, uint64 validUntil, uint256 requestId)
+    {
+        Agreement storage stored = _agreements[department][resourceId];
+        return (stored.fieldMask, stored.validUntil, stored.requestId);
+    }
+
+    /// @inheritdoc ICatalog
+    function requestCount() external view returns (uint256) {
+        return _requestCount;
+    }
+
+    function _requireResource(bytes32 resourceId) private view returns (Resource storage stored) {
+        stored = _resources[resourceId];
+        if (stored.provider == address(0)) revert CatalogUnknownResource(resourceId);
+    }
+
+    function _validateResource(address provider, uint16 fieldCount) private view {
+        // Only the code tells whether the provider is registered; name and active flag do not matter here.
+        // slither-disable-next-line unused-return
+        (bytes32 code,,) = participants().department(provider);
+        if (code == bytes32(0)) revert CatalogUnknownProvider(provider);
+        if (fieldCount == 0 || fieldCount > MAX_FIELDS) revert CatalogInvalidFieldCount(fieldCount);
+    }
+
+    function _requirePendingForProvider(uint256 requestId) private view returns (SharingRequest storage request) {
+        request = _requests[requestId];
+        RequestStatus status = request.status;
+        if (status == RequestStatus.NONE) revert CatalogUnknownRequest(requestId);
+        if (_resources[request.resourceId].provider != msg.sender) revert CatalogNotProvider(requestId, msg.sender);
+        if (status != RequestStatus.PENDING) revert CatalogRequestNotPending(requestId);
+    }
+}

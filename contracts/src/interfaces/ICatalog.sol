@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IParticipantsGuarded} from "./IParticipantsGuarded.sol";
+
+/**
+ * @title ICatalog
+ * @notice Catalog of shareable data resources and the sharing requests between departments.
+ * @dev Resources are classified UNCONDITIONAL / CONDITIONAL / NOT_SHARED. Conditional resources are
+ * shared only after the provider approves a request, which records an agreement for the requester.
+ */
+interface ICatalog is IParticipantsGuarded {
+    /// @notice Sharing class of a resource.
+    enum SharingClass {
+        UNCONDITIONAL,
+        CONDITIONAL,
+        NOT_SHARED
+    }
+
+    /// @notice Lifecycle of a sharing request; NONE marks an unknown id.
+    enum RequestStatus {
+        NONE,
+        PENDING,
+        APPROVED,
+        DENIED
+    }
+
+    /// @notice A catalogued data resource. `provider == address(0)` means unknown.
+    struct Resource {
+        address provider;
+        SharingClass sharingClass;
+        bool sensitive;
+        bool active;
+        uint16 fieldCount;
+        bytes32 schemaHash;
+    }
+
+    /// @notice A request by a department to use a conditional resource.
+    struct SharingRequest {
+        address requester;
+        bytes32 resourceId;
+        uint256 fieldMask;
+        bytes32 purpose;
+        uint64 validUntil;
+        uint64 requestedAt;
+        uint64 decidedAt;
+        RequestStatus status;
+    }
+
+    /// @notice `resourceId` is not catalogued.
+    error CatalogUnknownResource(bytes32 resourceId);
+
+    /// @notice `resourceId` is already catalogued.
+    error CatalogResourceExists(bytes32 resourceId);
+
+    /// @notice `provider` is not a registered department.
+    error CatalogUnknownProvider(address provider);
+
+    /// @notice `fieldCount` is outside 1..256.
+    error CatalogInvalidFieldCount(uint256 fieldCount);
+
+    /// @notice Request `requestId` does not exist.
+    error CatalogUnknownRequest(uint256 requestId);
+
+    /// @notice `caller` is not the provider of the resource requested in `requestId`.
+    error CatalogNotProvider(uint256 requestId, address caller);
+
+    /// @notice Request `requestId` was already decided.
+    error CatalogRequestNotPending(uint256 requestId);
+
+    /// @notice `account` is not an active department.
+    error CatalogNotDepartment(address account);
+
+    /// @notice `resourceId` is not CONDITIONAL, so it cannot be requested.
+    error CatalogResourceNotConditional(bytes32 resourceId);
+
+    /// @notice `resourceId` is switched off.
+    error CatalogResourceInactive(bytes32 resourceId);
+
+    /// @notice `validUntil` is not in the future.
+    error CatalogInvalidValidity(uint64 validUntil);
+
+    /// @notice The field mask is empty.
+    error CatalogEmptyFieldMask();
+
+    /// @notice `fieldMask` names fields beyond the resource's `fieldCount`.
+    error CatalogFieldMaskOutOfRange(uint256 fieldMask, uint256 fieldCount);
+
+    /// @notice A resource was catalogued (it starts active).
+    event ResourceRegistered(
+        bytes32 indexed resourceId,
+        address indexed provider,
+        SharingClass sharingClass,
+        bool sensitive,
+        uint16 fieldCount,
+        bytes32 schemaHash
+    );
+
+    /// @notice A resource's description was replaced.
+    event ResourceUpdated(
+        bytes32 indexed resourceId,
+        address indexed provider,
+        SharingClass sharingClass,
+        bool sensitive,
+        uint16 fieldCount,
+        bytes32 schemaHash
+    );
+
+    /// @notice A resource was switched on or off.
+    event ResourceActiveSet(bytes32 indexed resourceId, bool active);
+
+    /// @notice A department asked to use a conditional resource.
+    event SharingRequested(
+        uint256 indexed requestId,
+        address indexed requester,
+        bytes32 indexed resourceId,
+        uint256 fieldMask,
+        bytes32 purpose,
+        uint64 validUntil
+    );
+
+    /// @notice The provider approved a request; the agreement is recorded.
+    event SharingApproved(uint256 indexed requestId, address indexed provider, uint64 decidedAt);
+
+    /// @notice The provider denied a request.
+    event SharingDenied(uint256 indexed requestId, address indexed provider, bytes32 reasonHash, uint64 decidedAt);
+
+    /**
+     * @notice Catalogues a resource.
+     * @dev Admin only. `provider` must be a registered department; 1 <= fieldCount <= 256.
+     * @param resourceId Resource id, keccak256 of the resource slug.
+     * @param provider Department that holds the data.
+     * @param sharingClass Sharing class.
+     * @param sensitive Whether the data is sensitive.
+     * @param fieldCount Number of fields (bit j of a field mask is field j).
+     * @param schemaHash Hash of the resource schema document.
+     */
+    function registerResource(
+        bytes32 resourceId,
+        address provider,
+        SharingClass sharingClass,
+        bool sensitive,
+        uint16 fieldCount,
+        bytes32 schemaHash
+    ) external;
+
+    /**
+     * @notice Replaces the description of a catalogued resource; its active flag is kept.
+     * @dev Admin only. Same checks as {registerResource}.
+     * @param resourceId Catalogued resource id.
+     * @param provider Department that holds the data.
+     * @param sharingClass Sharing class.
+     * @param sensitive Whether the data is sensitive.
+     * @param fieldCount Number of fields.
+     * @param schemaHash Hash of the resource schema document.
+     */
+    function updateResource(
+        bytes32 resourceId,
+        address provider,
+        SharingClass sharingClass,
+        bool sensitive,
+        uint16 fieldCount,
+        bytes32 schemaHash
+    ) external;
+
+    /**
+     * @notice Switches a resource on or off.
+     * @dev Admin only. Idempotent: no event when unchanged.
+     * @param resourceId Catalogued resource id.
+     * @param active New state.
+     */
+    function setResourceActive(bytes32 resourceId, bool active) external;
+
+    /**
+     * @notice Description of a resource.
+     * @param resourceId Resource id.
+     * @return The resource; `provider` is zero when unknown.
+     */
+    function resource(bytes32 resourceId) external view returns (Resource memory);
+
+    /**
+     * @notice Asks the provider of a conditional resource for access.
+     * @dev Caller must be an active department; the resource CONDITIONAL and active; the mask non-empty and
+     * within the resource's fields; `validUntil` in the future.
+     * @param resourceId Requested resource.
+     * @param fieldMask Requested fields.
+     * @param purpose Hash of the purpose of use.
+     * @param validUntil End of the requested period (unix seconds, exclusive).
+     * @return requestId The new request id (ids start at 1).
+     */
+    function requestSharing(bytes32 resourceId, uint256 fieldMask, bytes32 purpose, uint64 validUntil)
+        external
+        returns (uint256 requestId);
+
+    /**
+     * @notice Approves a pending request and records the agreement for the requester.
+     * @dev Only the current provider of the requested resource.
+     * @param requestId Pending request.
+     */
+    function approveSharing(uint256 requestId) external;
+
+    /**
+     * @notice Denies a pending request.
+     * @dev Only the current provider of the requested resource.
+     * @param requestId Pending request.
+     * @param reasonHash Hash of the written reason.
+     */
+    function denySharing(uint256 requestId, bytes32 reasonHash) external;
+
+    /**
+     * @notice A sharing request.
+     * @param requestId Request id.
+     * @return The request; status NONE when unknown.
+     */
+    function sharingRequest(uint256 requestId) external view returns (SharingRequest memory);
+
+    /**
+     * @notice The latest approved agreement of `department` for `resourceId`.
+     * @param department Requesting department.
+     * @param resourceId Resource id.
+     * @return fieldMask Agreed fields (0 when none).
+     * @return validUntil End of the agreement (unix seconds, exclusive).
+     * @return requestId The approved request.
+     */
+    function agreement(address department, bytes32 resourceId)
+        external
+        view
+        returns (uint256 fieldMask, uint64 validUntil, uint256 requestId);
+
+    /**
+     * @notice Number of sharing requests ever made (the latest id).
+     * @return The count.
+     */
+    function requestCount() external view returns (uint256);
+}
