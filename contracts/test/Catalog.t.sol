@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ICatalog} from "../src/interfaces/ICatalog.sol";
+import {IParticipantsGuarded} from "../src/interfaces/IParticipantsGuarded.sol";
+import {Fixture} from "./utils/Fixture.sol";
+
+contract CatalogTest is Fixture {
+    bytes32 private constant RES_NEW = keccak256("marriage-records");
+    bytes32 private constant RES_OPEN = keccak256("open-registry");
+    bytes32 private constant PURPOSE_HASH = keccak256("social-assistance-eligibility");
+    ICatalog.SharingClass private constant CONDITIONAL = ICatalog.SharingClass.CONDITIONAL;
+
+    function setUp() public override {
+        super.setUp();
+        vm.prank(admin);
+        catalog.registerResource(RES_OPEN, provider, ICatalog.SharingClass.UNCONDITIONAL, false, 4, keccak256("o1"));
+    }
+
+    function _adminOnly(address account) private pure returns (bytes memory) {
+        return abi.encodeWithSelector(IParticipantsGuarded.ParticipantsUnauthorized.selector, account, bytes32(0));
+    }
+
+    function _request(uint256 fieldMask) private returns (uint256) {
+        vm.prank(requester);
+        return catalog.requestSharing(RES_PENSION, fieldMask, PURPOSE_HASH, uint64(block.timestamp + 30 days));
+    }
+
+    // ---------------------------------------------------------------- registerResource
+
+    function test_registerResource_storesActiveResource() public {
+        vm.expectEmit(address(catalog));
+        emit ICatalog.ResourceRegistered(RES_NEW, provider, CONDITIONAL, true, 256, keccak256("m1"));
+        vm.prank(admin);
+        catalog.registerResource(RES_NEW, provider, CONDITIONAL, true, 256, keccak256("m1"));
+
+        ICatalog.Resource memory r = catalog.resource(RES_NEW);
+        assertEq(r.provider, provider);
+        assertEq(uint8(r.sharingClass), uint8(CONDITIONAL));
+        assertTrue(r.sensitive);
+        assertTrue(r.active);
+        assertEq(r.fieldCount, 256);
+        assertEq(r.schemaHash, keccak256("m1"));
+    }
+
+    function test_registerResource_revertsWhenNotAdmin() public {
+        vm.expectRevert(_adminOnly(provider));
+        vm.prank(provider);
+        catalog.registerResource(RES_NEW, provider, CONDITIONAL, true, 8, keccak256("m1"));
+    }
+
+    function test_registerResource_revertsWhenExists() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogResourceExists.selector, RES_PENSION));
+        vm.prank(admin);
+        catalog.registerResource(RES_PENSION, provider, CONDITIONAL, true, 8, keccak256("m1"));
+    }
+
+    function test_registerResource_revertsOnUnknownProvider() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownProvider.selector, stranger));
+        vm.prank(admin);
+        catalog.registerResource(RES_NEW, stranger, CONDITIONAL, true, 8, keccak256("m1"));
+    }
+
+    function test_registerResource_revertsOnZeroFieldCount() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidFieldCount.selector, 0));
+        vm.prank(admin);
+        catalog.registerResource(RES_NEW, provider, CONDITIONAL, true, 0, keccak256("m1"));
+    }
+
+    function test_registerResource_revertsOnTooManyFields() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidFieldCount.selector, 257));
+        vm.prank(admin);
+        catalog.registerResource(RES_NEW, provider, CONDITIONAL, true, 257, keccak256("m1"));
+    }
+
+    // ---------------------------------------------------------------- updateResource
+
+    function test_updateResource_replacesDescriptionKeepsActive() public {
+        vm.prank(admin);
+        catalog.setResourceActive(RES_PENSION, false);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.ResourceUpdated(RES_PENSION, requester, ICatalog.SharingClass.NOT_SHARED, false, 20, keccak256("v2"));
+        vm.prank(admin);
+        catalog.updateResource(RES_PENSION, requester, ICatalog.SharingClass.NOT_SHARED, false, 20, keccak256("v2"));
+
+        ICatalog.Resource memory r = catalog.resource(RES_PENSION);
+        assertEq(r.provider, requester);
+        assertEq(uint8(r.sharingClass), uint8(ICatalog.SharingClass.NOT_SHARED));
+        assertFalse(r.sensitive);
+        assertFalse(r.active);
+        assertEq(r.fieldCount, 20);
+        assertEq(r.schemaHash, keccak256("v2"));
+    }
+
+    function test_updateResource_revertsOnUnknownResource() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownResource.selector, RES_NEW));
+        vm.prank(admin);
+        catalog.updateResource(RES_NEW, provider, CONDITIONAL, true, 8, keccak256("m1"));
+    }
+
+    function test_updateResource_revertsOnUnknownProvider() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownProvider.selector, stranger));
+        vm.prank(admin);
+        catalog.updateResource(RES_PENSION, stranger, CONDITIONAL, true, 8, keccak256("m1"));
+    }
+
+    function test_updateResource_revertsOnInvalidFieldCount() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidFieldCount.selector, 0));
+        vm.prank(admin);
+        catalog.updateResource(RES_PENSION, provider, CONDITIONAL, true, 0, keccak256("m1"));
+    }
+
+    function test_updateResource_revertsWhenNotAdmin() public {
+        vm.expectRevert(_adminOnly(stranger));
+        vm.prank(stranger);
+        catalog.updateResource(RES_PENSION, provider, CONDITIONAL, true, 8, keccak256("m1"));
+    }
+
+    // ---------------------------------------------------------------- setResourceActive
+
+    function test_setResourceActive_switchesOff() public {
+        vm.expectEmit(address(catalog));
+        emit ICatalog.ResourceActiveSet(RES_PENSION, false);
+        vm.prank(admin);
+        catalog.setResourceActive(RES_PENSION, false);
+        assertFalse(catalog.resource(RES_PENSION).active);
+    }
+
+    function test_setResourceActive_isIdempotentWithoutEvent() public {
+        vm.recordLogs();
+        vm.prank(admin);
+        catalog.setResourceActive(RES_PENSION, true);
+        assertEq(vm.getRecordedLogs().length, 0);
+    }
+
+    function test_setResourceActive_revertsOnUnknownResource() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownResource.selector, RES_NEW));
+        vm.prank(admin);
+        catalog.setResourceActive(RES_NEW, false);
+    }
+
+    function test_setResourceActive_revertsWhenNotAdmin() public {
+        vm.expectRevert(_adminOnly(provider));
+        vm.prank(provider);
+        catalog.setResourceActive(RES_PENSION, false);
+    }
+
+    function test_resource_unknownHasZeroProvider() public view {
+        assertEq(catalog.resource(RES_NEW).provider, address(0));
+        assertEq(address(catalog.participants()), address(participants));
+    }
+
+    // ---------------------------------------------------------------- requestSharing
+
+    function test_requestSharing_createsPendingRequest() public {
+        uint64 validUntil = uint64(block.timestamp + 30 days);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.SharingRequested(1, requester, RES_PENSION, 0x0f, PURPOSE_HASH, validUntil);
+        uint256 id = _request(0x0f);
+        assertEq(id, 1);
+        assertEq(_request(0x01), 2);
+        assertEq(catalog.requestCount(), 2);
+
+        ICatalog.SharingRequest memory r = catalog.sharingRequest(1);
+        assertEq(r.requester, requester);
+        assertEq(r.resourceId, RES_PENSION);
+        assertEq(r.fieldMask, 0x0f);
+        assertEq(r.purpose, PURPOSE_HASH);
+        assertEq(r.validUntil, validUntil);
+        assertEq(r.requestedAt, block.timestamp);
+        assertEq(r.decidedAt, 0);
+        assertEq(uint8(r.status), uint8(ICatalog.RequestStatus.PENDING));
+    }
+
+    function test_requestSharing_revertsWhenNotDepartment() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNotDepartment.selector, stranger));
+        vm.prank(stranger);
+        catalog.requestSharing(RES_PENSION, 1, PURPOSE_HASH, uint64(block.timestamp + 1 days));
+    }
+
+    function test_requestSharing_revertsWhenDepartmentInactive() public {
+        vm.prank(admin);
+        participants.setDepartmentActive(requester, false);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNotDepartment.selector, requester));
+        _request(1);
+    }
+
+    function test_requestSharing_revertsOnUnknownResource() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownResource.selector, RES_NEW));
+        vm.prank(requester);
+        catalog.requestSharing(RES_NEW, 1, PURPOSE_HASH, uint64(block.timestamp + 1 days));
+    }
+
+    function test_requestSharing_revertsWhenNotConditional() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogResourceNotConditional.selector, RES_OPEN));
+        vm.prank(requester);
+        catalog.requestSharing(RES_OPEN, 1, PURPOSE_HASH, uint64(block.timestamp + 1 days));
+    }
+
+    function test_requestSharing_revertsWhenResourceInactive() public {
+        vm.prank(admin);
+        catalog.setResourceActive(RES_PENSION, false);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogResourceInactive.selector, RES_PENSION));
+        _request(1);
+    }
+
+    function test_requestSharing_revertsOnEmptyFieldMask() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogEmptyFieldMask.selector));
+        _request(0);
+    }
+
+    function test_requestSharing_revertsOnFieldBeyondCount() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogFieldMaskOutOfRange.selector, 1 << 12, 12));
+        _request(1 << 12);
+    }
+
+    function test_requestSharing_revertsOnPastValidity() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidValidity.selector, uint64(block.timestamp)));
+        vm.prank(requester);
+        catalog.requestSharing(RES_PENSION, 1, PURPOSE_HASH, uint64(block.timestamp));
+    }
+
+    function test_requestSharing_acceptsFullMaskOf256Fields() public {
+        vm.startPrank(admin);
+        catalog.registerResource(RES_NEW, provider, CONDITIONAL, true, 256, keccak256("m1"));
+        vm.stopPrank();
+        vm.prank(requester);
+        uint256 id = catalog.requestSharing(RES_NEW, type(uint256).max, PURPOSE_HASH, uint64(block.timestamp + 1));
+        assertEq(catalog.sharingRequest(id).fieldMask, type(uint256).max);
+    }
+
+    // ---------------------------------------------------------------- approveSharing
+
+    function test_approveSharing_recordsAgreement() public {
+        uint256 id = _request(0x0f);
+        vm.warp(block.timestamp + 1 hours);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.SharingApproved(id, provider, uint64(block.timestamp));
+        vm.prank(provider);
+        catalog.approveSharing(id);
+
+        ICatalog.SharingRequest memory r = catalog.sharingRequest(id);
+        assertEq(uint8(r.status), uint8(ICatalog.RequestStatus.APPROVED));
+        assertEq(r.decidedAt, block.timestamp);
+        (uint256 mask, uint64 validUntil, uint256 requestId) = catalog.agreement(requester, RES_PENSION);
+        assertEq(mask, 0x0f);
+        assertEq(validUntil, r.validUntil);
+        assertEq(requestId, id);
+    }
+
+    function test_approveSharing_revertsOnUnknownRequest() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownRequest.selector, 7));
+        vm.prank(provider);
+        catalog.approveSharing(7);
+    }
+
+    function test_approveSharing_revertsWhenNotProvider() public {
+        uint256 id = _request(1);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNotProvider.selector, id, requester));
+        vm.prank(requester);
+        catalog.approveSharing(id);
+    }
+
+    function test_approveSharing_revertsWhenAlreadyDecided() public {
+        uint256 id = _request(1);
+        vm.startPrank(provider);
+        catalog.approveSharing(id);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogRequestNotPending.selector, id));
+        catalog.approveSharing(id);
+        vm.stopPrank();
+    }
+
+    // ---------------------------------------------------------------- denySharing
+
+    function test_denySharing_marksDenied() public {
+        uint256 id = _request(1);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.SharingDenied(id, provider, keccak256("no legal basis"), uint64(block.timestamp));
+        vm.prank(provider);
+        catalog.denySharing(id, keccak256("no legal basis"));
+        assertEq(uint8(catalog.sharingRequest(id).status), uint8(ICatalog.RequestStatus.DENIED));
+        (uint256 mask,,) = catalog.agreement(requester, RES_PENSION);
+        assertEq(mask, 0);
+    }
+
+    function test_denySharing_revertsOnUnknownRequest() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownRequest.selector, 0));
+        vm.prank(provider);
+        catalog.denySharing(0, bytes32(0));
+    }
+
+    function test_denySharing_revertsWhenNotProvider() public {
+        uint256 id = _request(1);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNotProvider.selector, id, stranger));
+        vm.prank(stranger);
+        catalog.denySharing(id, bytes32(0));
+    }
+
+    function test_denySharing_revertsWhenAlreadyDecided() public {
+        uint256 id = _request(1);
+        vm.startPrank(provider);
+        catalog.denySharing(id, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogRequestNotPending.selector, id));
+        catalog.denySharing(id, bytes32(0));
+        vm.stopPrank();
+    }
+
+    // ---------------------------------------------------------------- fuzz
+
+    function testFuzz_requestSharing_maskMustFitFieldCount(uint16 fieldCount, uint256 fieldMask) public {
+        fieldCount = uint16(bound(fieldCount, 1, 256));
+        vm.prank(admin);
+        catalog.registerResource(RES_NEW, provider, CONDITIONAL, false, fieldCount, keccak256("m1"));
+        bool fits = fieldCount == 256 || fieldMask >> fieldCount == 0;
+        if (fieldMask == 0) {
+            vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogEmptyFieldMask.selector));
+        } else if (!fits) {
+            vm.expectRevert(
+                abi.encodeWithSelector(ICatalog.CatalogFieldMaskOutOfRange.selector, fieldMask, uint256(fieldCount))
+            );
+        }
+        vm.prank(requester);
+        catalog.requestSharing(RES_NEW, fieldMask, PURPOSE_HASH, uint64(block.timestamp + 1));
+    }
+}
