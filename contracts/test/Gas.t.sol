@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IConsents} from "../src/interfaces/IConsents.sol";
+import {ISubjects} from "../src/interfaces/ISubjects.sol";
+import {Fixture} from "./utils/Fixture.sol";
+
+/// @dev Gas figures. State is prepared in setUp, so every measured call starts cold as in a fresh transaction.
+/// Each test_gas_* meters only the measured call (everything else runs with metering paused), so
+/// `.gas-snapshot` shows its execution gas; the test also logs what the transaction pays in total
+/// (21000 + calldata + execution; `forge test --match-contract GasTest -vv`) and asserts the budget on it.
+/// These totals agree with receipts of the same transactions on anvil to within about 500 gas (they are
+/// slightly higher: the test keys' addresses make the calldata a little more expensive).
+///
+/// "Returning" subjects have used a nonce before, so their nonce word already exists (the steady state);
+/// a subject's very first signed message also pays for creating its nonce word (about 17k more).
+contract GasTest is Fixture {
+    uint256 private constant BATCH = 10;
+    uint256 private constant TX_BASE = 21_000;
+
+    uint256[] private _returningKeys;
+    bytes32[] private _returning;
+    uint256[] private _newKeys;
+    bytes32[] private _new;
+    bytes32 private _aliceConsent0;
+    bytes32 private _aliceConsent1;
+
+    function setUp() public override {
+        super.setUp();
+        for (uint256 i; i < 2 * BATCH; ++i) {
+            uint256 key = _key(string.concat("citizen-", vm.toString(i)));
+            bytes32 subject = keccak256(abi.encode("subject:citizen", i));
+            vm.prank(attester);
+            subjects.register(subject, ISubjects.SubjectKind.PERSON, _addresses(vm.addr(key)), 1);
+            if (i < BATCH) {
+                // An earlier message used nonce 0.
+                vm.prank(vm.addr(key));
+                consents.invalidateNonces(subject, 0, 1);
+                _returningKeys.push(key);
+                _returning.push(subject);
+            } else {
+                _newKeys.push(key);
+                _new.push(subject);
+            }
+        }
+        (_aliceConsent0,) = _grantAlice(0);
+        (_aliceConsent1,) = _grantAlice(1);
+        vm.prank(anchorer);
+        auditAnchor.anchor(1_000, keccak256("root-1"));
+        vm.roll(block.number + 1);
+        vm.pauseGasMetering();
+    }
+
+    function test_gas_grantSingle() public {
+        IConsents.Consent memory c = _consent(ALICE, 2);
+        (address[] memory signers, bytes[] memory signatures) = _signConsent(c, _keys(ALICE_KEY));
+        _measure(relayer, address(consents), abi.encodeCall(consents.grant, (c, signers, signatures)), 1, 90_000);
+    }
+
+    function test_gas_grantSingleFirstNonce() public {
+        IConsents.Consent memory c = _consent(_new[0], 0);
+        (address[] memory signers, bytes[] memory signatures) = _signConsent(c, _keys(_newKeys[0]));
+        _measure(relayer, address(consents), abi.encodeCall(consents.grant, (c, signers, signatures)), 1, 100_000);
+    }
+
+    function test_gas_grantEnterprise2of3() public {
+        IConsents.Consent memory c = _consent(ACME, 0);
+        (address[] memory signers, bytes[] memory signatures) = _signConsent(c, _keys(ACME1_KEY, ACME3_KEY));
+        _measure(relayer, address(consents), abi.encodeCall(consents.grant, (c, signers, signatures)), 1, 115_000);
+    }
+
+    function test_gas_grantBatch10() public {
+        (IConsents.Consent[] memory batch, address[][] memory signers, bytes[][] memory signatures) =
+            _batch(_returning, _returningKeys, 1);
+        _measure(
+            relayer, address(consents), abi.encodeCall(consents.grantBatch, (batch, signers, signatures)), BATCH, 60_000
+        );
+    }
+
+    function test_gas_grantBatch10FirstNonce() public {
+        (IConsents.Consent[] memory batch, address[][] memory signers, bytes[][] memory signatures) =
+            _batch(_new, _newKeys, 0);
+        _measure(
+            relayer, address(consents), abi.encodeCall(consents.grantBatch, (batch, signers, signatures)), BATCH, 80_000
+        );
+    }
+
+    function test_gas_revoke() public {
+        _measure(alice, address(consents), abi.encodeCall(consents.revoke, (_aliceConsent0, ALICE)), 1, 40_000);
+    }
+
+    function test_gas_revokeWithSig() public {
+        IConsents.Revoke memory r = _revocation(_aliceConsent1, ALICE, 2);
+        bytes memory signature = _sign(ALICE_KEY, consents.hashRevoke(r));
+        _measure(relayer, address(consents), abi.encodeCall(consents.revokeWithSig, (r, alice, signature)), 1, 50_000);
+    }
+
+    function test_gas_anchor() public {
+        _measure(
+            anchorer, address(auditAnchor), abi.encodeCall(auditAnchor.anchor, (2_000, keccak256("root-2"))), 1, 50_000
+        );
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    function _batch(bytes32[] storage subjects_, uint256[] storage keys, uint256 nonce)
+        private
+        view
+        returns (IConsents.Consent[] memory batch, address[][] memory signers, bytes[][] memory signatures)
+    {
+        batch = new IConsents.Consent[](BATCH);
+        signers = new address[][](BATCH);
+        signatures = new bytes[][](BATCH);
+        for (uint256 i; i < BATCH; ++i) {
+            batch[i] = _consent(subjects_[i], nonce);
+            (signers[i], signatures[i]) = _signConsent(batch[i], _keys(keys[i]));
+        }
+    }
+
+    /// @dev Sends `data` from `sender` with metering on for the call only, then logs and checks the gas a
+    /// transaction would use: intrinsic 21000, calldata (EIP-2028) and execution. The target is warmed first
+    /// (a transaction's target is warm) and the warm-call charge of 100 is subtracted; storage stays cold.
+    function _measure(address sender, address target, bytes memory data, uint256 items, uint256 budgetPerItem)
+        private
+    {
+        (bool warmed,) = target.staticcall(abi.encodeWithSignature("participants()"));
+        require(warmed, "warm-up failed");
+        vm.prank(sender);
+        vm.resumeGasMetering();
+        uint256 before = gasleft();
+        (bool ok,) = target.call(data);
+        uint256 execution = before - gasleft() - 100;
+        vm.pauseGasMetering();
+        require(ok, "measured call reverted");
+
+        uint256 calldataGas;
+        for (uint256 i; i < data.length; ++i) {
+            calldataGas += data[i] == 0 ? 4 : 16;
+        }
+        uint256 total = TX_BASE + calldataGas + execution;
+        log("execution gas", execution);
+        log("calldata gas", calldataGas);
+        log("transaction gas", total);
+        log("transaction gas per item", total / items);
+        assertLe(total / items, budgetPerItem, "gas budget");
+    }
+}
