@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
-
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,7 +38,6 @@ class Indexer:
         self._head: int | None = None
         self._head_error: Exception | None = None
         self._by_address = {}
-        self.listeners: list[Callable[[str, dict, dict], None]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -111,7 +108,6 @@ class Indexer:
             headers = self.chain.rpc.batch([("eth_getBlockByNumber", [b, False]) for b in blocks])
             timestamps = {b: int(h["timestamp"], 16) for b, h in zip(blocks, headers)}
         dirty: set[tuple[str, object]] = set()
-        decoded_events = []
         for lg in logs:
             abi = self._by_address.get(lg["address"].lower())
             decoded = abi.decode_log(lg) if abi else None
@@ -121,14 +117,10 @@ class Indexer:
             changed = self.projection.apply(name, args, lg, timestamps[lg["blockNumber"]])
             if changed:
                 dirty.add(changed)
-            decoded_events.append((name, args, lg))
         with self.sessions.begin() as session:
             _persist(session, self.projection, dirty)
             session.merge(m.IndexerStateRow(name="chain", block=end_block))
         self.projection.block = end_block
-        for name, args, lg in decoded_events:
-            for listener in self.listeners:
-                listener(name, args, lg)
 
     # -- background follower -------------------------------------------------------------------
     def start(self, interval: float = 0.25) -> None:

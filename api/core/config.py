@@ -25,6 +25,7 @@ class Settings:
     siwe_ttl_seconds: int = 300
     max_body_bytes: int = 64 * 1024
     anchor_interval_seconds: float = 1.0
+    audit_commit_timeout_seconds: float = 5.0
     rate_limit_per_second: float = 5000.0
 
     @property
@@ -51,4 +52,5 @@ class Settings:
             jwt_secret=secret,
             jwt_ttl_seconds=int(os.environ.get("CONSENT_LEDGER_JWT_TTL", 900)),
             anchor_interval_seconds=float(os.environ.get("CONSENT_LEDGER_ANCHOR_INTERVAL", 1.0)),
+            audit_commit_timeout_seconds=float(os.environ.get("CONSENT_LEDGER_AUDIT_TIMEOUT", 5.0)),
         )

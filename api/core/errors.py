@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from api.core.responses import JsonResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ledger.audit.log import AuditUnavailable
 from ledger.exceptions import ChainUnavailable, InvalidIdentifier, LedgerError
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -54,6 +60,22 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _chain(_: Request, exc: ChainUnavailable):
         return error_response(503, "LEDGER_UNAVAILABLE", "the ledger is unreachable; nothing was changed or released")
 
+    @app.exception_handler(AuditUnavailable)
+    async def _audit(_: Request, exc: AuditUnavailable):
+        return error_response(503, "AUDIT_UNAVAILABLE", "the audit log could not record this decision; "
+                                                        "nothing was released")
+
     @app.exception_handler(LedgerError)
     async def _ledger(_: Request, exc: LedgerError):
         return error_response(503, "LEDGER_ERROR", str(exc))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError):
+        log.error("database error: %s", exc)
+        return error_response(503, "DATABASE_UNAVAILABLE", "the database is unavailable; nothing was changed "
+                                                           "or released")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception):
+        log.exception("unexpected error")
+        return error_response(500, "INTERNAL_ERROR", "an unexpected error occurred; nothing was released")

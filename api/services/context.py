@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, text
 
+from api.core import metrics
 from api.core.config import Settings
 from api.core.security import Authenticator, Principal
 from api.services.admin import AdminService
@@ -70,7 +71,7 @@ class AppServices:
         self.indexer.sync()
         self.projection = self.indexer.projection
 
-        self.audit = AuditLog(self.sessions)
+        self.audit = AuditLog(self.sessions, commit_timeout=settings.audit_commit_timeout_seconds)
         self.audit.load()
         self.anchorer = Anchorer(self.audit, self.chain.contract("AuditAnchor"), self.sessions,
                                  sender=self.anchorer_key.address, interval=settings.anchor_interval_seconds)
@@ -88,11 +89,13 @@ class AppServices:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
+        self._metrics = metrics.register(self)
         self.audit.start()
         self.indexer.start()
         self.anchorer.start()
 
     def stop(self) -> None:
+        metrics.unregister(self._metrics)
         self.indexer.stop()
         self.audit.stop()
         self.anchorer.stop()

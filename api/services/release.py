@@ -8,12 +8,14 @@ failure on the way raises, and the route answers 503 with no data.
 from __future__ import annotations
 
 from collections import Counter
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
 
 from api.core.errors import ApiError
+from api.core.metrics import DECISIONS, RELEASE_SECONDS
 from api.core.security import Principal
 from api.schemas.records import RecordQuery, RecordUpsert
 from ledger import policy
@@ -72,6 +74,7 @@ class ReleaseService:
         return {"resource_id": resource_id, "subject_id": sid, "fields": fields}
 
     def query(self, principal: Principal, body: RecordQuery) -> tuple[int, dict]:
+        started = time.perf_counter()
         sid = "0x" + make_subject_id(self.s.pepper, body.id_type, body.id_number).hex()
         requested = tuple(sorted(set(body.fields)))
         block = self.s.indexer.fresh_state()
@@ -112,6 +115,8 @@ class ReleaseService:
                 payload_hash=payload_hash(self.s.payload_salt(seq), data) if allowed else None)
 
         entry = self.s.audit.append(decide)
+        DECISIONS.labels(entry.decision, entry.reason).inc()
+        RELEASE_SECONDS.observe(time.perf_counter() - started)
         audit = {"seq": entry.seq}
         if entry.decision == "ALLOW":
             audit["payload_salt"] = "0x" + self.s.payload_salt(entry.seq).hex()

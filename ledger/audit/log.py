@@ -42,8 +42,9 @@ class _Pending:
 
 
 class AuditLog:
-    def __init__(self, sessions: sessionmaker[Session]):
+    def __init__(self, sessions: sessionmaker[Session], *, commit_timeout: float = 5.0):
         self.sessions = sessions
+        self.commit_timeout = commit_timeout
         self._engine = sessions.kw["bind"]
         self.tree = MerkleTree()
         self.tree_lock = threading.Lock()
@@ -85,7 +86,7 @@ class AuditLog:
     def size(self) -> int:
         return self.tree.size
 
-    def append(self, decide: Callable[[int, Counter], AuditEntry], timeout: float = 10.0) -> AuditEntry:
+    def append(self, decide: Callable[[int, Counter], AuditEntry]) -> AuditEntry:
         """Build an entry with its seq under the lock, then wait until it is committed."""
         with self._lock:
             if self._stopping:
@@ -100,7 +101,7 @@ class AuditLog:
                 self.uses[entry.consent_id] += 1
             self._queue.append(pending)
             self._wake.notify()
-        if not pending.done.wait(timeout):
+        if not pending.done.wait(self.commit_timeout):
             raise AuditUnavailable("the audit entry was not committed in time")
         if pending.error is not None:
             raise AuditUnavailable(f"the audit entry could not be stored: {pending.error}") from pending.error

@@ -18,18 +18,21 @@ def database_url() -> str:
 def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8,
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}, pool_size=8,
                                max_overflow=8)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before it returns, so an audit entry survives a crash.
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
+        # WAL is a property of the database file: set once here, not on every new connection
+        # (changing the journal mode needs a lock that a busy database would make us wait for).
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=16)
 

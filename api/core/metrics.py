@@ -1,0 +1,43 @@
+"""Prometheus metrics: decisions, release latency, and the ledger's own state at scrape time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import REGISTRY, Collector
+
+if TYPE_CHECKING:
+    from api.services.context import AppServices
+
+DECISIONS = Counter("consent_ledger_decisions_total", "Audited release decisions", ["decision", "reason"])
+RELEASE_SECONDS = Histogram("consent_ledger_release_seconds", "Time to decide and audit a records query",
+                            buckets=(0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
+
+
+class LedgerCollector(Collector):
+    """Reads the audit log, anchoring and indexer state when Prometheus scrapes."""
+
+    def __init__(self, services: "AppServices"):
+        self.services = services
+
+    def collect(self):
+        s = self.services
+        yield GaugeMetricFamily("consent_ledger_audit_tree_size", "Committed audit entries", value=s.audit.size)
+        yield GaugeMetricFamily("consent_ledger_audit_anchored_size", "Audit entries covered by an on-chain anchor",
+                                value=s.anchorer.last_size)
+        yield GaugeMetricFamily("consent_ledger_anchor_lag_seconds", "Age of the oldest unanchored entry",
+                                value=s.anchorer.lag_seconds())
+        yield GaugeMetricFamily("consent_ledger_indexer_block", "Block up to which chain events are folded",
+                                value=s.projection.block)
+
+
+def register(services: "AppServices") -> LedgerCollector:
+    collector = LedgerCollector(services)
+    REGISTRY.register(collector)
+    return collector
+
+
+def unregister(collector: LedgerCollector) -> None:
+    REGISTRY.unregister(collector)
