@@ -1,6 +1,6 @@
 """The embedded permissioned devnet: anvil behind an IPC socket, a JSON-RPC gateway, a journal.
 
-Public API (heavy modules such as aiohttp load only when a devnet is actually run)::
+Public API (the gateway, web3-free as it is, loads only when a devnet is actually run)::
 
     from ledger import devnet
     devnet.run(settings)            # coroutine: run the supervisor in this process

@@ -56,12 +56,17 @@ async def run(settings: DevnetSettings, paths: DevnetPaths | None = None) -> Non
     paths.pidfile.write_text(f"{os.getpid()}\n")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    handled = []
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        try:
+            loop.add_signal_handler(signum, stop.set)
+            handled.append(signum)
+        except (RuntimeError, ValueError):  # not the main thread: stop by cancelling the task
+            pass
     try:
         await _run(settings, paths, stop)
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in handled:
             loop.remove_signal_handler(signum)
         paths.runtime.unlink(missing_ok=True)
         paths.pidfile.unlink(missing_ok=True)

@@ -11,8 +11,9 @@ Requests are checked here and proxied to anvil over its IPC socket:
   appended (fsync) to the journal *before* it is forwarded;
 * limits: body size (HTTP 413), batch length, a token bucket per client address (HTTP 429).
 
-The proxy path is plain asyncio + aiohttp's low-level server + orjson, with persistent IPC
-connections; no web3.py.
+The proxy path is plain asyncio (uvloop when run by the CLI) with a minimal httptools-based
+HTTP/1.1 server (:mod:`ledger.devnet._http`), orjson, and persistent IPC connections; no web
+framework, no web3.py.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import time
 from typing import Any
 
 import orjson
-from aiohttp import web
 
+from ledger.devnet._http import HttpServer
 from ledger.devnet._ipc import IpcPool, UpstreamUnavailable
 from ledger.devnet._journal import Journal, JournalContents
 from ledger.devnet._permissions import Permissions
@@ -60,7 +61,6 @@ INTERNAL_ERROR = -32603
 TX_REJECTED = -32003
 LIMIT_EXCEEDED = -32005
 
-_JSON = "application/json"
 _DUPLICATE_MARKERS = ("already imported", "already known")
 
 
@@ -132,72 +132,47 @@ class Gateway:
             for tx in journal_contents.txs:
                 if tx.seq not in self._rejected:
                     self._journaled[tx.hash] = (tx.seq, None)
-        self._runner: web.ServerRunner | None = None
+        self._server: HttpServer | None = None
         self.port: int | None = None
         self.stats = {"requests": 0, "refused": 0, "transactions": 0}
 
     # -- HTTP ----------------------------------------------------------------------------------
 
     async def start(self, host: str, port: int) -> int:
-        server = web.Server(self._handle_http, access_log=None)
-        self._runner = web.ServerRunner(server, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port, reuse_address=True)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        self._server = HttpServer(self.handle_body, max_body=self.settings.max_body_bytes)
+        self.port = await self._server.start(host, port)
         return self.port
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
 
-    async def _handle_http(self, request: web.BaseRequest) -> web.StreamResponse:
-        if request.method != "POST":
-            return web.Response(status=405, headers={"Allow": "POST"}, text="JSON-RPC over HTTP POST only\n")
-        body = await self._read_body(request)
-        if body is None:
-            self._refused("body larger than %d bytes from %s", self.settings.max_body_bytes, request.remote)
-            return self._json(_error(None, LIMIT_EXCEEDED, "request body too large"), status=413)
+    async def handle_body(self, body: bytes, remote: str) -> tuple[int, bytes | None]:
+        """(HTTP status, response body) for one POSTed JSON-RPC body."""
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return self._json(_error(None, PARSE_ERROR, "parse error"))
+            return 200, orjson.dumps(_error(None, PARSE_ERROR, "parse error"))
         cost = len(payload) if isinstance(payload, list) else 1
-        if not self._limiter.take(request.remote or "?", max(cost, 1)):
-            self._refused("rate limit exceeded by %s", request.remote)
-            return self._json(_error(None, LIMIT_EXCEEDED, "rate limit exceeded"), status=429)
+        if not self._limiter.take(remote, max(cost, 1)):
+            self._refused("rate limit exceeded by %s", remote)
+            return 429, orjson.dumps(_error(None, LIMIT_EXCEEDED, "rate limit exceeded"))
         self.stats["requests"] += max(cost, 1)
         if isinstance(payload, list):
             if not payload:
-                return self._json(_error(None, INVALID_REQUEST, "empty batch"))
+                return 200, orjson.dumps(_error(None, INVALID_REQUEST, "empty batch"))
             if len(payload) > self.settings.max_batch:
-                self._refused("batch of %d from %s", len(payload), request.remote)
-                return self._json(_error(None, INVALID_REQUEST,
-                                         f"batch too large (at most {self.settings.max_batch} requests)"))
+                self._refused("batch of %d from %s", len(payload), remote)
+                return 200, orjson.dumps(_error(None, INVALID_REQUEST,
+                                                f"batch too large (at most {self.settings.max_batch} requests)"))
             replies = await asyncio.gather(*(self.handle(item) for item in payload))
             replies = [reply for reply, item in zip(replies, payload) if not _is_notification(item)]
-            return self._json(replies) if replies else web.Response(status=204)
+            return (200, orjson.dumps(replies)) if replies else (204, None)
         reply = await self.handle(payload)
         if _is_notification(payload):
-            return web.Response(status=204)
-        return self._json(reply)
-
-    async def _read_body(self, request: web.BaseRequest) -> bytes | None:
-        limit = self.settings.max_body_bytes
-        if request.content_length is not None and request.content_length > limit:
-            return None
-        chunks, size = [], 0
-        async for chunk in request.content.iter_any():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    @staticmethod
-    def _json(payload: Any, status: int = 200) -> web.Response:
-        return web.Response(body=orjson.dumps(payload), status=status, content_type=_JSON)
+            return 204, None
+        return 200, orjson.dumps(reply)
 
     # -- JSON-RPC ------------------------------------------------------------------------------
 
