@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 
@@ -54,9 +55,12 @@ def test_anvil_http_listener_is_not_reachable(devnet):
     if info["isolation"] != "netns":
         pytest.skip("anvil's HTTP port is on loopback here (no network namespaces)")
     # The listener exists inside anvil's namespace; the same port on this host's loopback is not it.
-    listening = [int(line.split()[1].split(":")[1], 16)
-                 for line in open(f"/proc/{info['anvil_pid']}/net/tcp").read().splitlines()[1:]
-                 if line.split()[3] == "0A"]
+    pid = info["anvil_pid"]
+    inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] for fd in os.listdir(f"/proc/{pid}/fd")
+              if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
+    listening = [int(fields[1].split(":")[1], 16)
+                 for fields in (line.split() for line in open(f"/proc/{pid}/net/tcp").read().splitlines()[1:])
+                 if fields[3] == "0A" and fields[9] in inodes]
     assert listening, "anvil should have its (isolated) HTTP listener"
     for port in listening:
         try:

@@ -216,3 +216,58 @@ def test_refused_transaction_is_not_journaled_nor_forwarded(tmp_path):
     assert "eth_sendRawTransaction" not in sent
     assert (tmp_path / "j.jsonl").read_bytes() == b""
     assert notification.status_code == 204
+
+
+def test_http_server_edge_cases(tmp_path):
+    import socket
+    import time
+
+    def exchange(port: int, data: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.settimeout(2)
+            try:
+                sock.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            received, deadline = b"", time.monotonic() + 1
+            while time.monotonic() < deadline:
+                try:
+                    chunk = sock.recv(65536)
+                except (TimeoutError, ConnectionResetError):
+                    break
+                if not chunk:
+                    break
+                received += chunk
+            return received
+
+    body = b'{"jsonrpc":"2.0","id":%d,"method":"eth_chainId","params":[]}'
+
+    def post(i: int, extra: bytes = b"") -> bytes:
+        payload = body % i
+        return b"POST / HTTP/1.1\r\nHost: x\r\n" + extra + b"Content-Length: %d\r\n\r\n" % len(payload) + payload
+
+    async def scenario():
+        gateway, journal, url = await _gateway(tmp_path, max_body_bytes=1000)
+        port = int(url.rsplit(":", 1)[1])
+        try:
+            return await asyncio.gather(*(asyncio.to_thread(exchange, port, data) for data in (
+                post(1) + post(2) + post(3),                                                  # pipelined
+                b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"%x\r\n%s\r\n0\r\n\r\n" % (len(body % 4), body % 4),                          # chunked
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000,   # too large
+                b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",                                           # not POST
+                b"NOT HTTP AT ALL\r\n\r\n",                                                     # garbage
+                post(5, b"Expect: 100-continue\r\n"),
+            )))
+        finally:
+            await gateway.stop()
+            await journal.close()
+
+    pipelined, chunked, too_large, get, garbage, expect = asyncio.run(scenario())
+    assert pipelined.count(b"HTTP/1.1 200 OK") == 3
+    assert pipelined.index(b'"id":1') < pipelined.index(b'"id":2') < pipelined.index(b'"id":3')
+    assert b'"id":4,"result":"0x3f53"' in chunked
+    assert too_large.startswith(b"HTTP/1.1 413") and b"Connection: close" in too_large
+    assert get.startswith(b"HTTP/1.1 405") and b"Allow: POST" in get
+    assert garbage.startswith(b"HTTP/1.1 400")
+    assert expect.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")
