@@ -1,7 +1,8 @@
 """Regenerate consent_typed_data.json, the EIP-712 test vector shared by the Solidity and Python tests.
 
 Run from the repository root: .venv/bin/python contracts/test/vectors/generate_consent_typed_data.py
-Hashing and signing use eth-account only, independently of the contracts.
+Hashing and signing use eth-account only, independently of the contracts. As in ledger/eip712.py, uint256
+message values are decimal strings (JavaScript-safe); smaller integers are JSON numbers.
 Test keys are derived from labels: private key = keccak256(label) (as in contracts/test/utils/Fixture.sol).
 """
 
@@ -96,19 +97,19 @@ def main() -> None:
         "subject": hex32(keccak(text="subject:alice")),
         "grantee": Account.from_key(test_key("dept-civil")).address,
         "resources": [hex32(r) for r in resources],
-        "fieldMasks": [15, 3],
+        "fieldMasks": ["15", str(2**255 + 3)],
         "purpose": "social-assistance-eligibility",
         "validFrom": 1767225600,
         "validUntil": 1782777600,
         "maxUses": 12,
-        "nonce": 7,
+        "nonce": "7",
         "deadline": 1767229200,
     }
     vector = signed_vector("Consent", CONSENT_TYPE, domain, consent, "alice")
     revoke = {
         "consentId": vector["digest"],
         "subject": consent["subject"],
-        "nonce": 8,
+        "nonce": "8",
         "deadline": 1767232800,
     }
     vector["revoke"] = signed_vector("Revoke", REVOKE_TYPE, domain, revoke, "alice")
