@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from api.client import ApiClient
-from tests.support.system import make_system
-
-pytestmark = pytest.mark.e2e
+from tests.support.system import running_system
 
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
-    home = tmp_path_factory.mktemp("e2e-home")
-    running = make_system(home)
-    saved = {k: os.environ.get(k) for k in running.env if k.startswith("CONSENT_LEDGER_")}
-    os.environ.update({k: v for k, v in running.env.items() if k.startswith("CONSENT_LEDGER_")})
-    try:
-        running.start_devnet()
-        running.deploy()
-        running.start_api()
-        from api.demo import seed
-
-        seed(running.api_url)
+    with running_system(tmp_path_factory.mktemp("e2e-home")) as running:
         yield running
-    finally:
-        running.stop_all()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import pytest
 from api.client import ApiClient
 from ledger import keystore
 from tests.support.flows import ZHANG, grant, query
-from tests.support.system import make_system
+from tests.support.system import running_system
 
 pytestmark = pytest.mark.e2e
 
@@ -21,25 +21,11 @@ pytestmark = pytest.mark.e2e
 def faulty(tmp_path_factory):
     """A system of its own: these tests stop and break its parts."""
     home = tmp_path_factory.mktemp("faults-home")
-    running = make_system(home)
-    running.env["CONSENT_LEDGER_AUDIT_TIMEOUT"] = "2"
-    saved = {k: os.environ.get(k) for k in running.env if k.startswith("CONSENT_LEDGER_")}
-    os.environ.update({k: v for k, v in running.env.items() if k.startswith("CONSENT_LEDGER_")})
-    try:
-        running.start_devnet()
-        running.deploy()
-        running.start_api()
-        from api.demo import seed
-
-        seed(running.api_url)
+    with running_system(home, extra_env={"CONSENT_LEDGER_AUDIT_TIMEOUT": "2"}) as running:
         zhang = ApiClient(running.api_url, keystore.load_key("citizen-zhang")).login()
         hrss = ApiClient(running.api_url, keystore.load_key("dept-hrss")).login()
         grant(zhang, hrss, ZHANG, "hrss.social_insurance", ["name"])
         yield running, hrss
-    finally:
-        running.stop_all()
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 def _entries(system) -> int:

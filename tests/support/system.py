@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,3 +102,31 @@ def make_system(home: Path, *, anchor_interval: float = 0.5) -> RunningSystem:
         "CONSENT_LEDGER_ANCHOR_INTERVAL": str(anchor_interval),
     })
     return RunningSystem(home, env, f"http://127.0.0.1:{rpc_port}", f"http://127.0.0.1:{api_port}")
+
+
+@contextmanager
+def running_system(home: Path, *, devnet_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None,
+                   demo: bool = True) -> Iterator[RunningSystem]:
+    """Start devnet, contracts, API (and the demo world) with this process's environment pointed at
+    them for the duration; stop everything and restore the environment afterwards."""
+    running = make_system(home)
+    running.env.update(extra_env or {})
+    ours = {k: v for k, v in running.env.items() if k.startswith("CONSENT_LEDGER_")}
+    saved = {k: os.environ.get(k) for k in ours}
+    os.environ.update(ours)
+    try:
+        running.start_devnet(*devnet_args)
+        running.deploy()
+        running.start_api()
+        if demo:
+            from api.demo import seed
+
+            seed(running.api_url)
+        yield running
+    finally:
+        running.stop_all()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
