@@ -11,6 +11,7 @@ import json
 import threading
 
 import pytest
+from eth_utils import to_checksum_address
 
 from ledger.audit.entry import decode_leaf
 from ledger.audit.trail import Report, check_integrity
@@ -23,7 +24,7 @@ from ledger.bench._world import resident_id
 from ledger.identity import normalize_id
 
 pytestmark = pytest.mark.unit
-DEPT = "0x7b9b7B7868bC294a77339C1920b9918eD895003D"
+DEPT = to_checksum_address("0x7b9b7b7868bc294a77339c1920b9918ed895003d")
 
 
 def test_synthetic_leaves_are_canonical_entries_with_their_seq():
@@ -132,16 +133,21 @@ def tiny_server():
 
     async def start():
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        state["port"] = server.sockets[0].getsockname()[1]
+        state["server"], state["port"] = server, server.sockets[0].getsockname()[1]
         ready.set()
-        async with server:
-            await server.serve_forever()
 
-    thread = threading.Thread(target=lambda: loop.run_until_complete(start()), daemon=True)
+    def run():
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(start())
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     ready.wait(5)
     yield state["port"]
+    loop.call_soon_threadsafe(state["server"].close)
     loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
 
 
 def test_load_generator_counts_decisions_and_records_requests(tiny_server):
