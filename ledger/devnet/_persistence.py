@@ -74,6 +74,7 @@ class StateDumper:
         self._last_mark = (0.0, -1)
         self.dumps = 0
         self.last_duration = 0.0
+        self._current: asyncio.Future | None = None
 
     def notify(self, _head: int | None = None) -> None:
         self._dirty.set()
@@ -85,11 +86,19 @@ class StateDumper:
             if delay > 0:
                 await asyncio.sleep(delay)
             self._dirty.clear()
+            # Shielded: cancelling run() at shutdown must not abandon a dump half-way (its file
+            # write would go on in a thread and could land after the final dump).
+            self._current = asyncio.ensure_future(self.dump())
             try:
-                await self.dump()
+                await asyncio.shield(self._current)
             except (UpstreamUnavailable, OSError) as exc:
                 log.error("state dump failed: %s", exc)
                 self._not_before = time.monotonic() + max(self.min_interval, 1.0)
+
+    async def drain(self) -> None:
+        """Wait for a dump in progress to finish."""
+        if self._current is not None and not self._current.done():
+            await asyncio.wait([self._current])
 
     async def dump(self) -> None:
         started = time.monotonic()

@@ -170,6 +170,7 @@ async def _shutdown(anvil, gateway, recorder, dumper, upstream, journal, tasks) 
     if anvil.running and recorder is not None and dumper is not None:
         try:
             await recorder.catch_up()
+            await dumper.drain()
             await dumper.dump()
         except Exception as exc:  # the journal still has everything: the next start replays it
             log.error("final state dump failed: %s", exc)

@@ -19,6 +19,7 @@ framework, no web3.py.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from typing import Any
@@ -62,6 +63,9 @@ TX_REJECTED = -32003
 LIMIT_EXCEEDED = -32005
 
 _DUPLICATE_MARKERS = ("already imported", "already known")
+# Recent hashes remembered to journal a resubmitted transaction only once; an older duplicate
+# is journaled again, which costs a line and nothing else (recovery skips what has a receipt).
+_DEDUP_LIMIT = 200_000
 
 
 def _error(request_id: Any, code: int, message: str) -> dict:
@@ -129,7 +133,7 @@ class Gateway:
         self._rejected: set[int] = set()
         if journal_contents is not None:
             self._rejected = set(journal_contents.rejected)
-            for tx in journal_contents.txs:
+            for tx in journal_contents.txs[-_DEDUP_LIMIT:]:
                 if tx.seq not in self._rejected:
                     self._journaled[tx.hash] = (tx.seq, None)
         self._server: HttpServer | None = None
@@ -228,6 +232,10 @@ class Gateway:
         if entry is None:
             seq = self.journal.next_seq()
             future = asyncio.get_running_loop().create_future()
+            if len(self._journaled) >= _DEDUP_LIMIT:
+                for old in list(itertools.islice(self._journaled, _DEDUP_LIMIT // 4)):
+                    if self._journaled[old][1] is None:
+                        del self._journaled[old]
             self._journaled[tx.hash] = (seq, future)
             journaled_here = True
             try:
