@@ -20,7 +20,7 @@ class GatewaySettings:
     host: str = config.GATEWAY_HOST
     port: int = config.GATEWAY_PORT
     max_body_bytes: int = 1 << 20
-    max_batch: int = 100
+    max_batch: int = 1000
     max_tx_bytes: int = 128 * 1024
     rate_limit: float = 5000.0
     rate_burst: int = 10000

@@ -134,7 +134,7 @@ def test_batch_requests(rpc):
     assert replies["two"]["error"]["code"] == -32601
     assert replies[3]["result"] == []
     assert replies[4]["result"].startswith("0x")
-    too_many = [{"jsonrpc": "2.0", "id": i, "method": "eth_chainId"} for i in range(101)]
+    too_many = [{"jsonrpc": "2.0", "id": i, "method": "eth_chainId"} for i in range(1001)]
     assert rpc.http.post(rpc.url, json=too_many).json()["error"]["code"] == -32600
     assert rpc.http.post(rpc.url, json=[]).json()["error"]["code"] == -32600
 
