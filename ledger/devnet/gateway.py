@@ -151,6 +151,8 @@ class Gateway:
         if self._server is not None:
             await self._server.stop()
             self._server = None
+            log.info("gateway served %(requests)d requests, %(transactions)d transactions, refused %(refused)d",
+                     self.stats)
 
     async def handle_body(self, body: bytes, remote: str) -> tuple[int, bytes | None]:
         """(HTTP status, response body) for one POSTed JSON-RPC body."""
