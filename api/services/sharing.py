@@ -18,7 +18,7 @@ from api.core.errors import ApiError
 from api.core.security import Principal
 from api.schemas.common import iso
 from api.schemas.sharing import SharingDecision, SharingRequestCreate
-from ledger.chain.rawtx import InvalidRawTransaction, decode_raw_transaction
+from ledger.chain.rawtx import InvalidTransaction, decode_transaction
 from ledger.chain.rpc import RpcError
 from ledger.exceptions import TransactionFailed
 from ledger.projection import SharingRequestState
@@ -51,16 +51,14 @@ class SharingService:
 
     def _relay(self, principal: Principal, signed: str, expected_data: str):
         try:
-            tx = decode_raw_transaction(signed)
-        except InvalidRawTransaction as exc:
-            raise ApiError(422, "INVALID_TRANSACTION", str(exc)) from None
+            tx = decode_transaction(bytes.fromhex(signed[2:]), self.s.chain_id)
+        except (InvalidTransaction, ValueError) as exc:
+            raise ApiError(422, "INVALID_TRANSACTION", f"not a signed transaction for this chain: {exc}") from None
         catalog = self.s.chain.contract("Catalog")
-        if tx.sender != principal.address:
+        if tx.sender != principal.address.lower():
             raise ApiError(403, "NOT_YOUR_TRANSACTION", "the transaction is not signed by the signed-in department")
-        if tx.to != catalog.address or "0x" + tx.data.hex() != expected_data or tx.value != 0:
+        if (tx.to or "").lower() != catalog.address.lower() or "0x" + tx.data.hex() != expected_data or tx.value:
             raise ApiError(422, "INVALID_TRANSACTION", "the signed transaction does not match this request")
-        if tx.chain_id != self.s.chain_id:
-            raise ApiError(422, "INVALID_TRANSACTION", f"the transaction is for chain {tx.chain_id}")
         try:
             tx_hash = self.s.chain.rpc.call("eth_sendRawTransaction", [signed])
             receipt = self.s.chain.sender.wait(tx_hash, action="sharing")

@@ -18,6 +18,9 @@ import orjson
 
 from ledger.exceptions import ChainUnavailable, LedgerError
 
+#: Requests per JSON-RPC batch; nodes cap batches (geth and our gateway at 1000).
+MAX_BATCH = 500
+
 
 class RpcError(LedgerError):
     """The node answered a JSON-RPC request with an error object."""
@@ -64,7 +67,14 @@ class RpcClient:
         return _result(reply)
 
     def batch(self, calls: list[tuple[str, list]]) -> list[Any]:
-        """Several calls in one HTTP request; results in order, errors raised as RpcError."""
+        """Several calls in as few HTTP requests as the node allows; results in order, errors raised
+        as RpcError."""
+        results: list[Any] = []
+        for start in range(0, len(calls), MAX_BATCH):
+            results += self._batch(calls[start:start + MAX_BATCH])
+        return results
+
+    def _batch(self, calls: list[tuple[str, list]]) -> list[Any]:
         if not calls:
             return []
         ids = [next(self._ids) for _ in calls]

@@ -22,7 +22,7 @@ from pathlib import Path
 from eth_hash.auto import keccak
 
 from ledger.devnet._ipc import IpcPool, RpcError
-from ledger.devnet._rawtx import DecodedTransaction
+from ledger.chain.rawtx import DecodedTransaction
 
 log = logging.getLogger("ledger.devnet.gateway")
 

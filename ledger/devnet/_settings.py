@@ -22,8 +22,8 @@ class GatewaySettings:
     max_body_bytes: int = 1 << 20
     max_batch: int = 1000
     max_tx_bytes: int = 128 * 1024
-    rate_limit: float = 5000.0
-    rate_burst: int = 10000
+    rate_limit: float = 50000.0
+    rate_burst: int = 100000
     allow_cache_ttl: float = 1.5
     upstream_connections: int = 4
 

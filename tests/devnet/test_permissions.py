@@ -14,7 +14,7 @@ import pytest
 from eth_account import Account
 
 from ledger.devnet._permissions import SELECTOR, encode_transaction_allowed
-from ledger.devnet._rawtx import decode_transaction
+from ledger.chain.rawtx import decode_transaction
 
 pytestmark = pytest.mark.integration
 

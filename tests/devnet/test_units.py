@@ -12,7 +12,7 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from ledger.devnet._journal import Journal, read_journal
-from ledger.devnet._rawtx import InvalidTransaction, decode_transaction
+from ledger.chain.rawtx import InvalidTransaction, decode_transaction
 from ledger.devnet._settings import DevnetSettings, GatewaySettings
 from ledger.exceptions import ConfigurationError, KeystoreError
 
