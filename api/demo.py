@@ -80,34 +80,31 @@ def key(name: str):
     return keystore.load_key(name) if keystore.key_path(name).exists() else keystore.new_key(name)
 
 
-def _ignore_conflict(call):
+def _post_new(client: ApiClient, path: str, body: dict) -> None:
+    """POST a registration; one that exists already (409) is fine, so seeding can run again."""
     try:
-        return call()
+        client.post(path, body)
     except ApiClientError as exc:
         if exc.status != 409:
             raise
-        return None
 
 
 def seed(base_url: str) -> dict:
     """Register the demo world; returns the names of the keys it uses."""
     admin = ApiClient(base_url, keystore.load_key("admin")).login()
     for name, (code, title) in DEPARTMENTS.items():
-        _ignore_conflict(lambda: admin.post("/v1/admin/departments",
-                                            {"address": key(name).address, "code": code, "name": title}))
-    _ignore_conflict(lambda: admin.post("/v1/admin/regulators",
-                                        {"address": key(REGULATOR[0]).address, "name": REGULATOR[1]}))
+        _post_new(admin, "/v1/admin/departments", {"address": key(name).address, "code": code, "name": title})
+    _post_new(admin, "/v1/admin/regulators", {"address": key(REGULATOR[0]).address, "name": REGULATOR[1]})
     for slug, title, provider, sharing_class, sensitive, fields in RESOURCES:
-        _ignore_conflict(lambda: admin.post("/v1/admin/resources", {
+        _post_new(admin, "/v1/admin/resources", {
             "resource_id": slug, "name": title, "provider": key(provider).address,
-            "sharing_class": sharing_class, "sensitive": sensitive, "fields": fields}))
+            "sharing_class": sharing_class, "sensitive": sensitive, "fields": fields})
     for person in CITIZENS:
-        _ignore_conflict(lambda: admin.post("/v1/admin/subjects", {
-            "id_type": person.id_type, "id_number": person.id_number,
-            "signers": [key(person.key).address], "threshold": 1}))
-    _ignore_conflict(lambda: admin.post("/v1/admin/subjects", {
+        _post_new(admin, "/v1/admin/subjects", {"id_type": person.id_type, "id_number": person.id_number,
+                                                "signers": [key(person.key).address], "threshold": 1})
+    _post_new(admin, "/v1/admin/subjects", {
         "id_type": ENTERPRISE.id_type, "id_number": ENTERPRISE.id_number,
-        "signers": [key(name).address for name in ENTERPRISE_SIGNERS], "threshold": 2}))
+        "signers": [key(name).address for name in ENTERPRISE_SIGNERS], "threshold": 2})
     providers = {slug: provider for slug, _, provider, *_ in RESOURCES}
     for slug, records in RECORDS.items():
         client = ApiClient(base_url, key(providers[slug])).login()

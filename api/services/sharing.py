@@ -18,6 +18,7 @@ from api.core.errors import ApiError
 from api.core.security import Principal
 from api.schemas.common import iso
 from api.schemas.sharing import SharingDecision, SharingRequestCreate
+from ledger.chain.errors import revert_data
 from ledger.chain.rawtx import InvalidTransaction, decode_transaction
 from ledger.chain.rpc import RpcError
 from ledger.exceptions import TransactionFailed
@@ -41,8 +42,8 @@ class SharingService:
         try:
             gas = int(rpc.call("eth_estimateGas", [{"from": sender, "to": catalog.address, "data": data}]), 16)
         except RpcError as exc:
-            from ledger.chain.errors import revert_data
-            raise ApiError(422, "LEDGER_REJECTED", str(self.s.chain.errors.failure("sharing", revert_data(exc))))
+            failure = self.s.chain.errors.failure("sharing", revert_data(exc))
+            raise ApiError(422, "LEDGER_REJECTED", str(failure)) from None
         nonce = int(rpc.call("eth_getTransactionCount", [sender, "pending"]), 16)
         gas_price = int(rpc.call("eth_gasPrice"), 16)
         return {"transaction": {"from": sender, "to": catalog.address, "data": data, "value": "0x0",

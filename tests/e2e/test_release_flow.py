@@ -76,8 +76,7 @@ def test_query_uses_exhausted(clients):
 
 
 def test_query_not_shared_resource(clients):
-    zhang, hrss = clients("citizen-zhang"), clients("dept-hrss")
-    reply = query(hrss, ZHANG, "gaj.criminal_record", ["name"])
+    reply = query(clients("dept-hrss"), ZHANG, "gaj.criminal_record", ["name"])
     assert reply.status_code == 403 and reply.json()["error"]["code"] == "NOT_SHARED"
 
 
