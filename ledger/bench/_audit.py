@@ -113,10 +113,12 @@ def append_load(log: AuditLog, factory: EntryFactory, threads: int, duration: fl
     return len(flat), elapsed, flat
 
 
-def measure_append(ops, work: Path, *, duration: float, threads: int = 32, interval: float = 1.0) -> dict:
+def measure_append(ops, work: Path, *, duration: float, threads: int = 32, interval: float = 1.0,
+                   sampler=None) -> dict:
+    """Appends/s and anchor lag; with ``sampler`` (a profiler) running over the measured appends only."""
     from ledger.bench._chain import deploy_audit_anchor
 
-    engine, sessions = open_log(work / "audit-append.db")
+    engine, sessions = open_log(work / f"audit-append-{time.monotonic_ns()}.db")
     log = AuditLog(sessions)
     log.load()
     log.start()
@@ -127,7 +129,10 @@ def measure_append(ops, work: Path, *, duration: float, threads: int = 32, inter
         factory = EntryFactory(ops.chain.sender.addresses[0])
         append_load(log, factory, threads, 0.5)  # warm-up: connections, caches
         first_seq = log.size
+        if sampler is not None:
+            sampler.start()
         count, elapsed, commits = append_load(log, factory, threads, duration)
+        profile = sampler.stop() if sampler is not None else None
         deadline = time.monotonic() + 10 * interval + 10
         while anchorer.last_size < log.size and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -152,23 +157,27 @@ def measure_append(ops, work: Path, *, duration: float, threads: int = 32, inter
         "anchor_interval_s": interval,
         "appender_threads": threads,
         "duration_s": round(elapsed, 2),
+        **({"profile": profile} if sampler is not None else {}),
     }
 
 
-def measure_proofs(size: int, samples: int = 2000, seed: int = 5) -> dict:
-    """Inclusion proofs in a tree of ``size`` leaves: bytes of the audit path, build and verify time."""
+def measure_proofs(size: int, samples: int = 2000, repeats: int = 5, seed: int = 5) -> dict:
+    """Inclusion proofs in a tree of ``size`` leaves: bytes of the audit path, build and verify time
+    (per proof, the best of ``repeats`` passes over ``samples`` random leaves, to keep noise out)."""
     rng = random.Random(seed)
     hashes = [hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(size)]
     tree = MerkleTree(hashes)
     root = tree.root()
     picks = [rng.randrange(size) for _ in range(samples)]
-    started = time.perf_counter()
-    proofs = [tree.inclusion_proof(i) for i in picks]
-    build = (time.perf_counter() - started) / samples
-    started = time.perf_counter()
-    for i, proof in zip(picks, proofs):
-        verify_inclusion(hashes[i], i, size, proof, root)
-    verify = (time.perf_counter() - started) / samples
+    build = verify = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        proofs = [tree.inclusion_proof(i) for i in picks]
+        build = min(build, (time.perf_counter() - started) / samples)
+        started = time.perf_counter()
+        for i, proof in zip(picks, proofs):
+            verify_inclusion(hashes[i], i, size, proof, root)
+        verify = min(verify, (time.perf_counter() - started) / samples)
     sizes = [32 * len(p) for p in proofs]
     return {"entries": size, "proof_bytes": max(sizes), "proof_nodes": max(sizes) // 32,
             "proof_build_us": rnd(build * 1e6, 1), "proof_verify_us": rnd(verify * 1e6, 1)}

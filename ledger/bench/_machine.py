@@ -60,6 +60,7 @@ def describe() -> dict:
         "node": _first_line(["node", "--version"]),
         "anvil": anvil.removeprefix("anvil Version: ") if anvil else None,
         "packages": {p: _version(p) for p in ("web3", "fastapi", "uvicorn", "sqlalchemy", "eth-account")},
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
         "commit": commit + ("+changes" if dirty else "") if commit else None,
         "date": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
     }

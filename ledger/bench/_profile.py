@@ -7,6 +7,7 @@ Without py-spy installed the report says so and carries no profile.
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -26,30 +27,58 @@ def py_spy() -> str | None:
 
 
 class Sampler:
-    """``py-spy record`` attached to ``pid`` for ``seconds`` (non-blocking, raw collapsed stacks)."""
+    """``py-spy record`` attached to ``pid`` from ``start()`` to ``stop()`` (non-blocking sampling, raw
+    collapsed stacks); a no-op without py-spy. ``gil``: only the thread holding the GIL, i.e. where the
+    interpreter's one core goes; otherwise every thread not waiting (I/O such as fsync included)."""
 
-    def __init__(self, pid: int, seconds: float, out: Path, rate: int = 200):
-        self.out = out
-        self.proc = None
+    def __init__(self, pid: int, out: Path, rate: int = 200, *, gil: bool = False):
+        self.pid, self.out, self.rate, self.gil = pid, out, rate, gil
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Sampler":
         spy = py_spy()
         if spy is None:
-            return
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.unlink(missing_ok=True)
+            return self
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.out.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
-            [spy, "record", "-p", str(pid), "-d", str(max(1, round(seconds))), "-r", str(rate), "-f", "raw",
-             "-o", str(out), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.3)  # attach before the work starts
+            [spy, "record", "-p", str(self.pid), "-r", str(self.rate), "-f", "raw", "-o", str(self.out),
+             "--nonblocking", *(["--gil"] if self.gil else [])], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        time.sleep(0.5)  # attached before the work starts
+        return self
 
-    def finish(self, timeout: float = 60) -> dict | None:
+    def stop(self, timeout: float = 60) -> dict | None:
         if self.proc is None:
             return None
+        self.proc.send_signal(signal.SIGINT)  # py-spy writes what it has on Ctrl-C
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        return summarize(self.out) if self.out.exists() else None
+        if not self.out.exists():
+            return None
+        summary = summarize(self.out)
+        summary["mode"] = "GIL holder" if self.gil else "busy threads"
+        return summary
+
+
+class Samplers:
+    """Both views at once: GIL holder and busy threads (two py-spy readers, neither stops the process)."""
+
+    def __init__(self, pid: int, out: Path, rate: int = 200):
+        self.both = (Sampler(pid, out.with_suffix(".gil.raw"), rate, gil=True),
+                     Sampler(pid, out.with_suffix(".busy.raw"), rate))
+
+    def start(self) -> "Samplers":
+        for s in self.both:
+            s.start()
+        return self
+
+    def stop(self) -> dict | None:
+        gil, busy = (s.stop() for s in self.both)
+        return {"gil": gil, "busy": busy} if gil or busy else None
 
 
 def _short(frame: str) -> str:
@@ -97,4 +126,5 @@ def _framework(frame: str) -> bool:
     """Entry frames every sample passes through (thread bootstrap, server loop): no information."""
     return any(mark in frame for mark in ("threading.py", "runpy", "click/core.py", "uvicorn/main.py",
                                           "uvicorn/server.py", "_compat.py", "asyncio/runners.py",
-                                          "ledger/cli/", "anyio/_backends", "concurrent/futures/thread.py"))
+                                          "ledger/cli/", "anyio/_backends", "concurrent/futures/thread.py",
+                                          "ledger/bench/", "<module>"))

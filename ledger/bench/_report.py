@@ -134,7 +134,9 @@ def render_markdown(results: dict) -> str:
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, {m['os']}. "
         f"Python {m['python']}, Node {m['node']}, anvil {m['anvil']}; "
-        + ", ".join(f"{k} {v}" for k, v in (m.get("packages") or {}).items()) + ".",
+        + ", ".join(f"{k} {v}" for k, v in (m.get("packages") or {}).items()) + ". "
+        f"Load average (1, 5, 15 min) at the start {m.get('load_average_start')}, at the end "
+        f"{m.get('load_average_end')}: other work on the machine shows there.",
         "",
         "Everything runs on this one machine: the devnet (anvil behind the JSON-RPC gateway), the API "
         "(one uvicorn process), the load generator (its own process) and, for the baseline, the naive server. "
@@ -253,11 +255,17 @@ def render_markdown(results: dict) -> str:
     if notes or profiles:
         out += ["## Where targets are missed, and what the profiles say", ""]
         out += [f"- {n}" for n in notes] + ([""] if notes else [])
-        for name, prof in profiles.items():
-            if not prof or not prof.get("samples"):
-                continue
-            out += [f"### Profile: {name}", "", f"py-spy, {prof['samples']} busy samples (idle waits left out), "
-                    "taken in an extra run beside the measured one.", ""]
-            out += _table(["self %", "function"], [[f"{p:.1f}", f"`{f}`"] for p, f in prof["self"][:10]])
-            out += _table(["inclusive %", "function"], [[f"{p:.1f}", f"`{f}`"] for p, f in prof["inclusive"][:12]])
+        for name, both in profiles.items():
+            for prof in (both or {}).values():
+                if not prof or not prof.get("samples"):
+                    continue
+                view = ("only the thread holding the GIL (where the interpreter's time goes)"
+                        if prof.get("mode") == "GIL holder" else
+                        "every thread not waiting on a lock or queue (blocking I/O such as fsync and RPC included)")
+                out += [f"### Profile: {name}, {prof.get('mode', '')}", "",
+                        f"py-spy, {prof['samples']} samples of {view}, taken in an extra run beside the measured "
+                        "one.", ""]
+                out += _table(["self %", "function"], [[f"{p:.1f}", f"`{f}`"] for p, f in prof["self"][:10]])
+                out += _table(["inclusive %", "function"],
+                              [[f"{p:.1f}", f"`{f}`"] for p, f in prof["inclusive"][:12]])
     return "\n".join(out).rstrip() + "\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ledger.bench import _audit, _grants, _release, _report, _revocation, _scaling, _verify
 from ledger.bench._machine import describe
-from ledger.bench._profile import Sampler, py_spy
+from ledger.bench._profile import Samplers, py_spy
 from ledger.bench._system import BenchSystem
 from ledger.config import PROJECT_ROOT
 
@@ -84,19 +84,21 @@ class Run:
 
             ops = operators(system.rpc_url)
             host, port = "127.0.0.1", int(system.api_url.rsplit(":", 1)[1])
+            # The API stays up until the chain-side sections are done, as in production: its indexer
+            # follows the naive baseline's and the grants' blocks while they are measured.
             if "release" in self.sections:
                 self._release(system, world, ops, host, port, work)
             if "revocation" in self.sections:
                 r["revocation"] = _revocation.measure(world, trials=plan.revocation_trials, first_index=500)
                 self.log(f"revocation: {({k: v for k, v in r['revocation'].items() if k != 'runs'})}")
-            system.stop("api")
             if "release" in self.sections:
                 self._naive(system, world, ops)
             signed = None
             if "grants" in self.sections or "verify" in self.sections:
                 signed = self._grants(system, ops)
-            if "scaling" in self.sections and plan.api_after_grants and "release" in self.sections:
+            if "scaling" in self.sections and "release" in self.sections and plan.api_after_grants:
                 self._api_after_grants(system, world, host, port)
+            system.stop("api")
             if "audit" in self.sections:
                 self._audit(ops, work)
             if "verify" in self.sections:
@@ -106,6 +108,7 @@ class Run:
             world.close()
         finally:
             system.stop_all()
+            r["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
             if not self.keep:
                 shutil.rmtree(work, ignore_errors=True)
         r["runtime_s"] = round(time.monotonic() - started, 1)
@@ -127,9 +130,9 @@ class Run:
         if plan.profile and py_spy():
             from ledger.bench._loadgen import LoadSpec, run_load
 
-            sampler = Sampler(system.pid("api"), 6, work / "profile-release.raw")
+            sampler = Samplers(system.pid("api"), work / "profile-release.raw").start()
             run_load(LoadSpec(host, port, requests, 16, 6.0, 0.5))
-            self.results["profiles"]["release path (API process, concurrency 16)"] = sampler.finish()
+            self.results["profiles"][self._PROFILE_FOR["release"]] = sampler.stop()
 
     def _naive(self, system: BenchSystem, world, ops) -> None:
         plan = self.plan
@@ -159,33 +162,32 @@ class Run:
         return signed
 
     def _api_after_grants(self, system: BenchSystem, world, host: str, port: int) -> None:
-        """The release path again, with the grants benchmark's consents folded into the API's projection."""
+        """The release path again, once the API's indexer has folded the grants benchmark's consents."""
+        import httpx
+
+        from ledger.bench._loadgen import LoadSpec, run_load
+
         plan = self.plan
         scaling = self.results.setdefault("scaling", {})
         points = scaling.setdefault("api_release_c1", [])
-        before = self.results.get("release", {}).get("c1")
         earlier = len(world.citizens) + plan.revocation_trials  # the world's consents and the revoked ones
+        before = self.results.get("release", {}).get("c1")
         if before:
             points.append({"consents": earlier, **{k: before[k] for k in ("p50_ms", "p99_ms")}})
-        try:
-            system.start_api()
-        except Exception as exc:  # reported, not fatal: the other sections still run
-            scaling["api_restart_error"] = str(exc)[-600:]
-            self.results["notes"].append(f"The API did not restart after the grants benchmark: {str(exc)[-300:]}")
-            self.log(f"bench: API restart failed: {exc}")
-            return
-        try:
-            world.department.login()
-            from ledger.bench._loadgen import LoadSpec, run_load
-
-            requests = _release.mix_requests(world, host, port)
-            result = _release.summarize(run_load(LoadSpec(host, port, requests, 1, plan.release_seconds,
-                                                          plan.release_warmup)))
-            consents = earlier + plan.grants_batch + plan.grants_single + plan.grants_baseline
-            points.append({"consents": consents, "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]})
-            self.log(f"scaling: API c1 with ~{consents} consents: {result}")
-        finally:
-            system.stop("api")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # readiness includes the indexer's lag behind the head
+            if httpx.get(system.api_url + "/readyz", timeout=10).status_code == 200:
+                break
+            time.sleep(0.5)
+        else:
+            self.results["notes"].append("The API's indexer did not catch up with the grants within 60 s.")
+        requests = _release.mix_requests(world, host, port)
+        result = _release.summarize(run_load(LoadSpec(host, port, requests, 1, plan.release_seconds,
+                                                      plan.release_warmup)))
+        consents = earlier + plan.grants_batch + plan.grants_single + plan.grants_baseline
+        points.append({"consents": consents, "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"],
+                       "errors": result["errors"]})
+        self.log(f"scaling: API c1 with ~{consents} consents: {result}")
 
     def _audit(self, ops, work: Path) -> None:
         plan = self.plan
@@ -197,9 +199,9 @@ class Run:
         self.results["audit"] = section
         self.log(f"audit: {section}")
         if plan.profile and py_spy():
-            sampler = Sampler(os.getpid(), 4, work / "profile-audit.raw")
-            _audit.measure_append(ops, work, duration=3.0)
-            self.results["profiles"]["audit append (AuditLog + Anchorer, 32 threads)"] = sampler.finish()
+            extra = _audit.measure_append(ops, work, duration=3.0,
+                                          sampler=Samplers(os.getpid(), work / "profile-audit.raw"))
+            self.results["profiles"][self._PROFILE_FOR["audit"]] = extra.get("profile")
 
     def _verify(self, ops, signed, world, work: Path) -> None:
         plan = self.plan
@@ -209,11 +211,11 @@ class Run:
         self.results["verify"] = section
         self.log(f"verify: {section}")
         if plan.profile and py_spy():
-            seconds = (section.get("integrity_s") or 1) + (section.get("policy_s") or 1) + 2
-            sampler = Sampler(os.getpid(), seconds, work / "profile-verify.raw")
-            _verify.measure(ops, signed, grantee, entries=plan.verify_entries, consents=plan.verify_consents,
-                            anchor_every=plan.verify_anchor_every, log=lambda _m: None)
-            self.results["profiles"]["regulator verification (integrity + policy)"] = sampler.finish()
+            extra = _verify.measure(ops, signed, grantee, entries=plan.verify_entries,
+                                    consents=plan.verify_consents, anchor_every=plan.verify_anchor_every,
+                                    log=lambda _m: None,
+                                    sampler=Samplers(os.getpid(), work / "profile-verify.raw"))
+            self.results["profiles"][self._PROFILE_FOR["verify"]] = extra.get("profile")
 
     def _scaling(self, ops, work: Path) -> None:
         plan = self.plan
@@ -245,12 +247,14 @@ class Run:
         for t in self.results["targets"]:
             if t["met"] is not False:
                 continue
-            text = f"{t['label']}: {_report._fmt(t['value'])} against {t['target']}, {t.get('gap', '')}."
+            text = f"{t['label']}: {_report._fmt(t['value'])} against {t['target']}"
+            text += f", {t['gap']}." if t.get("gap") else "."
             area = t["figure"].split(".")[0]
-            prof = profiles.get(self._PROFILE_FOR.get(area, ""))
-            if prof and prof.get("self"):
-                top = "; ".join(f"`{f}` {p:.0f}%" for p, f in prof["self"][:4])
-                text += f" Most self time in its profile: {top}."
+            both = profiles.get(self._PROFILE_FOR.get(area, "")) or {}
+            for mode, prof in (("GIL holder", both.get("gil")), ("busy threads", both.get("busy"))):
+                if prof and prof.get("self"):
+                    top = "; ".join(f"`{f}` {p:.0f}%" for p, f in prof["self"][:4])
+                    text += f" Most self time in its profile ({mode}): {top}."
             notes.append(text)
         return notes
 

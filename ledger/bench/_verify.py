@@ -20,22 +20,6 @@ from ledger.bench._stats import rnd
 from ledger.bench._synthetic import Grant, check_canonical, leaf_hashes, make_leaves
 from ledger.bench._world import PURPOSE, RESOURCE, RESOURCE_FIELDS
 from ledger.chain.client import Chain, Deployment
-from ledger.chain.rpc import RpcClient
-
-#: The gateway's JSON-RPC batch limit (hardhat-free-devnet/devnet.toml, gateway.max_batch).
-GATEWAY_MAX_BATCH = 100
-
-
-class ChunkedRpc(RpcClient):
-    """Splits JSON-RPC batches at the gateway's limit. ``check_policy`` asks for block headers 500
-    at a time, which the gateway refuses (HTTP 200, error -32600) once more than 100 blocks hold
-    events; splitting here lets the benchmark time the verifier's work instead of that refusal."""
-
-    def batch(self, calls):
-        out = []
-        for i in range(0, len(calls), GATEWAY_MAX_BATCH):
-            out += super().batch(calls[i:i + GATEWAY_MAX_BATCH])
-        return out
 
 _FIELD_CHOICES = (("name",), ("employer", "name"), ("employer", "name", "pension_months"))
 
@@ -60,7 +44,7 @@ def anchor_log(ops: Operators, leaves: list[bytes], every: int) -> tuple[str, li
 
 
 def measure(ops: Operators, signed_consents: list, grantee: str, *, entries: int, consents: int,
-            anchor_every: int, log) -> dict:
+            anchor_every: int, log, sampler=None) -> dict:
     grants = [Grant("0x" + s.consent_id.hex(), "0x" + s.message.subject.hex(), grantee,
                     _FIELD_CHOICES[i % len(_FIELD_CHOICES)], PURPOSE, RESOURCE)
               for i, s in enumerate(signed_consents[:consents])]
@@ -74,18 +58,20 @@ def measure(ops: Operators, signed_consents: list, grantee: str, *, entries: int
     deployment = Deployment(base.chain_id, base.deploy_block, base.code_hash,
                             {**base.contracts, "AuditAnchor": anchor_address})
     chain = Chain(ops.chain.rpc.url, deployment=deployment)
-    chain.rpc = ChunkedRpc(ops.chain.rpc.url)
     report = Report()
     head = chain.block_number()
     started = time.perf_counter()
     anchors = read_anchors(chain, head)
     read_s = time.perf_counter() - started
+    if sampler is not None:
+        sampler.start()
     started = time.perf_counter()
     parsed, _ = check_integrity(leaves, anchors, report)
     integrity_s = time.perf_counter() - started
     started = time.perf_counter()
     check_policy(chain, parsed, {RESOURCE: list(RESOURCE_FIELDS)}, report, head)
     policy_s = time.perf_counter() - started
+    profile = sampler.stop() if sampler is not None else None
     chain.close()
     return {
         "integrity_per_s": rnd(entries / integrity_s, 0),
@@ -100,4 +86,5 @@ def measure(ops: Operators, signed_consents: list, grantee: str, *, entries: int
         "policy_s": rnd(policy_s, 3),
         "ok": report.ok,
         "problems": [p.as_dict() for p in report.problems[:5]],
+        **({"profile": profile} if sampler is not None else {}),
     }
