@@ -101,25 +101,28 @@ def read_anchors(chain: Chain, head: int | None = None) -> list[Anchor]:
 
 
 def check_integrity(leaves: list[bytes], anchors: list[Anchor], report: Report,
-                    reference_hashes: list[bytes] | None = None) -> tuple[list[AuditEntry | None], MerkleTree]:
-    entries: list[AuditEntry | None] = []
+                    reference_hashes: list[bytes] | None = None) -> tuple[list[int | None], MerkleTree]:
+    """Hashes, order and anchors; returns each leaf's seq (None if unreadable) and the tree.
+
+    Only the seq is read from each leaf here (the hash covers the rest); full decoding is the
+    policy step's work, so integrity alone runs at hashing speed.
+    """
+    seqs: list[int | None] = []
     hashes = []
     for position, leaf in enumerate(leaves):
         leaf_hash = hash_leaf(leaf)
         hashes.append(leaf_hash)
-        try:
-            entry = decode_leaf(leaf)
-        except LedgerError as exc:
-            report.problems.append(Problem("MALFORMED_ENTRY", f"entry at position {position}: {exc}", position))
-            entries.append(None)
-            continue
-        if reference_hashes is not None and position < len(reference_hashes) and \
+        seq = _read_seq(leaf)
+        if seq is None:
+            report.problems.append(Problem("MALFORMED_ENTRY", f"entry at position {position} has no readable seq",
+                                           position))
+        elif reference_hashes is not None and position < len(reference_hashes) and \
                 not hmac.compare_digest(reference_hashes[position], leaf_hash):
             report.problems.append(Problem("ENTRY_ALTERED", f"entry {position} differs from the committed leaf",
                                            position))
-        entries.append(entry)
+        seqs.append(seq)
     report.entries_checked = len(leaves)
-    _check_sequence(entries, report)
+    _check_sequence(seqs, report)
     tree = MerkleTree(hashes)
 
     previous_hash, previous_size, previous_root = b"\0" * 32, 0, None
@@ -154,30 +157,53 @@ def check_integrity(leaves: list[bytes], anchors: list[Anchor], report: Report,
                     report.problems.append(Problem("ANCHORS_INCONSISTENT", f"anchor {anchor.index}: {exc}"))
         previous_hash, previous_size, previous_root = anchor.anchor_hash, anchor.tree_size, anchor.root_hash
     report.unanchored_entries = max(0, tree.size - previous_size)
-    return entries, tree
+    return seqs, tree
 
 
-def _check_sequence(entries: list[AuditEntry | None], report: Report) -> None:
+def _read_seq(leaf: bytes) -> int | None:
+    try:
+        seq = orjson.loads(leaf).get("seq")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return seq if type(seq) is int and seq >= 0 else None
+
+
+def _check_sequence(seqs: list[int | None], report: Report) -> None:
     """Seqs must run 0, 1, 2, ... in log order: name each one out of place, duplicated or missing."""
     seen: set[int] = set()
     previous = -1
-    for position, entry in enumerate(entries):
-        if entry is None:
+    for position, seq in enumerate(seqs):
+        if seq is None:
             continue
-        if entry.seq in seen:
-            report.problems.append(Problem("ENTRY_DUPLICATED", f"seq {entry.seq} appears twice", entry.seq))
-        elif entry.seq < previous:
-            report.problems.append(Problem("ENTRY_OUT_OF_ORDER", f"seq {entry.seq} stands at position {position}, "
-                                                                 f"after seq {previous}", entry.seq))
-        seen.add(entry.seq)
-        previous = max(previous, entry.seq)
+        if seq in seen:
+            report.problems.append(Problem("ENTRY_DUPLICATED", f"seq {seq} appears twice", seq))
+        elif seq < previous:
+            report.problems.append(Problem("ENTRY_OUT_OF_ORDER", f"seq {seq} stands at position {position}, "
+                                                                 f"after seq {previous}", seq))
+        seen.add(seq)
+        previous = max(previous, seq)
     for missing in sorted(set(range(previous + 1)) - seen)[:100]:
         report.problems.append(Problem("ENTRY_MISSING", f"seq {missing} is missing from the log", missing))
 
 
-def check_policy(chain: Chain, entries: list[AuditEntry | None], resource_fields: dict[str, list[str]],
+def decode_entries(leaves: list[bytes], report: Report) -> list[AuditEntry | None]:
+    """Every leaf decoded strictly (canonical form); a leaf that is not is reported, once."""
+    flagged = {p.seq for p in report.problems if p.kind == "MALFORMED_ENTRY"}
+    entries: list[AuditEntry | None] = []
+    for position, leaf in enumerate(leaves):
+        try:
+            entries.append(decode_leaf(leaf))
+        except LedgerError as exc:
+            if position not in flagged:
+                report.problems.append(Problem("MALFORMED_ENTRY", f"entry at position {position}: {exc}", position))
+            entries.append(None)
+    return entries
+
+
+def check_policy(chain: Chain, leaves: list[bytes], resource_fields: dict[str, list[str]],
                  report: Report, head: int | None = None) -> None:
-    """Re-evaluate every ALLOW against chain state at its block."""
+    """Decode every entry and re-evaluate every ALLOW against chain state at its block."""
+    entries = decode_entries(leaves, report)
     head = chain.block_number() if head is None else head
     abis = {chain.deployment.contracts[n].lower(): chain.abis[n] for n in _CONTRACTS}
     logs = _chain_logs(chain, _CONTRACTS, head)
@@ -260,7 +286,9 @@ def verify_trail(chain: Chain, leaves: list[bytes], resource_fields: dict[str, l
     report = Report()
     head = chain.block_number()
     anchors = read_anchors(chain, head)
-    entries, _ = check_integrity(leaves, anchors, report, reference_hashes)
+    check_integrity(leaves, anchors, report, reference_hashes)
     if check_policies:
-        check_policy(chain, entries, resource_fields, report, head)
+        check_policy(chain, leaves, resource_fields, report, head)
+    else:
+        decode_entries(leaves, report)
     return report

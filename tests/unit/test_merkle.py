@@ -635,3 +635,15 @@ def test_payload_hash() -> None:
     assert payload_hash(bytes(16), data) != payload_hash(salt, data)
     with pytest.raises(InvalidAuditEntry, match="at least 16 bytes"):
         payload_hash(b"short", data)
+
+
+@pytest.mark.parametrize("text", ["", "a\"b\\c", "\x00\x01\x1f\x7f", "张伟", "\u2028\u2029", "😀", "\t\n\r\b\f", "<>&'"])
+def test_canonical_json_matches_the_json_module(text):
+    import json
+
+    from ledger.audit.entry import canonical_json
+
+    value = {"b": [text, 1, None, 2**63 - 1], "a": text, "seq": 7}
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert canonical_json(value) == expected
+    assert canonical_json({"big": 2**70}) == b'{"big":1180591620717411303424}'

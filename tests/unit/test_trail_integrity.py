@@ -10,7 +10,7 @@ from eth_utils import keccak
 
 from ledger.audit.entry import AuditEntry, encode_leaf
 from ledger.audit.hasher import hash_leaf
-from ledger.audit.trail import Anchor, Problem, Report, check_integrity
+from ledger.audit.trail import Anchor, Problem, Report, check_integrity, decode_entries
 from ledger.audit.tree import MerkleTree
 
 pytestmark = pytest.mark.unit
@@ -162,11 +162,14 @@ def test_anchor_hash_not_matching_its_content(leaves, anchors):
     assert "ANCHOR_CHAIN_BROKEN" in kinds(report)
 
 
-def test_malformed_leaf_is_reported(leaves, anchors):
+def test_malformed_leaf_is_reported_once(leaves, anchors):
     damaged = list(leaves)
     damaged[4] = damaged[4].replace(b'"seq":4', b'"seq": 4')  # valid JSON, not canonical
+    damaged[6] = b"not json at all"
     report = check(damaged, anchors)
-    assert [p.seq for p in of_kind(report, "MALFORMED_ENTRY")] == [4]
+    assert [p.seq for p in of_kind(report, "MALFORMED_ENTRY")] == [6]  # integrity reads only the seq
+    decode_entries(damaged, report)  # the strict decoding the policy step does
+    assert sorted(p.seq for p in of_kind(report, "MALFORMED_ENTRY")) == [4, 6]
 
 
 def test_non_increasing_anchors_are_reported_not_fatal(leaves):
