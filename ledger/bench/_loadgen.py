@@ -34,6 +34,7 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)  # seconds, requests completed in the window
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0  # connection failures and unparsable replies
+    client_cpu_s: float = 0.0  # CPU time the generator itself used in the measured window
     records: list[tuple[float, float, int, int]] = field(default_factory=list)
 
     @property
@@ -106,7 +107,13 @@ async def _run(spec: LoadSpec, started) -> LoadResult:
                 statuses[status] = statuses.get(status, 0) + 1
         writer.close()
 
-    await asyncio.gather(*(worker(k, r, w) for k, (r, w) in enumerate(conns)))
+    async def cpu_meter() -> None:
+        await asyncio.sleep(max(0.0, begin - clock()))
+        cpu0 = time.process_time()
+        await asyncio.sleep(max(0.0, end - clock()))
+        result.client_cpu_s = time.process_time() - cpu0
+
+    await asyncio.gather(cpu_meter(), *(worker(k, r, w) for k, (r, w) in enumerate(conns)))
     return result
 
 

@@ -46,7 +46,9 @@ def summarize(result: LoadResult) -> dict:
     return {"rps": rnd(result.decisions / result.window, 1), "p50_ms": rnd(percentile(ms, 50), 2),
             "p95_ms": rnd(percentile(ms, 95), 2), "p99_ms": rnd(percentile(ms, 99), 2),
             "allowed": result.statuses.get(200, 0), "denied": result.statuses.get(403, 0),
-            "errors": result.other, "concurrency": result.concurrency, "seconds": result.window}
+            "errors": result.other, "concurrency": result.concurrency, "seconds": result.window,
+            # The generator's own CPU per request: it must stay small next to the server's.
+            "client_cpu_us_per_request": rnd(result.client_cpu_s / max(1, len(result.latencies)) * 1e6, 1)}
 
 
 def measure_levels(requests: list[bytes], host: str, port: int, levels: tuple[int, ...], *, duration: float,
