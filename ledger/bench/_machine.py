@@ -39,6 +39,26 @@ def _memory_gib() -> float | None:
     return None
 
 
+def cpu_busy_percent(seconds: float = 2.0) -> float | None:
+    """Share of all cores busy over ``seconds`` (from /proc/stat): before a run, that is other work."""
+    import time
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", encoding="utf-8") as fh:
+            values = [int(v) for v in fh.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)
+        return sum(values), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    total = total1 - total0
+    return round(100 * (1 - (idle1 - idle0) / total), 1) if total else None
+
+
 def _version(package: str) -> str | None:
     try:
         return metadata.version(package)
@@ -61,6 +81,7 @@ def describe() -> dict:
         "anvil": anvil.removeprefix("anvil Version: ") if anvil else None,
         "packages": {p: _version(p) for p in ("web3", "fastapi", "uvicorn", "sqlalchemy", "eth-account")},
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "cpu_busy_before_start_pct": cpu_busy_percent(),
         "commit": commit + ("+changes" if dirty else "") if commit else None,
         "date": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
     }

@@ -135,8 +135,9 @@ def render_markdown(results: dict) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, {m['os']}. "
         f"Python {m['python']}, Node {m['node']}, anvil {m['anvil']}; "
         + ", ".join(f"{k} {v}" for k, v in (m.get("packages") or {}).items()) + ". "
-        f"Load average (1, 5, 15 min) at the start {m.get('load_average_start')}, at the end "
-        f"{m.get('load_average_end')}: other work on the machine shows there.",
+        f"Other work on the machine: {_fmt(m.get('cpu_busy_before_start_pct'))}% of the CPU was busy in the 2 s "
+        f"before the run; load average (1, 5, 15 min) {m.get('load_average_start')} at the start, "
+        f"{m.get('load_average_end')} at the end.",
         "",
         "Everything runs on this one machine: the devnet (anvil behind the JSON-RPC gateway), the API "
         "(one uvicorn process), the load generator (its own process) and, for the baseline, the naive server. "
