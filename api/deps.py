@@ -29,6 +29,14 @@ def current_principal(services: ServicesDep,
     return services.principal(address)
 
 
+def principal_from_header(services: AppServices, authorization: str | None) -> Principal:
+    """``current_principal`` for routes that read the header themselves (the hot path)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "UNAUTHENTICATED", "sign in first: send 'Authorization: Bearer <access_token>'")
+    return services.principal(services.auth.verify_token(token.strip()))
+
+
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 

@@ -9,12 +9,14 @@ arrives afterwards sees it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.chain.client import Chain
+from ledger.chain.rpc import AsyncRpcClient
 from ledger.exceptions import ChainUnavailable
 from ledger.projection import Projection
 from ledger.storage import models as m
@@ -37,6 +39,9 @@ class Indexer:
         self._fetching = False
         self._head: int | None = None
         self._head_error: Exception | None = None
+        self._async_rpc: AsyncRpcClient | None = None
+        self._fetching_async: asyncio.Task | None = None
+        self._next_head: asyncio.Future | None = None
         self._by_address = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -81,6 +86,40 @@ class Indexer:
             if self._head_error is not None:
                 raise ChainUnavailable(f"cannot read the chain head: {self._head_error}")
             return self._head
+
+    async def fresh_head_async(self) -> int:
+        """``fresh_head`` for an event loop: a fetch in flight may predate the caller, so the
+        caller then waits for the next one, which all callers arriving meanwhile share."""
+        if self._async_rpc is None:
+            self._async_rpc = AsyncRpcClient(self.chain.rpc.url)
+        loop = asyncio.get_running_loop()
+        if self._fetching_async is None:
+            self._fetching_async = loop.create_task(self._fetch_head_async())
+            return await asyncio.shield(self._fetching_async)
+        if self._next_head is None:
+            self._next_head = loop.create_future()
+        return await asyncio.shield(self._next_head)
+
+    async def _fetch_head_async(self) -> int:
+        try:
+            return int(await self._async_rpc.call("eth_blockNumber"), 16)
+        except ChainUnavailable:
+            raise
+        except Exception as exc:
+            raise ChainUnavailable(f"cannot read the chain head: {exc}") from exc
+        finally:
+            waiting, self._next_head = self._next_head, None
+            self._fetching_async = None
+            if waiting is not None:  # start the fetch the late arrivals wait for
+                self._fetching_async = asyncio.get_running_loop().create_task(self._fetch_head_async())
+                self._fetching_async.add_done_callback(lambda task: _copy_outcome(task, waiting))
+
+    async def fresh_state_async(self) -> int:
+        """``fresh_state`` for an event loop; folding new blocks (rare, cheap) runs in a thread."""
+        head = await self.fresh_head_async()
+        if head > self.projection.block:
+            await asyncio.to_thread(self.sync, head)
+        return head
 
     def fresh_state(self) -> int:
         """Bring the projection up to a head observed after this call; returns that block."""
@@ -138,6 +177,17 @@ class Indexer:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=5)
+
+
+def _copy_outcome(task: asyncio.Task, future: asyncio.Future) -> None:
+    if future.done():
+        return
+    if task.cancelled():
+        future.cancel()
+    elif task.exception() is not None:
+        future.set_exception(task.exception())
+    else:
+        future.set_result(task.result())
 
 
 def _persist(session: Session, p: Projection, dirty: set[tuple[str, object]]) -> None:

@@ -73,11 +73,23 @@ class ReleaseService:
             fields = sorted(row.sealed_fields)
         return {"resource_id": resource_id, "subject_id": sid, "fields": fields}
 
-    def query(self, principal: Principal, body: RecordQuery) -> tuple[int, dict]:
+    async def query(self, principal: Principal, body: RecordQuery) -> tuple[int, dict]:
+        """Decide and audit one query on the event loop: nothing here blocks for long (the chain
+        head comes over an async connection, the audit commit resolves a future), so no thread
+        pool hop and no thread contention per request."""
         started = time.perf_counter()
         sid = "0x" + make_subject_id(self.s.pepper, body.id_type, body.id_number).hex()
+        block = await self.s.indexer.fresh_state_async()
+        data, decide = self._prepare(principal, body, sid, block)
+        entry = await self.s.audit.append_async(decide)
+        DECISIONS.labels(entry.decision, entry.reason).inc()
+        RELEASE_SECONDS.observe(time.perf_counter() - started)
+        return self._reply(entry, data, block)
+
+    def _prepare(self, principal: Principal, body: RecordQuery, sid: str, block: int):
+        """Everything the decision needs from state at ``block``; returns the record fields a
+        release would carry (read only if the policy allows) and the audit log's ``decide``."""
         requested = tuple(sorted(set(body.fields)))
-        block = self.s.indexer.fresh_state()
         p = self.s.projection
         meta = self.s.resources_by_slug.get(body.resource_id)
         resource = self.s.policy_resource(meta) if meta else None
@@ -91,17 +103,15 @@ class ReleaseService:
                 agreement = policy.Agreement(field_mask=found.field_mask, valid_until=found.valid_until)
         candidates = p.consents_for(sid, principal.address, meta.resource_key) if resource else []
 
-        # A first evaluation outside the lock decides whether to open the record at all.
         # One instant for the decision and the entry (ms precision, as the leaf stores it), so the
         # regulator's re-evaluation uses exactly the time this decision used.
         moment = datetime.now(UTC)
         moment = moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
         now = int(moment.timestamp())
+        # A first evaluation outside the lock decides whether to open the record at all.
         first = self._evaluate(request, department, resource, sid, agreement, candidates, block, now,
                                self.s.audit.uses)
-        data = None
-        if first.allowed:
-            data = self._open_record(body.resource_id, sid, requested)
+        data = self._open_record(body.resource_id, sid, requested) if first.allowed else None
 
         def decide(seq: int, uses: Counter) -> AuditEntry:
             # Re-evaluated under the audit lock: the use count is checked and reserved atomically.
@@ -114,9 +124,9 @@ class ReleaseService:
                 decision="ALLOW" if allowed else "DENY", reason=reason, fields=requested, block_number=block,
                 payload_hash=payload_hash(self.s.payload_salt(seq), data) if allowed else None)
 
-        entry = self.s.audit.append(decide)
-        DECISIONS.labels(entry.decision, entry.reason).inc()
-        RELEASE_SECONDS.observe(time.perf_counter() - started)
+        return data, decide
+
+    def _reply(self, entry: AuditEntry, data: dict | None, block: int) -> tuple[int, dict]:
         audit = {"seq": entry.seq}
         if entry.decision == "ALLOW":
             audit["payload_salt"] = "0x" + self.s.payload_salt(entry.seq).hex()

@@ -10,9 +10,10 @@ the Merkle tree only after they are committed, so every tree head we anchor is o
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
@@ -47,8 +48,30 @@ class _Pending:
     entry: AuditEntry
     leaf: bytes
     leaf_hash: bytes
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event | None  # a waiting thread's, or
+    future: asyncio.Future | None  # a waiting coroutine's
     error: Exception | None = None
+
+
+def _settle(batch: list[_Pending]) -> None:
+    """Wake every waiter of a committed (or failed) batch: one loop callback per event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
+    for p in batch:
+        if p.future is not None:
+            by_loop.setdefault(p.future.get_loop(), []).append(p.future)
+        else:
+            p.done.set()
+    for loop, futures in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, futures)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+
+def _resolve(futures: list[asyncio.Future]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
 
 
 class AuditLog:
@@ -103,6 +126,22 @@ class AuditLog:
 
     def append(self, decide: Callable[[int, Counter], AuditEntry]) -> AuditEntry:
         """Build an entry with its seq under the lock, then wait until it is committed."""
+        pending = self._enqueue(decide, threading.Event(), None)
+        if not pending.done.wait(self.commit_timeout):
+            raise AuditUnavailable("the audit entry was not committed in time")
+        return self._outcome(pending)
+
+    async def append_async(self, decide: Callable[[int, Counter], AuditEntry]) -> AuditEntry:
+        """``append`` for an event loop: the writer thread resolves a future instead of an event."""
+        loop = asyncio.get_running_loop()
+        pending = self._enqueue(decide, None, loop.create_future())
+        try:
+            await asyncio.wait_for(asyncio.shield(pending.future), self.commit_timeout)
+        except TimeoutError:
+            raise AuditUnavailable("the audit entry was not committed in time") from None
+        return self._outcome(pending)
+
+    def _enqueue(self, decide, done: threading.Event | None, future: asyncio.Future | None) -> _Pending:
         with self._lock:
             if self._stopping:
                 raise AuditUnavailable("the audit log is shutting down")
@@ -110,17 +149,19 @@ class AuditLog:
             if entry.seq != self._next_seq:
                 raise ValueError("audit entry seq must be the one handed to decide()")
             leaf = encode_leaf(entry)
-            pending = _Pending(entry, leaf, hash_leaf(leaf))
+            pending = _Pending(entry, leaf, hash_leaf(leaf), done, future)
             self._next_seq += 1
             if entry.decision == "ALLOW" and entry.consent_id:
                 self.uses[entry.consent_id] += 1
             self._queue.append(pending)
             self._wake.notify()
-        if not pending.done.wait(self.commit_timeout):
-            raise AuditUnavailable("the audit entry was not committed in time")
+        return pending
+
+    @staticmethod
+    def _outcome(pending: _Pending) -> AuditEntry:
         if pending.error is not None:
             raise AuditUnavailable(f"the audit entry could not be stored: {pending.error}") from pending.error
-        return entry
+        return pending.entry
 
     def _write_loop(self) -> None:
         while True:
@@ -138,8 +179,7 @@ class AuditLog:
             with self.tree_lock:
                 for p in batch:
                     self.tree.append(p.leaf_hash)
-            for p in batch:
-                p.done.set()
+            _settle(batch)
 
     def _insert(self, batch: list[_Pending]) -> None:
         """One multi-row INSERT per chunk, on the writer's own DBAPI connection.
@@ -176,7 +216,7 @@ class AuditLog:
                     self.uses[p.entry.consent_id] -= 1
         for p in failed:
             p.error = exc
-            p.done.set()
+        _settle(failed)
 
     # -- reads --------------------------------------------------------------------------------
     def entry(self, seq: int) -> AuditEntry | None:

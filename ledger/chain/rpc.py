@@ -8,6 +8,7 @@ JSON-RPC directly over ``http.client`` here.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import itertools
 import threading
@@ -113,6 +114,78 @@ class RpcClient:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
+
+
+class AsyncRpcClient:
+    """JSON-RPC for an event loop over one keep-alive connection, one request at a time.
+
+    For the calls a request handler must make without blocking the loop (reading the chain
+    head); a small HTTP/1.1 client on asyncio streams, since nothing heavier is needed.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 10.0):
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"not an http JSON-RPC URL: {url}")
+        self.url = url
+        self._host = parts.hostname
+        self._port = parts.port or 80
+        self._path = parts.path or "/"
+        self._timeout = timeout
+        self._ids = itertools.count(1)
+        self._lock: asyncio.Lock | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def call(self, method: str, params: list | None = None) -> Any:
+        body = orjson.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []})
+        request = (f"POST {self._path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n"
+                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            for attempt in (1, 2):
+                try:
+                    status, content = await asyncio.wait_for(self._exchange(request), self._timeout)
+                    break
+                except (OSError, EOFError, asyncio.IncompleteReadError, ValueError, TimeoutError) as exc:
+                    self._close()  # a reply may still arrive on this connection: never reuse it
+                    if attempt == 2 or isinstance(exc, TimeoutError):
+                        raise ChainUnavailable(f"chain RPC {self.url} unreachable: {exc!r}") from exc
+        if status >= 500 or status in (413, 429):
+            raise ChainUnavailable(f"chain RPC {self.url} answered HTTP {status}")
+        try:
+            reply = orjson.loads(content)
+        except orjson.JSONDecodeError as exc:
+            raise ChainUnavailable(f"chain RPC {self.url} sent invalid JSON (HTTP {status})") from exc
+        if not isinstance(reply, dict):
+            raise ChainUnavailable(f"unexpected JSON-RPC reply to {method}")
+        return _result(reply)
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        self._writer.write(request)
+        status_line = await self._reader.readline()
+        if not status_line:
+            raise EOFError("connection closed")
+        status = int(status_line.split(b" ", 2)[1])
+        length = None
+        while (line := await self._reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        if length is None:
+            raise ValueError("reply without Content-Length")
+        return status, await self._reader.readexactly(length)
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+    async def close(self) -> None:
+        self._close()
 
 
 def _result(reply: dict) -> Any:
