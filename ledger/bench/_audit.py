@@ -2,7 +2,8 @@
 
 Appends go through :class:`ledger.audit.log.AuditLog` exactly as the release path makes them
 (the entry is built under the log's lock, the call returns after the group commit that holds
-it) on a real SQLite file (WAL, synchronous=FULL), from many threads, while an
+it) on a real SQLite file (WAL, synchronous=FULL), from many coroutines on one event loop
+(``append_async``, as the API's release path appends) or from threads (``append``), while an
 :class:`ledger.audit.anchoring.Anchorer` anchors tree heads on the devnet every second (the API's
 default) into an AuditAnchor of its own. Anchor lag is, per entry, the time from its commit
 (``append`` returned) to the receipt of the first anchor whose tree size covers it.
@@ -92,12 +93,17 @@ def append_load(log: AuditLog, factory: EntryFactory, threads: int, duration: fl
     stop = threading.Event()
     barrier = threading.Barrier(threads + 1)
 
+    errors: list[BaseException] = []
+
     def run(k: int) -> None:
         mine = commits[k]
         barrier.wait()
-        while not stop.is_set():
-            entry = log.append(factory)
-            mine.append((entry.seq, time.monotonic()))
+        try:
+            while not stop.is_set():
+                entry = log.append(factory)
+                mine.append((entry.seq, time.monotonic()))
+        except BaseException as exc:  # surfaced below: a benchmark that quietly lost its workers lies
+            errors.append(exc)
 
     workers = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(threads)]
     for w in workers:
@@ -108,14 +114,53 @@ def append_load(log: AuditLog, factory: EntryFactory, threads: int, duration: fl
     stop.set()
     for w in workers:
         w.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} audit appender(s) failed") from errors[0]
     elapsed = time.monotonic() - started
     flat = [c for per in commits for c in per]
     return len(flat), elapsed, flat
 
 
-def measure_append(ops, work: Path, *, duration: float, threads: int = 32, interval: float = 1.0,
-                   sampler=None) -> dict:
-    """Appends/s and anchor lag; with ``sampler`` (a profiler) running over the measured appends only."""
+def append_load_async(log: AuditLog, factory: EntryFactory, concurrency: int, duration: float
+                      ) -> tuple[int, float, list]:
+    """``concurrency`` coroutines on one event loop calling ``append_async`` back to back, as the API's
+    release path does; returns (entries, elapsed, [(seq, commit time)])."""
+    import asyncio
+
+    try:
+        import uvloop
+        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        runner = asyncio.Runner()
+    commits: list[tuple[int, float]] = []
+
+    async def main() -> float:
+        started = time.monotonic()
+        end = started + duration
+
+        async def one() -> None:
+            while time.monotonic() < end:
+                entry = await log.append_async(factory)
+                commits.append((entry.seq, time.monotonic()))
+
+        await asyncio.gather(*(one() for _ in range(concurrency)))
+        return time.monotonic() - started
+
+    with runner:
+        elapsed = runner.run(main())
+    return len(commits), elapsed, commits
+
+
+def drive(log: AuditLog, factory: EntryFactory, driver: str, concurrency: int, duration: float):
+    """``async``: coroutines calling ``append_async`` (the release path's way); ``threads``: ``append``."""
+    load = append_load_async if driver == "async" else append_load
+    return load(log, factory, concurrency, duration)
+
+
+def measure_append(ops, work: Path, *, duration: float, driver: str = "async", concurrency: int = 256,
+                   interval: float = 1.0, sampler=None) -> dict:
+    """Appends/s and anchor lag with ``concurrency`` appenders; with ``sampler`` (a profiler) running over
+    the measured appends only."""
     from ledger.bench._chain import deploy_audit_anchor
 
     engine, sessions = open_log(work / f"audit-append-{time.monotonic_ns()}.db")
@@ -127,11 +172,11 @@ def measure_append(ops, work: Path, *, duration: float, threads: int = 32, inter
     anchorer.start()
     try:
         factory = EntryFactory(ops.chain.sender.addresses[0])
-        append_load(log, factory, threads, 0.5)  # warm-up: connections, caches
+        drive(log, factory, driver, concurrency, 0.5)  # warm-up: connections, caches
         first_seq = log.size
         if sampler is not None:
             sampler.start()
-        count, elapsed, commits = append_load(log, factory, threads, duration)
+        count, elapsed, commits = drive(log, factory, driver, concurrency, duration)
         profile = sampler.stop() if sampler is not None else None
         deadline = time.monotonic() + 10 * interval + 10
         while anchorer.last_size < log.size and time.monotonic() < deadline:
@@ -155,7 +200,7 @@ def measure_append(ops, work: Path, *, duration: float, threads: int = 32, inter
         "entries_unanchored": len(commits) - len(lags),
         "anchors": len(anchorer.anchored),
         "anchor_interval_s": interval,
-        "appender_threads": threads,
+        "appenders": f"{concurrency} {'coroutines (append_async)' if driver == 'async' else 'threads (append)'}",
         "duration_s": round(elapsed, 2),
         **({"profile": profile} if sampler is not None else {}),
     }

@@ -18,7 +18,7 @@ from pathlib import Path
 from ledger import policy
 from ledger.audit.log import AuditLog
 from ledger.audit.trail import Report, check_integrity
-from ledger.bench._audit import EntryFactory, append_load, measure_proofs, open_log, prefill
+from ledger.bench._audit import EntryFactory, drive, measure_proofs, open_log, prefill
 from ledger.bench._stats import rnd
 from ledger.bench._synthetic import anchors_for, leaf_hashes, make_leaves, random_grants
 from ledger.bench._world import RESOURCE, RESOURCE_FIELDS
@@ -43,8 +43,8 @@ def audit_at(size: int, work: Path, requester: str, *, append_seconds: float, lo
     audit.start()
     try:
         factory = EntryFactory(requester)
-        append_load(audit, factory, 16, 0.3)
-        count, elapsed, _ = append_load(audit, factory, 16, append_seconds)
+        drive(audit, factory, "async", 256, 0.3)
+        count, elapsed, _ = drive(audit, factory, "async", 256, append_seconds)
     finally:
         audit.stop()
         engine.dispose()
