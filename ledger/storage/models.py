@@ -23,9 +23,11 @@ class AuditEntryRow(Base):
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     leaf: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    requester: Mapped[str] = mapped_column(String(42), index=True)
+    # Only the subject is looked up (a citizen's access log); every other index would cost each
+    # durable append on the release path.
+    requester: Mapped[str] = mapped_column(String(42))
     subject_id: Mapped[str] = mapped_column(String(66), index=True)
-    consent_id: Mapped[str | None] = mapped_column(String(66), index=True)
+    consent_id: Mapped[str | None] = mapped_column(String(66))
     decision: Mapped[str] = mapped_column(String(8))
 
 

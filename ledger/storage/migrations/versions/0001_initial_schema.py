@@ -43,8 +43,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('seq')
     )
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_audit_entries_consent_id'), ['consent_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_audit_entries_requester'), ['requester'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entries_subject_id'), ['subject_id'], unique=False)
 
     op.create_table('auth_nonces',
@@ -202,8 +200,6 @@ def downgrade() -> None:
     op.drop_table('auth_nonces')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entries_subject_id'))
-        batch_op.drop_index(batch_op.f('ix_audit_entries_requester'))
-        batch_op.drop_index(batch_op.f('ix_audit_entries_consent_id'))
 
     op.drop_table('audit_entries')
     op.drop_table('audit_anchors')
