@@ -136,7 +136,8 @@ class AuditLog:
         loop = asyncio.get_running_loop()
         pending = self._enqueue(decide, None, loop.create_future())
         try:
-            await asyncio.wait_for(asyncio.shield(pending.future), self.commit_timeout)
+            async with asyncio.timeout(self.commit_timeout):  # lighter than wait_for: no extra task
+                await pending.future
         except TimeoutError:
             raise AuditUnavailable("the audit entry was not committed in time") from None
         return self._outcome(pending)
