@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import logging
@@ -89,6 +90,11 @@ class AppServices:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
+        # Everything built so far (ABIs, the projection, the tree) lives as long as the process:
+        # move it out of the collector's sight, or each full collection walks it for nothing
+        # (a ~170 ms pause every second or so under load).
+        gc.collect()
+        gc.freeze()
         self._metrics = metrics.register(self)
         self.audit.start()
         self.indexer.start()

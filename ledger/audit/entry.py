@@ -72,8 +72,8 @@ def canonical_json(value: Any) -> bytes:
 
 def format_time(moment: _dt.datetime) -> str:
     """ISO 8601 UTC with milliseconds and a ``Z`` suffix; sub-millisecond digits are dropped."""
-    utc = moment.astimezone(_dt.timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat (C, truncating to milliseconds) is several times cheaper than strftime.
+    return moment.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _bad(message: str) -> InvalidAuditEntry:

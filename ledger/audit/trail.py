@@ -222,7 +222,7 @@ def check_policy(chain: Chain, leaves: list[bytes], resource_fields: dict[str, l
             uses_before[entry.seq] = running[entry.consent_id]
             running[entry.consent_id] += 1
 
-    resources: dict[str, policy.Resource | None] = {}
+    resources: dict[str, tuple] = {}
     projection = Projection()
     pending = iter(logs)
     next_log = next(pending, None)
@@ -254,13 +254,17 @@ def check_policy(chain: Chain, leaves: list[bytes], resource_fields: dict[str, l
 
 
 def _reevaluate(entry: AuditEntry, p: Projection, resource_fields: dict[str, list[str]],
-                cache: dict[str, policy.Resource | None], uses: int):
-    key = "0x" + keccak(text=entry.resource).hex()
+                cache: dict, uses: int):
+    hashes = cache.get(entry.resource)
+    if hashes is None:  # the slug's key and its exported field list's schema hash, once per resource
+        fields = resource_fields.get(entry.resource)
+        schema = "0x" + keccak(orjson.dumps(list(fields))).hex() if fields is not None else None
+        hashes = cache[entry.resource] = ("0x" + keccak(text=entry.resource).hex(), schema, fields)
+    key, schema, fields = hashes
     state = p.resources.get(key)
-    fields = resource_fields.get(entry.resource)
     if state is None or fields is None:
         return f"resource {entry.resource} is not in the catalog at block {entry.block_number}"
-    if "0x" + keccak(orjson.dumps(list(fields))).hex() != state.schema_hash:
+    if schema != state.schema_hash:
         return f"the exported field list of {entry.resource} does not match its on-chain schema hash"
     resource = policy.Resource(resource_id=entry.resource, resource_key=key, provider=state.provider,
                                sharing_class=state.sharing_class, sensitive=state.sensitive, active=state.active,
