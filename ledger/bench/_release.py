@@ -15,7 +15,7 @@ import httpx
 from ledger.bench._chain import Operators, deploy_audit_anchor
 from ledger.bench._loadgen import LoadResult, LoadSpec, render_post, run_load
 from ledger.bench._stats import percentile, rnd
-from ledger.bench._system import BenchSystem, free_port, wait_for
+from ledger.local_system import LocalSystem, free_port, wait_for
 from ledger.bench._world import RESOURCE, RESOURCE_FIELDS, World
 
 PATH = "/v1/records/query"
@@ -63,7 +63,7 @@ def measure_levels(requests: list[bytes], host: str, port: int, levels: tuple[in
     return out
 
 
-def naive_config(world: World, system: BenchSystem, anchor: str, ops: Operators) -> dict:
+def naive_config(world: World, system: LocalSystem, anchor: str, ops: Operators) -> dict:
     """What the naive server holds: each citizen's signed consent, the records in clear, addresses."""
     from ledger.identity import load_or_create_pepper, subject_id
 
@@ -79,7 +79,7 @@ def naive_config(world: World, system: BenchSystem, anchor: str, ops: Operators)
             "resource_fields": {RESOURCE: RESOURCE_FIELDS}, "consents_list": consents, "records": records}
 
 
-def measure_naive(world: World, system: BenchSystem, ops: Operators, levels: tuple[int, ...], *, duration: float,
+def measure_naive(world: World, system: LocalSystem, ops: Operators, levels: tuple[int, ...], *, duration: float,
                   warmup: float, log) -> dict:
     anchor = deploy_audit_anchor(ops)
     config_path = system.home / "naive.json"

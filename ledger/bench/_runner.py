@@ -11,7 +11,7 @@ from pathlib import Path
 from ledger.bench import _audit, _grants, _release, _report, _revocation, _scaling, _verify
 from ledger.bench._machine import describe
 from ledger.bench._profile import Samplers, py_spy
-from ledger.bench._system import BenchSystem
+from ledger.local_system import LocalSystem
 from ledger.config import PROJECT_ROOT
 
 SECTIONS = ("release", "revocation", "grants", "audit", "verify", "scaling")
@@ -65,7 +65,7 @@ class Run:
         started = time.monotonic()
         plan = self.plan
         work = PROJECT_ROOT / "bench" / "tmp" / f"run-{os.getpid()}-{int(time.time())}"
-        system = BenchSystem.create(work / "home")
+        system = LocalSystem.create(work / "home")
         system.activate()
         r = self.results
         r["mode"] = plan.mode
@@ -117,7 +117,7 @@ class Run:
         return r
 
     # -- sections ------------------------------------------------------------------------------
-    def _release(self, system: BenchSystem, world, ops, host: str, port: int, work: Path) -> None:
+    def _release(self, system: LocalSystem, world, ops, host: str, port: int, work: Path) -> None:
         plan = self.plan
         _release.check_mix(world, system.api_url)
         requests = _release.mix_requests(world, host, port)
@@ -134,7 +134,7 @@ class Run:
             run_load(LoadSpec(host, port, requests, 16, 6.0, 0.5))
             self.results["profiles"][self._PROFILE_FOR["release"]] = sampler.stop()
 
-    def _naive(self, system: BenchSystem, world, ops) -> None:
+    def _naive(self, system: LocalSystem, world, ops) -> None:
         plan = self.plan
         naive = _release.measure_naive(world, system, ops, plan.naive_levels, duration=plan.release_seconds,
                                        warmup=plan.release_warmup, log=self.log)
@@ -145,7 +145,7 @@ class Run:
         rel["ratio_vs_naive"] = round(ours / rel["naive_rps"], 1) if ours and rel["naive_rps"] else None
         rel["peak_ratio_vs_naive"] = round(rel["peak_rps"] / rel["naive_rps"], 1) if rel["naive_rps"] else None
 
-    def _grants(self, system: BenchSystem, ops):
+    def _grants(self, system: LocalSystem, ops):
         from ledger import keystore
         from ledger.identity import load_or_create_pepper
 
@@ -161,7 +161,7 @@ class Run:
             self.log(f"grants: {section}")
         return signed
 
-    def _api_after_grants(self, system: BenchSystem, world, host: str, port: int) -> None:
+    def _api_after_grants(self, system: LocalSystem, world, host: str, port: int) -> None:
         """The release path again, once the API's indexer has folded the grants benchmark's consents."""
         import httpx
 

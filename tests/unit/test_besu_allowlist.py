@@ -156,7 +156,6 @@ def test_permissions_template_matches_the_nodes():
     assert ports == sorted(c["p2p-port"] for c in _node_configs())
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 def test_generated_files_and_keys_are_git_ignored():
     paths = ["node-1/data/key", "node-2/data/key.pub", "node-3/key", "node-4/permissions_config.toml",
              "genesis.json", "networkFiles/keys/0xab/key"]

@@ -1,8 +1,8 @@
-"""Starts the real system for a benchmark run: devnet + gateway, contracts, API server.
+"""Starts a whole local system as processes: devnet + gateway, contracts, API server.
 
 Each piece is its own process, started exactly as ``scripts/run`` starts it (the
-``consent-ledger`` CLI), in a private data dir with free loopback ports, so the figures are
-those of the real deployment shape and never touch the operator's ``.data``.
+``consent-ledger`` CLI), in a private data dir with free loopback ports, so benchmarks and
+end-to-end tests see the real deployment shape and never touch the operator's ``.data``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def rpc_ready(url: str) -> bool:
 
 
 @dataclass
-class BenchSystem:
+class LocalSystem:
     """One devnet, its deployment and (when started) one API server, all under ``home``."""
 
     home: Path
@@ -61,7 +61,7 @@ class BenchSystem:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, home: Path, *, anchor_interval: float = 1.0) -> "BenchSystem":
+    def create(cls, home: Path, *, anchor_interval: float = 1.0) -> "LocalSystem":
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         rpc_port, api_port = free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENT_LEDGER_")}
@@ -73,13 +73,13 @@ class BenchSystem:
             "CONSENT_LEDGER_API_PORT": str(api_port),
             "CONSENT_LEDGER_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
             "CONSENT_LEDGER_ANCHOR_INTERVAL": str(anchor_interval),
-            # A full run outlasts the default 15-minute token; tokens are made once per run.
+            # A benchmark run outlasts the default 15-minute token; tokens are made once per run.
             "CONSENT_LEDGER_JWT_TTL": "14400",
         })
         return cls(home, env, f"http://127.0.0.1:{rpc_port}", f"http://127.0.0.1:{api_port}")
 
     def activate(self) -> None:
-        """Point this process's ledger settings (data dir, RPC) at the bench system."""
+        """Point this process's ledger settings (data dir, RPC) at this system."""
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("CONSENT_LEDGER_")})
 
     def _spawn(self, name: str, args: list[str]) -> tuple[subprocess.Popen, Path]:
@@ -90,8 +90,9 @@ class BenchSystem:
         self.processes[name] = proc
         return proc, log
 
-    def start_devnet(self) -> None:
-        proc, log = self._spawn("devnet", [*CLI, "devnet", "up"])
+    def start_devnet(self, *extra: str) -> None:
+        """``extra``: options of ``consent-ledger devnet up``, e.g. ``--block-time 1``."""
+        proc, log = self._spawn("devnet", [*CLI, "devnet", "up", *extra])
         wait_for(lambda: rpc_ready(self.rpc_url), "devnet gateway", proc=proc, log=log)
 
     def deploy(self) -> None:
