@@ -2,7 +2,9 @@
 
 Anchoring stops the moment the anchorer cannot pay, so its balance is watched, not discovered:
 for each key the balance, the transactions it still pays for at the current max fee, and (once
-its balance has been seen falling) the days left at the spend rate measured over the last hour.
+its balance has been seen falling for a while) the days left at the spend rate measured over
+the last hour; a shorter span would turn a one-off payment (funding a new department) into a
+false alarm.
 A key below the warning thresholds is reported early; one below the critical threshold fails
 readiness.
 """
@@ -25,8 +27,9 @@ WEI_PER_ETH = 10**18
 class FundsThresholds:
     gas_per_transaction: int = 200_000      # a generous platform transaction (an anchor uses ~60 k)
     warn_transactions: int = 100_000
-    warn_days: float = 14.0
+    warn_days: float = 7.0
     critical_transactions: int = 1_000
+    min_span_seconds: float = 900.0         # of balance samples before a spend rate is believed
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +38,7 @@ class KeyFunds:
     address: str
     balance: int
     transactions_left: int
-    spend_wei_per_second: float | None  # None until the balance has been seen falling
+    spend_wei_per_second: float | None  # None until the balance has been seen falling long enough
     days_left: float | None
     warning: str | None
     critical: bool
@@ -82,8 +85,9 @@ class FundsMonitor:
         while len(samples) > 2 and now - samples[0][0] > self.window:
             samples.popleft()
         spend = None
-        if len(samples) >= 2 and samples[-1][0] > samples[0][0] and samples[0][1] > balance:
-            spend = (samples[0][1] - balance) / (samples[-1][0] - samples[0][0])
+        span = samples[-1][0] - samples[0][0]
+        if span >= self.thresholds.min_span_seconds and samples[0][1] > balance:
+            spend = (samples[0][1] - balance) / span
         days = balance / spend / 86400 if spend else None
         left = balance // cost
         t = self.thresholds

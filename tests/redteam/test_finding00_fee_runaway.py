@@ -57,3 +57,35 @@ def test_ten_thousand_transactions_keep_the_price_bounded(make_devnet):
     assert int(client.call("eth_getBlockByNumber", ["latest", False])["baseFeePerGas"], 16) == 0
     client.close()
     rpc.close()
+
+
+def test_the_supervisor_tops_up_an_authority_key_running_low(make_devnet):
+    """The admin moves almost all its ether away; the supervisor (over its private IPC) restores it."""
+    devnet = make_devnet("top-up")
+    rpc = devnet.up()
+    admin = devnet.account("admin")
+    full = int(rpc("eth_getBalance", [admin.address, "latest"]), 16)
+    rpc.receipt(rpc.send(admin, to=SINK, value=full - 10**18))
+    assert int(rpc("eth_getBalance", [admin.address, "latest"]), 16) < 2 * 10**18
+    deadline = time.monotonic() + 20
+    while int(rpc("eth_getBalance", [admin.address, "latest"]), 16) < full // 2:
+        assert time.monotonic() < deadline, "the admin key was not topped up"
+        time.sleep(0.2)
+    assert f"topped up authority key admin ({admin.address})" in (devnet.devnet_dir / "devnet.log").read_text()
+    assert rpc.request("anvil_setBalance", [admin.address, hex(full)])["error"]["code"] == -32601  # not for clients
+    rpc.close()
+
+
+def test_readiness_and_metrics_watch_the_platform_keys(system):
+    import httpx
+
+    ready = httpx.get(system.api_url + "/readyz", timeout=10).json()
+    funds = ready["checks"]["funds"]
+    assert funds["ok"] is True and funds["warnings"] == []
+    assert set(funds["keys"]) == {"admin", "anchorer", "relayer-0", "relayer-1", "relayer-2", "relayer-3"}
+    assert funds["keys"]["anchorer"]["transactions_left"] > 10**9
+    metrics = httpx.get(system.api_url + "/metrics", timeout=10).text
+    for name in ("consent_ledger_key_balance_wei", "consent_ledger_key_transactions_left",
+                 "consent_ledger_key_days_left", "consent_ledger_key_low_funds"):
+        assert f'{name}{{key="anchorer"}}' in metrics, name
+    assert 'consent_ledger_key_low_funds{key="anchorer"} 0.0' in metrics

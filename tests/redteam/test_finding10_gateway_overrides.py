@@ -51,7 +51,8 @@ def test_gas_above_the_call_cap_is_refused(rpc, method):
 
 def test_a_batch_of_infinite_loops_is_cut_short_and_blocks_keep_coming(rpc, devnet):
     """1000 create-calls that loop until their gas runs out: the batch ends within its time budget,
-    the calls beyond it are refused by name, and a transaction sent meanwhile is mined promptly."""
+    the calls beyond it are refused by name, a transaction sent meanwhile is mined promptly and
+    another client's call does not queue behind the batch."""
     calls = [("eth_call", [{"data": LOOP}, "latest"])] * 1000
     result: dict = {}
     attack = threading.Thread(target=lambda: result.update(zip(("replies", "elapsed"), _batch(rpc, calls))))
@@ -61,11 +62,16 @@ def test_a_batch_of_infinite_loops_is_cut_short_and_blocks_keep_coming(rpc, devn
     sent = time.monotonic()
     rpc.receipt(rpc.send(admin, to="0x" + "12" * 20, value=1), timeout=60)
     mined_after = time.monotonic() - sent
+    asked = time.monotonic()
+    assert "result" in rpc.request("eth_call", [{"to": TARGET, "data": "0x"}, "latest"])
+    answered_after = time.monotonic() - asked
     attack.join()
     cut = [r for r in result["replies"] if r.get("error", {}).get("code") == LIMIT_EXCEEDED]
     print(f"batch answered in {result['elapsed']:.2f} s, {len(cut)} of 1000 calls cut by the time budget; "
-          f"a transaction sent meanwhile was mined in {mined_after:.2f} s")
+          f"a transaction sent meanwhile was mined in {mined_after:.2f} s, another client's eth_call answered in "
+          f"{answered_after:.2f} s")
     assert mined_after < 3.0, f"a transaction took {mined_after:.1f} s to be mined during the attack"
+    assert answered_after < 1.0, f"another client's eth_call waited {answered_after:.1f} s behind the attack"
     assert result["elapsed"] < 15.0, f"the batch held the gateway for {result['elapsed']:.1f} s"
     assert cut, "no call was cut by the batch time budget"
     assert all("batch time budget" in r["error"]["message"] for r in cut)

@@ -121,13 +121,18 @@ def test_funds_monitor_warns_long_before_a_key_runs_dry(monkeypatch):
     fees = Fees(max_fee_per_gas=10**9, max_priority_fee_per_gas=1)
     monitor = FundsMonitor(rpc, keys, lambda: fees, refresh=5.0,
                            thresholds=FundsThresholds(gas_per_transaction=100_000, warn_transactions=1000,
-                                                      warn_days=14, critical_transactions=10))
+                                                      warn_days=14, critical_transactions=10, min_span_seconds=600))
     first = {f.name: f for f in monitor.check()}
     assert first["anchorer"].transactions_left == 10**24 // (100_000 * 10**9)
     assert first["anchorer"].days_left is None and first["anchorer"].warning is None
 
+    # A one-off payment is no spend rate yet.
+    clock[0] += 60
+    rpc.balances["0xa"] = 10**24 - 10**20
+    assert monitor.check()[0].days_left is None
+
     # The anchorer spends 10^21 wei an hour: 10^24 lasts ~41 days, then ~6 days once down to 1.5 x 10^23.
-    clock[0] += 3600
+    clock[0] += 3540
     rpc.balances["0xa"] = 10**24 - 10**21
     assert monitor.check()[0].warning is None
     assert 41 < monitor.check()[0].days_left < 42
