@@ -9,6 +9,8 @@ replay time; a refused one is skipped and logged.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import orjson
@@ -16,7 +18,7 @@ import pytest
 from eth_account import Account
 
 from ledger.devnet._journal import read_journal
-from tests.devnet.conftest import CHAIN_ID, keystore_template, make_devnet  # noqa: F401  (fixtures)
+from tests.devnet.conftest import CHAIN_ID, ROOT, keystore_template, make_devnet  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.redteam, pytest.mark.integration]
 
@@ -61,5 +63,34 @@ def test_replayed_journal_transactions_are_permission_checked(make_devnet):
         log = (devnet.devnet_dir / "devnet.log").read_text()
         for tx_hash in (forged_hash, pending_hash):
             assert f"journaled transaction {tx_hash} not replayed: not permitted" in log
+    finally:
+        rpc.close()
+
+
+def test_replay_asks_the_participants_contract(make_devnet):
+    """After deployment the contract decides at replay too: a relayer may call, but not move ether."""
+    devnet = make_devnet("replay-participants")
+    rpc = devnet.up()
+    deployed = subprocess.run([sys.executable, "-m", "ledger.cli", "deploy", "--rpc", rpc.url], env=devnet.env,
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    relayer = devnet.account("relayer-0")
+    nonce = int(rpc("eth_getTransactionCount", [relayer.address, "pending"]), 16)
+    raw, tx_hash = _signed_transfer(relayer, nonce)
+    reply = rpc.request("eth_sendRawTransaction", [raw])
+    assert reply["error"]["code"] == TX_REJECTED and "transactionAllowed" in reply["error"]["message"], reply
+    rpc.close()
+    devnet.down()
+
+    journal_path = devnet.devnet_dir / "tx-journal.jsonl"
+    with journal_path.open("ab") as fh:
+        fh.write(orjson.dumps({"k": "tx", "seq": read_journal(journal_path).next_seq, "h": tx_hash, "raw": raw,
+                               "ts": time.time()}) + b"\n")
+    rpc = devnet.up()
+    try:
+        assert rpc("eth_getTransactionReceipt", [tx_hash]) is None, "a relayer's ether transfer was replayed"
+        log = (devnet.devnet_dir / "devnet.log").read_text()
+        assert f"journaled transaction {tx_hash} not replayed: not permitted" in log
+        assert "not permitted by Participants.transactionAllowed" in log
     finally:
         rpc.close()
