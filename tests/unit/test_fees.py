@@ -89,7 +89,7 @@ class _FakeRpc:
         return [hex(self.balances[params[0]]) for _, params in calls]
 
 
-def test_the_sender_signs_type_2_transactions_from_the_policy(monkeypatch):
+def test_the_sender_signs_type_2_transactions_from_the_policy():
     rpc = _FakeRpc(base_fee=8)
     account = Account.create()
     sender = TransactionSender(rpc, CHAIN_ID, [account], ErrorDecoder([]), fee_policy=FeePolicy(1, 10**11))
