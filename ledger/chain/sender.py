@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.chain.errors import ErrorDecoder, revert_data
 from ledger.chain.fees import FeePolicy, Fees, base_fee_of
 from ledger.chain.rpc import RpcClient, RpcError
-from ledger.exceptions import TransactionFailed
+from ledger.exceptions import FeeCapExceeded, TransactionFailed
 
 #: Seconds a base-fee reading is reused; the max fee's 2x headroom covers the blocks in between.
 _FEE_TTL = 1.0
@@ -102,7 +102,11 @@ class TransactionSender:
         address = acc.account.address
         if gas is None:
             gas = self.estimate_gas(address, to, data, value, action=action)
-        fees = self.current_fees().fields()
+        try:
+            fees = self.current_fees().fields()
+        except FeeCapExceeded as exc:
+            raise FeeCapExceeded(f"{action} not sent: {exc}", base_fee=exc.base_fee, max_fee=exc.max_fee,
+                                 cap=exc.cap) from None
         for attempt in range(2):
             with acc.lock:
                 if acc.next_nonce is None:

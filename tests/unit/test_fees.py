@@ -107,8 +107,8 @@ def test_the_sender_signs_type_2_transactions_from_the_policy():
 def test_the_sender_refuses_above_the_cap():
     rpc = _FakeRpc(base_fee=10**12)
     sender = TransactionSender(rpc, CHAIN_ID, [Account.create()], ErrorDecoder([]), fee_policy=FeePolicy(1, 10**11))
-    with pytest.raises(FeeCapExceeded):
-        sender.send("0x" + "11" * 20, "0x", gas=21000)
+    with pytest.raises(FeeCapExceeded, match="^AuditAnchor.anchor not sent: max fee"):
+        sender.send("0x" + "11" * 20, "0x", gas=21000, action="AuditAnchor.anchor")
     assert rpc.sent == []
 
 
