@@ -31,7 +31,7 @@ def _batch(rpc, calls: list[tuple[str, list]], timeout: float = 300) -> tuple[li
     return sorted(replies, key=lambda r: r["id"]), time.monotonic() - started
 
 
-@pytest.mark.parametrize("method", ["eth_call", "eth_estimateGas"])
+@pytest.mark.parametrize("method", ["eth_call", "eth_estimateGas", "eth_createAccessList"])
 def test_state_and_block_overrides_are_refused(rpc, method):
     state_override = {TARGET: {"code": LOOP}}
     calls = [(method, [{"to": TARGET, "data": "0x"}, "latest", state_override])] * 500
@@ -42,7 +42,7 @@ def test_state_and_block_overrides_are_refused(rpc, method):
         assert "overrides are not accepted" in reply["error"]["message"], reply
 
 
-@pytest.mark.parametrize("method", ["eth_call", "eth_estimateGas"])
+@pytest.mark.parametrize("method", ["eth_call", "eth_estimateGas", "eth_createAccessList"])
 def test_gas_above_the_call_cap_is_refused(rpc, method):
     reply = rpc.request(method, [{"data": LOOP, "gas": hex(10**12)}, "latest"])
     assert reply["error"]["code"] == INVALID_PARAMS, reply
