@@ -1,7 +1,7 @@
 """Gateway overhead: the same JSON-RPC calls through the gateway and straight to anvil.
 
-Starts a throw-away devnet with ``--isolation loopback`` (so anvil's own HTTP port can be
-measured too), then reports latency of sequential calls and throughput of concurrent ones for
+Starts a throw-away devnet; anvil's own HTTP port, in anvil's private network namespace, is
+measured from a thread that joins that namespace (setns and nsenter, needs root), then reports latency of sequential calls and throughput of concurrent ones for
 eth_blockNumber, and throughput of eth_sendRawTransaction (at the gateway: decode, permission
 check, journal fsync, forward) with instant mining. Run: ``.venv/bin/python hardhat-free-devnet/bench-gateway.py [--n 2000]``.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +40,33 @@ def anvil_http_port(pid: int) -> int:
         if fields[3] == "0A" and fields[9] in inodes:
             return int(fields[1].split(":")[1], 16)
     raise RuntimeError("anvil HTTP listener not found")
+
+
+_CLONE_NEWNET = 0x40000000
+
+
+def in_network_namespace_of(pid: int, fn, *args):
+    """``fn(*args)`` in a thread inside the network namespace of ``pid`` (setns is per thread; root only)."""
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+            try:
+                if ctypes.CDLL(None, use_errno=True).setns(fd, _CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns into anvil's network namespace failed (not root?)")
+            finally:
+                os.close(fd)
+            outcome["value"] = fn(*args)
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def sequential(url: str, n: int) -> list[float]:
@@ -106,20 +135,26 @@ def main() -> None:
     env = dict(os.environ, CONSENT_LEDGER_HOME=str(home))
     env.pop("CONSENT_LEDGER_GATEWAY_PORT", None)
     cli = [sys.executable, "-m", "ledger.devnet"]
-    subprocess.run([*cli, "up", "--detach", "--port", "0", "--isolation", "loopback"], env=env, cwd=ROOT,
-                   check=True)
+    subprocess.run([*cli, "up", "--detach", "--port", "0"], env=env, cwd=ROOT, check=True)
     try:
         info = json.loads((home / "devnet" / "devnet.json").read_text())
-        gateway, anvil = info["gateway_url"], f"http://127.0.0.1:{anvil_http_port(info['anvil_pid'])}"
+        pid = info["anvil_pid"]
+        # The namespace's loopback interface is down (nothing needs it); up, for this throw-away devnet only.
+        subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "link", "set", "lo", "up"], check=True)
+        gateway, anvil = info["gateway_url"], f"http://127.0.0.1:{anvil_http_port(pid)}"
+
+        def run(url, fn, *fn_args):
+            return fn(url, *fn_args) if url == gateway else in_network_namespace_of(pid, fn, url, *fn_args)
+
         print(f"{args.n} sequential eth_blockNumber calls over one keep-alive connection:")
         print(summary("  gateway (HTTP -> IPC -> anvil)", sequential(gateway, args.n)))
-        print(summary("  anvil HTTP directly", sequential(anvil, args.n)))
+        print(summary("  anvil HTTP directly", run(anvil, sequential, args.n)))
         print(summary("  anvil IPC directly (raw socket)", ipc_sequential(str(home / "devnet" / "anvil.ipc"), args.n)))
 
         body = b'{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}'
         n = args.n * 5
         for label, url in (("gateway", gateway), ("anvil HTTP directly", anvil)):
-            elapsed = asyncio.run(concurrent(url, [body] * n))
+            elapsed = run(url, lambda u, bodies: asyncio.run(concurrent(u, bodies)), [body] * n)
             print(f"  {n} eth_blockNumber, 32 concurrent, {label:<20} {n / elapsed:8.0f} req/s")
 
         os.environ["CONSENT_LEDGER_HOME"] = str(home)
@@ -133,7 +168,7 @@ def main() -> None:
                for i in range(2 * args.n)]
         for label, url, part in (("anvil HTTP directly", anvil, txs[:args.n]),
                                  ("gateway (admission + fsync)", gateway, txs[args.n:])):
-            elapsed = asyncio.run(concurrent(url, part))
+            elapsed = run(url, lambda u, bodies: asyncio.run(concurrent(u, bodies)), part)
             print(f"  {args.n} eth_sendRawTransaction, 32 concurrent, {label:<28} {args.n / elapsed:6.0f} tx/s")
     finally:
         subprocess.run([*cli, "down"], env=env, cwd=ROOT, check=False)

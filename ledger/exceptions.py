@@ -31,6 +31,16 @@ class TransactionFailed(LedgerError):
         self.tx_hash = tx_hash
 
 
+class FeeCapExceeded(TransactionFailed):
+    """The fee a transaction would need is above the configured cap, so it was not sent."""
+
+    def __init__(self, message: str, *, base_fee: int, max_fee: int, cap: int):
+        super().__init__(message, error_name="FeeCapExceeded")
+        self.base_fee = base_fee
+        self.max_fee = max_fee
+        self.cap = cap
+
+
 class InvalidIdentifier(LedgerError):
     """A resident ID or USCC failed validation."""
 

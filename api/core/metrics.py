@@ -31,6 +31,31 @@ class LedgerCollector(Collector):
                                 value=s.anchorer.lag_seconds())
         yield GaugeMetricFamily("consent_ledger_indexer_block", "Block up to which chain events are folded",
                                 value=s.projection.block)
+        yield from _key_funds(s)
+
+
+def _key_funds(s: "AppServices"):
+    """Balance and headroom of the platform's own keys; nothing when the chain cannot be read."""
+    try:
+        funds = s.funds.check()
+    except Exception:
+        return
+    gauges = {
+        "balance": GaugeMetricFamily("consent_ledger_key_balance_wei", "Balance of a platform key", labels=["key"]),
+        "left": GaugeMetricFamily("consent_ledger_key_transactions_left",
+                                  "Transactions a platform key still pays for at the current max fee", labels=["key"]),
+        "days": GaugeMetricFamily("consent_ledger_key_days_left",
+                                  "Days until a platform key runs dry at its spend over the last hour (+Inf: none)",
+                                  labels=["key"]),
+        "low": GaugeMetricFamily("consent_ledger_key_low_funds", "1 when a platform key is below its warning "
+                                 "thresholds", labels=["key"]),
+    }
+    for f in funds:
+        gauges["balance"].add_metric([f.name], f.balance)
+        gauges["left"].add_metric([f.name], f.transactions_left)
+        gauges["days"].add_metric([f.name], float("inf") if f.days_left is None else f.days_left)
+        gauges["low"].add_metric([f.name], 1 if f.warning else 0)
+    yield from gauges.values()
 
 
 def register(services: "AppServices") -> LedgerCollector:

@@ -22,6 +22,7 @@ from api.services.sharing import SharingService
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.log import AuditLog
 from ledger.chain.client import Chain, Deployment
+from ledger.chain.funds import FundsMonitor
 from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 from ledger.indexer import Indexer
@@ -60,6 +61,9 @@ class AppServices:
         self.chain = Chain(settings.rpc_url, accounts=[*relayers, self.admin, self.anchorer_key],
                            pool=[r.address for r in relayers], deployment=Deployment.load())
         self.chain_id = self.chain.chain_id
+        self.funds = FundsMonitor(self.chain.rpc, {"admin": self.admin.address, "anchorer": self.anchorer_key.address,
+                                                   **{n: k.address for n, k in zip(RELAYER_KEYS, relayers)}},
+                                  self.chain.sender.current_fees)
         self.domain = Domain.from_eip5267(self.chain.contract("Consents").call("eip712Domain"))
 
         self.pepper = load_or_create_pepper(settings.data_dir)
@@ -159,5 +163,15 @@ class AppServices:
         report["checks"]["anchoring"] = {"ok": lag_s <= 10 * max(self.settings.anchor_interval_seconds, 1),
                                          "tree_size": self.audit.size, "anchored_size": self.anchorer.last_size,
                                          "lag_seconds": round(lag_s, 3), "last_error": self.anchorer.last_error}
+        report["checks"]["funds"] = self._funds_check()
         report["ready"] = all(c.get("ok") for c in report["checks"].values())
         return report
+
+    def _funds_check(self) -> dict:
+        """The platform keys' headroom: warnings long before a key runs dry, not ok when nearly dry."""
+        try:
+            funds = self.funds.check()
+        except Exception as exc:  # the fee cap exceeded, or the chain unreachable (reported above too)
+            return {"ok": False, "error": str(exc)}
+        return {"ok": not any(f.critical for f in funds), "warnings": [f.warning for f in funds if f.warning],
+                "keys": {f.name: f.report() for f in funds}}

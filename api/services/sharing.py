@@ -21,7 +21,7 @@ from api.schemas.sharing import SharingDecision, SharingRequestCreate
 from ledger.chain.errors import revert_data
 from ledger.chain.rawtx import InvalidTransaction, decode_transaction
 from ledger.chain.rpc import RpcError
-from ledger.exceptions import TransactionFailed
+from ledger.exceptions import FeeCapExceeded, TransactionFailed
 from ledger.projection import SharingRequestState
 from ledger.workdays import add_working_days
 
@@ -45,10 +45,13 @@ class SharingService:
             failure = self.s.chain.errors.failure("sharing", revert_data(exc))
             raise ApiError(422, "LEDGER_REJECTED", str(failure)) from None
         nonce = int(rpc.call("eth_getTransactionCount", [sender, "pending"]), 16)
-        gas_price = int(rpc.call("eth_gasPrice"), 16)
+        try:
+            fees = self.s.chain.sender.current_fees()  # the platform's one fee policy
+        except FeeCapExceeded as exc:
+            raise ApiError(503, "FEE_CAP_EXCEEDED", str(exc)) from None
         return {"transaction": {"from": sender, "to": catalog.address, "data": data, "value": "0x0",
                                 "chainId": self.s.chain_id, "nonce": nonce, "gas": gas + gas // 5,
-                                "gasPrice": gas_price * 2}}
+                                **fees.fields()}}
 
     def _relay(self, principal: Principal, signed: str, expected_data: str):
         try:

@@ -2,7 +2,8 @@
 
 Each account keeps its own nonce counter behind a lock, so many threads can submit at once;
 spreading the load over several relayer accounts avoids per-sender pool limits (Besu) and keeps
-one stuck nonce from blocking everything. Receipts are polled with a timeout, and a reverted
+one stuck nonce from blocking everything. Fees come from :mod:`ledger.chain.fees` (EIP-1559, from
+the latest base fee, capped). Receipts are polled with a timeout, and a reverted
 transaction is replayed as an ``eth_call`` at its block to recover the custom error.
 """
 
@@ -16,9 +17,12 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.errors import ErrorDecoder, revert_data
+from ledger.chain.fees import FeePolicy, Fees, base_fee_of
 from ledger.chain.rpc import RpcClient, RpcError
-from ledger.exceptions import TransactionFailed
+from ledger.exceptions import FeeCapExceeded, TransactionFailed
 
+#: Seconds a base-fee reading is reused; the max fee's 2x headroom covers the blocks in between.
+_FEE_TTL = 1.0
 _NONCE_ERRORS = ("nonce too low", "nonce too high", "already known", "replacement transaction underpriced",
                  "invalid nonce", "nonce is too low")
 
@@ -42,7 +46,7 @@ class _Account:
 
 class TransactionSender:
     def __init__(self, rpc: RpcClient, chain_id: int, accounts: list[LocalAccount], errors: ErrorDecoder,
-                 *, pool: list[str] | None = None, receipt_timeout: float = 30.0):
+                 *, pool: list[str] | None = None, receipt_timeout: float = 30.0, fee_policy: FeePolicy | None = None):
         """``pool``: addresses that share relayed work round-robin (default: every account)."""
         if not accounts:
             raise ValueError("a transaction sender needs at least one account")
@@ -55,7 +59,8 @@ class TransactionSender:
         self._rr_lock = threading.Lock()
         self._errors = errors
         self._receipt_timeout = receipt_timeout
-        self._gas_price: tuple[float, int] | None = None
+        self.fee_policy = fee_policy or FeePolicy.from_env()
+        self._fees: tuple[float, Fees] | None = None
 
     @property
     def addresses(self) -> list[str]:
@@ -70,14 +75,14 @@ class TransactionSender:
         with self._rr_lock:
             return self._pool[next(self._round_robin)]
 
-    def _gas_price_now(self) -> int:
-        cached = self._gas_price
+    def current_fees(self) -> Fees:
+        """EIP-1559 fees for a transaction sent now (the one fee source of every platform transaction)."""
+        cached = self._fees
         now = time.monotonic()
-        if cached is None or now - cached[0] > 5.0:
-            price = int(self._rpc.call("eth_gasPrice"), 16)
-            # Headroom so a rising base fee does not strand queued transactions.
-            cached = (now, max(price * 2, 1))
-            self._gas_price = cached
+        if cached is None or now - cached[0] > _FEE_TTL:
+            base_fee = base_fee_of(self._rpc.call("eth_getBlockByNumber", ["latest", False]))
+            cached = (now, self.fee_policy.fees(base_fee))
+            self._fees = cached
         return cached[1]
 
     def estimate_gas(self, sender: str, to: str | None, data: str, value: int = 0, *, action: str) -> int:
@@ -97,13 +102,17 @@ class TransactionSender:
         address = acc.account.address
         if gas is None:
             gas = self.estimate_gas(address, to, data, value, action=action)
-        gas_price = self._gas_price_now()
+        try:
+            fees = self.current_fees().fields()
+        except FeeCapExceeded as exc:
+            raise FeeCapExceeded(f"{action} not sent: {exc}", base_fee=exc.base_fee, max_fee=exc.max_fee,
+                                 cap=exc.cap) from None
         for attempt in range(2):
             with acc.lock:
                 if acc.next_nonce is None:
                     acc.next_nonce = int(self._rpc.call("eth_getTransactionCount", [address, "pending"]), 16)
-                tx = {"chainId": self._chain_id, "nonce": acc.next_nonce, "gas": gas,
-                      "gasPrice": gas_price, "value": value, "data": data}
+                tx = {"chainId": self._chain_id, "nonce": acc.next_nonce, "gas": gas, **fees,
+                      "value": value, "data": data}
                 if to:
                     tx["to"] = to
                 signed = acc.account.sign_transaction(tx)

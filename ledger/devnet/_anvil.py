@@ -1,10 +1,12 @@
 """Starting and stopping the anvil process.
 
 Anvil has no switch to turn its HTTP listener off (``--host`` must name at least one address),
-so it is started either inside a private network namespace (``unshare --net``: only an unused
-loopback interface that is down, nothing outside the namespace can connect to it) or, when the
-kernel forbids that, on an ephemeral port of 127.0.0.1 (``--port 0``). Every real request goes
-through the IPC socket in the owner-only ``<data>/devnet`` directory.
+and that listener answers every cheat method (``anvil_impersonateAccount``, ``anvil_setBalance``,
+``evm_*``) to whoever connects. So anvil only ever runs inside a private network namespace
+(``unshare --net``: only an unused loopback interface, nothing outside the namespace can connect
+to it); where the kernel forbids that, the devnet refuses to start instead of putting the
+listener on the host's loopback. Every real request goes through the IPC socket in the
+owner-only ``<data>/devnet`` directory.
 """
 
 from __future__ import annotations
@@ -43,25 +45,42 @@ def anvil_binary() -> Path:
     raise DevnetError(f"anvil not found at {wrapper}: run scripts/setup (npm ci)")
 
 
+_REMEDY = ("run the devnet as root, enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 "
+           "and user.max_user_namespaces > 0; on Ubuntu 24.04+ also kernel.apparmor_restrict_unprivileged_userns=0), "
+           "or run it in a container or VM of its own, where `unshare --net` is allowed")
+
+
 def isolation_prefix(mode: str) -> tuple[list[str], str]:
-    """(command prefix, "netns" | "loopback") for the requested isolation mode."""
-    if mode in ("auto", "netns"):
-        unshare = shutil.which("unshare")
-        candidates = []
-        if unshare:
-            if os.geteuid() == 0:
-                candidates.append([unshare, "--net", "--"])
-            candidates.append([unshare, "--user", "--map-current-user", "--net", "--"])
-            candidates.append([unshare, "--user", "--map-root-user", "--net", "--"])
-        for prefix in candidates:
-            try:
-                if subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0:
-                    return prefix, "netns"
-            except (OSError, subprocess.TimeoutExpired):
-                continue
-        if mode == "netns":
-            raise DevnetError("isolation=netns requested but unshare --net is not permitted here")
-    return [], "loopback"
+    """(command prefix, "netns"): how to start anvil in a private network namespace.
+
+    There is no other mode: on the host's loopback anvil's HTTP listener would give any local
+    process the cheat methods the gateway refuses.
+    """
+    if mode == "loopback":
+        raise DevnetError("isolation=loopback is refused: anvil's HTTP listener on the host's 127.0.0.1 answers "
+                          "anvil_impersonateAccount, anvil_setBalance and evm_* to any local process, bypassing "
+                          "the gateway. Anvil must run in a private network namespace (unshare --net): " + _REMEDY)
+    unshare = shutil.which("unshare")
+    candidates = []
+    if unshare:
+        if os.geteuid() == 0:
+            candidates.append([unshare, "--net", "--"])
+        candidates.append([unshare, "--user", "--map-current-user", "--net", "--"])
+        candidates.append([unshare, "--user", "--map-root-user", "--net", "--"])
+    errors = []
+    for prefix in candidates:
+        try:
+            probe = subprocess.run([*prefix, "true"], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            errors.append(str(exc))
+            continue
+        if probe.returncode == 0:
+            return prefix, "netns"
+        errors.append(probe.stderr.strip() or f"exit status {probe.returncode}")
+    found = f" ({'; '.join(dict.fromkeys(errors))})" if errors else " (no unshare command on PATH)"
+    raise DevnetError(f"network namespaces are not available here{found}, and anvil's HTTP listener must not be "
+                      f"reachable from the host (it answers anvil_* and evm_* cheat methods): not starting. "
+                      f"Remedy: {_REMEDY}")
 
 
 def _die_with_parent() -> list[str]:
@@ -75,11 +94,14 @@ def anvil_command(settings: DevnetSettings, paths: DevnetPaths, prefix: list[str
     command = [
         *prefix, *_die_with_parent(), str(anvil_binary()),
         "--ipc", str(paths.ipc),
-        # Unavoidable HTTP listener: loopback, ephemeral port, no CORS (see module doc).
+        # Unavoidable HTTP listener: the private namespace's loopback, ephemeral port, no CORS (see module doc).
         "--host", "127.0.0.1", "--port", "0", "--no-cors",
         "--chain-id", str(settings.chain_id),
         "--hardfork", settings.hardfork,
         "--gas-limit", str(gas_limit),
+        # Zero base fee, held constant (anvil skips EIP-1559 updates at 0), as Besu's zeroBaseFee:
+        # on a permissioned chain fees are not the spam guard, permissioning and rate limits are.
+        "--base-fee", "0",
         # No unlocked dev accounts; the random mnemonic derives nothing with 0 accounts, it only
         # keeps the public test mnemonic out of the configuration entirely.
         "--accounts", "0", "--mnemonic-random",

@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 
+_ISOLATION = {"netns": "private network namespace (unreachable from the host)"}
+
+
 @click.group("devnet")
 def command() -> None:
     """The embedded permissioned devnet (state under $CONSENT_LEDGER_HOME/devnet)."""
@@ -17,7 +20,8 @@ def command() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="gateway port on 127.0.0.1 (default $CONSENT_LEDGER_GATEWAY_PORT or 8545; 0 = any free port)")
 @click.option("--isolation", type=click.Choice(["auto", "netns", "loopback"]), default=None,
-              help="where anvil's unused HTTP listener goes (default auto: private network namespace if possible)")
+              help="anvil's unused HTTP listener always goes into a private network namespace; where none can be "
+                   "made the devnet does not start (loopback, the former fallback, is refused)")
 @click.option("--state-interval", type=click.FloatRange(min=0.1), default=None,
               help="minimum seconds between state dumps")
 @click.option("-v", "--verbose", is_flag=True, help="debug logging")
@@ -78,7 +82,7 @@ def status(as_json: bool) -> None:
         if info.get("pid"):
             click.echo(f"supervisor:   pid {info['pid']}, anvil pid {info.get('anvil_pid', '?')}")
         if info.get("isolation"):
-            click.echo(f"anvil HTTP:   {'private network namespace' if info['isolation'] == 'netns' else 'ephemeral 127.0.0.1 port'}")
+            click.echo(f"anvil HTTP:   {_ISOLATION.get(info['isolation'], info['isolation'])}")
             click.echo(f"mining:       {'every %s s' % info['block_time'] if info.get('block_time') else 'instant'}")
         click.echo(f"data dir:     {info['data_dir']}")
     if not info["running"]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from eth_hash.auto import keccak
 
-from ledger.devnet._ipc import IpcPool, RpcError
+from ledger.devnet._ipc import IpcConnection, IpcPool, RpcError
 from ledger.chain.rawtx import DecodedTransaction
 
 log = logging.getLogger("ledger.devnet.gateway")
@@ -49,7 +49,7 @@ def encode_transaction_allowed(tx: DecodedTransaction) -> str:
 
 
 class Permissions:
-    def __init__(self, upstream: IpcPool, *, deployment_path: Path, chain_id: int, bootstrap: set[str],
+    def __init__(self, upstream: IpcPool | IpcConnection, *, deployment_path: Path, chain_id: int, bootstrap: set[str],
                  ttl: float = 1.5):
         self.upstream = upstream
         self.deployment_path = deployment_path

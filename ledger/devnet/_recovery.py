@@ -8,6 +8,11 @@
    never mined before the crash) are sent again in journal order and mined.
 3. The node clock is set back to wall time.
 
+The journal is a file, so nothing in it is taken on trust: every transaction is decoded and
+passes the gateway's own permission check (``Participants.transactionAllowed``, or the
+bootstrap allow-list) against the state at replay time before it is sent; a refused one is
+skipped and logged.
+
 Receipts (block numbers, gas, effective gas prices), nonces, balances and contract storage
 match the pre-crash chain;
 block hashes do not (anvil draws a fresh ``prevrandao`` for every block).
@@ -19,8 +24,10 @@ import logging
 import time
 from dataclasses import dataclass
 
+from ledger.chain.rawtx import InvalidTransaction, decode_transaction
 from ledger.devnet._ipc import IpcConnection, RpcError
 from ledger.devnet._journal import JournalContents
+from ledger.devnet._permissions import Permissions
 
 log = logging.getLogger("ledger.devnet.recovery")
 
@@ -36,6 +43,7 @@ class RecoveryReport:
     empty_blocks_recreated: int = 0
     transactions_replayed: int = 0
     transactions_skipped: int = 0
+    transactions_refused: int = 0
     diverged: bool = False
 
 
@@ -54,7 +62,23 @@ async def _receipts(conn: IpcConnection, hashes: list[str]) -> list[dict | None]
     return results
 
 
-async def recover(conn: IpcConnection, contents: JournalContents, *, max_gap: int = 256) -> RecoveryReport:
+async def _permitted(permissions: Permissions, chain_id: int, tx_hash: str, raw: str,
+                     report: RecoveryReport) -> bool:
+    """The gateway's admission check, against the state the transaction would now execute on."""
+    try:
+        allowed, reason = await permissions.check(decode_transaction(bytes.fromhex(raw[2:]), chain_id))
+    except (InvalidTransaction, ValueError) as exc:
+        allowed, reason = False, f"undecodable ({exc})"
+    except RpcError as exc:
+        allowed, reason = False, f"permission check failed ({exc.rpc_message})"
+    if not allowed:
+        log.warning("journaled transaction %s not replayed: not permitted (%s)", tx_hash, reason)
+        report.transactions_refused += 1
+    return allowed
+
+
+async def recover(conn: IpcConnection, contents: JournalContents, *, permissions: Permissions, chain_id: int,
+                  max_gap: int = 256) -> RecoveryReport:
     report = RecoveryReport()
     latest = await _block(conn, "latest")
     head, head_ts = int(latest["number"], 16), int(latest["timestamp"], 16)
@@ -82,6 +106,8 @@ async def recover(conn: IpcConnection, contents: JournalContents, *, max_gap: in
             done.add(tx_hash)
             entry = by_hash.get(tx_hash)
             if receipt is not None or entry is None:
+                continue
+            if not await _permitted(permissions, chain_id, tx_hash, entry.raw, report):
                 continue
             try:
                 await conn.call("eth_sendRawTransaction", [entry.raw])
@@ -116,6 +142,8 @@ async def recover(conn: IpcConnection, contents: JournalContents, *, max_gap: in
     await conn.call("evm_setTime", [max(int(time.time()), head_ts)])
     sent = 0
     for tx in missing:
+        if not await _permitted(permissions, chain_id, tx.hash, tx.raw, report):
+            continue
         try:
             await conn.call("eth_sendRawTransaction", [tx.raw])
             sent += 1

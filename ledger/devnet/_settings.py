@@ -26,6 +26,9 @@ class GatewaySettings:
     rate_burst: int = 100000
     allow_cache_ttl: float = 1.5
     upstream_connections: int = 4
+    call_gas_cap: int = 15_000_000
+    max_concurrent_calls: int = 2
+    request_time_budget: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,8 @@ class DevnetSettings:
     block_time: int = 0
     isolation: str = "auto"
     authority_balance_eth: int = 1_000_000
+    top_up_below_eth: int = 100_000
+    top_up_interval: float = 5.0
     state_interval: float = 1.0
     max_recreated_gap: int = 256
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
@@ -46,7 +51,7 @@ class DevnetSettings:
         if path.exists():
             with path.open("rb") as fh:
                 raw = tomllib.load(fh)
-        flat = {**raw.get("genesis", {}), **raw.get("node", {}), **raw.get("persistence", {})}
+        flat = {**raw.get("genesis", {}), **raw.get("node", {}), **raw.get("persistence", {}), **raw.get("funds", {})}
         gateway = dict(raw.get("gateway", {}))
         gateway.setdefault("port", config.gateway_port())
         port = overrides.pop("port", None)
@@ -66,6 +71,8 @@ class DevnetSettings:
     def validate(self) -> None:
         if self.block_time < 0:
             raise ConfigurationError("block_time must be >= 0 (0 = instant mining)")
+        if not 0 <= self.top_up_below_eth <= self.authority_balance_eth or self.top_up_interval <= 0:
+            raise ConfigurationError("top_up_below_eth must be within [0, authority_balance_eth], top_up_interval > 0")
         if self.isolation not in ("auto", "netns", "loopback"):
             raise ConfigurationError("isolation must be auto, netns or loopback")
         if self.gateway.host not in ("127.0.0.1", "::1", "localhost"):

@@ -18,6 +18,7 @@ import time
 
 from ledger import keystore
 from ledger.devnet._anvil import AnvilProcess, isolation_prefix, kill_stale_anvil
+from ledger.devnet._funds import WEI_PER_ETH, AuthorityFunds
 from ledger.devnet._genesis import render_genesis
 from ledger.devnet._ipc import IpcConnection, IpcPool
 from ledger.devnet._journal import Journal, read_journal
@@ -98,21 +99,29 @@ async def _run(settings: DevnetSettings, paths: DevnetPaths, stop: asyncio.Event
         paths.state_load.unlink(missing_ok=True)
 
     tasks: list[asyncio.Task] = []
-    journal = gateway = recorder = dumper = upstream = None
+    journal = gateway = recorder = dumper = upstream = funds = None
     try:
         control = IpcConnection(str(paths.ipc))
         try:
-            report = await recover(control, contents, max_gap=settings.max_recreated_gap)
+            # Same rules as the gateway, no cache: roles granted or revoked by replayed blocks count at once.
+            replay_permissions = Permissions(control, deployment_path=paths.deployment, chain_id=settings.chain_id,
+                                             bootstrap=set(authorities.values()), ttl=0.0)
+            report = await recover(control, contents, permissions=replay_permissions, chain_id=settings.chain_id,
+                                   max_gap=settings.max_recreated_gap)
+            # Recreated blocks pin their recorded base fees (a chain from before the zero base fee
+            # had 1 gwei in genesis); from here on it is zero, and anvil keeps it there.
+            await control.call("anvil_setNextBlockBaseFeePerGas", ["0x0"])
             if settings.block_time:
                 await control.call("evm_setIntervalMining", [settings.block_time])
             else:
                 await control.call("evm_setAutomine", [True])
         finally:
             await control.close()
-        if report.transactions_replayed or report.head != report.loaded_head:
-            log.info("recovered: state dump at block %d, %d blocks recreated, %d transactions replayed, head %d%s",
-                     report.loaded_head, report.blocks_recreated, report.transactions_replayed, report.head,
-                     " (block numbers diverged)" if report.diverged else "")
+        if report.transactions_replayed or report.transactions_refused or report.head != report.loaded_head:
+            log.info("recovered: state dump at block %d, %d blocks recreated, %d transactions replayed, "
+                     "%d refused by the permission check, head %d%s",
+                     report.loaded_head, report.blocks_recreated, report.transactions_replayed,
+                     report.transactions_refused, report.head, " (block numbers diverged)" if report.diverged else "")
 
         journal = Journal(paths.journal, contents.next_seq)
         last_recorded = max(min(contents.recorded_to, report.head), report.head - _RECORD_WINDOW, 0)
@@ -120,8 +129,12 @@ async def _run(settings: DevnetSettings, paths: DevnetPaths, stop: asyncio.Event
         dumper = StateDumper(str(paths.ipc), paths.state, journal, recorder, settings.state_interval)
         recorder.on_progress = dumper.notify
         dumper.notify()  # a dump right away: recovery may have added blocks, a new chain has none yet
+        funds = AuthorityFunds(str(paths.ipc), authorities, target=settings.authority_balance_eth * WEI_PER_ETH,
+                               below=settings.top_up_below_eth * WEI_PER_ETH, interval=settings.top_up_interval)
+        await funds.top_up()
         tasks += [asyncio.create_task(recorder.run(), name="block-recorder"),
-                  asyncio.create_task(dumper.run(), name="state-dumper")]
+                  asyncio.create_task(dumper.run(), name="state-dumper"),
+                  asyncio.create_task(funds.run(), name="authority-funds")]
 
         upstream = IpcPool(str(paths.ipc), settings.gateway.upstream_connections)
         await upstream.connect()
@@ -140,9 +153,8 @@ async def _run(settings: DevnetSettings, paths: DevnetPaths, stop: asyncio.Event
             "chain_id": settings.chain_id, "isolation": isolation, "block_time": settings.block_time,
             "data_dir": str(paths.data), "started_at": int(time.time()),
         })
-        log.info("devnet ready in %.1f s: chain %d at block %d, gateway %s, anvil HTTP %s, %s mining",
-                 time.monotonic() - started, settings.chain_id, report.head, url,
-                 "in a private network namespace" if isolation == "netns" else "on an ephemeral 127.0.0.1 port",
+        log.info("devnet ready in %.1f s: chain %d at block %d, gateway %s, anvil HTTP in a private network "
+                 "namespace, %s mining", time.monotonic() - started, settings.chain_id, report.head, url,
                  f"{settings.block_time} s interval" if settings.block_time else "instant")
 
         anvil_exit = asyncio.create_task(anvil.wait(), name="anvil")
@@ -158,10 +170,10 @@ async def _run(settings: DevnetSettings, paths: DevnetPaths, stop: asyncio.Event
                 raise DevnetError(f"{task.get_name()} failed: {task.exception()}") from task.exception()
         log.info("stopping devnet")
     finally:
-        await _shutdown(anvil, gateway, recorder, dumper, upstream, journal, tasks)
+        await _shutdown(anvil, gateway, recorder, dumper, upstream, funds, journal, tasks)
 
 
-async def _shutdown(anvil, gateway, recorder, dumper, upstream, journal, tasks) -> None:
+async def _shutdown(anvil, gateway, recorder, dumper, upstream, funds, journal, tasks) -> None:
     if gateway is not None:
         await gateway.stop()
     for task in tasks:
@@ -174,7 +186,7 @@ async def _shutdown(anvil, gateway, recorder, dumper, upstream, journal, tasks) 
             await dumper.dump()
         except Exception as exc:  # the journal still has everything: the next start replays it
             log.error("final state dump failed: %s", exc)
-    for closable in (recorder, dumper, upstream):
+    for closable in (recorder, dumper, upstream, funds):
         if closable is not None:
             await closable.close()
     if journal is not None:

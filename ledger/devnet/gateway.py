@@ -9,7 +9,11 @@ Requests are checked here and proxied to anvil over its IPC socket:
 * raw transactions are decoded, their sender recovered and admitted only if
   :class:`~ledger.devnet._permissions.Permissions` says so; an admitted transaction is
   appended (fsync) to the journal *before* it is forwarded;
-* limits: body size (HTTP 413), batch length, a token bucket per client address (HTTP 429).
+* limits: body size (HTTP 413), batch length, a token bucket per client address (HTTP 429);
+* calls that execute code (``eth_call``, ``eth_estimateGas``, ``eth_createAccessList``): state
+  and block overrides are refused, their gas is capped, at most a few run at once, and a
+  request (single or batch) stops starting them after its time budget, so a batch of
+  infinite loops cannot keep anvil from producing blocks.
 
 The proxy path is plain asyncio (uvloop when run by the CLI) with a minimal httptools-based
 HTTP/1.1 server (:mod:`ledger.devnet._http`), orjson, and persistent IPC connections; no web
@@ -52,6 +56,8 @@ ALLOWED_METHODS = frozenset({
 #: Answered by the gateway itself.
 LOCAL_RESULTS: dict[str, Any] = {"eth_accounts": []}
 SEND_RAW = "eth_sendRawTransaction"
+#: Methods that run EVM code for the caller: overrides refused, gas capped, concurrency and time bounded.
+EXECUTING_METHODS = frozenset({"eth_call", "eth_estimateGas", "eth_createAccessList"})
 
 # JSON-RPC error codes (EIP-1474).
 PARSE_ERROR = -32700
@@ -137,6 +143,7 @@ class Gateway:
                 if tx.seq not in self._rejected:
                     self._journaled[tx.hash] = (tx.seq, None)
         self._server: HttpServer | None = None
+        self._executing = asyncio.Semaphore(settings.max_concurrent_calls)
         self.port: int | None = None
         self.stats = {"requests": 0, "refused": 0, "transactions": 0}
 
@@ -160,6 +167,7 @@ class Gateway:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
             return 200, orjson.dumps(_error(None, PARSE_ERROR, "parse error"))
+        budget = _Budget(asyncio.get_running_loop().time() + self.settings.request_time_budget)
         cost = len(payload) if isinstance(payload, list) else 1
         if not self._limiter.take(remote, max(cost, 1)):
             self._refused("rate limit exceeded by %s", remote)
@@ -172,18 +180,18 @@ class Gateway:
                 self._refused("batch of %d from %s", len(payload), remote)
                 return 200, orjson.dumps(_error(None, INVALID_REQUEST,
                                                 f"batch too large (at most {self.settings.max_batch} requests)"))
-            replies = await asyncio.gather(*(self.handle(item) for item in payload))
+            replies = await asyncio.gather(*(self.handle(item, budget) for item in payload))
             replies = [reply for reply, item in zip(replies, payload) if not _is_notification(item)]
             return (200, orjson.dumps(replies)) if replies else (204, None)
-        reply = await self.handle(payload)
+        reply = await self.handle(payload, budget)
         if _is_notification(payload):
             return 204, None
         return 200, orjson.dumps(reply)
 
     # -- JSON-RPC ------------------------------------------------------------------------------
 
-    async def handle(self, request: Any) -> dict:
-        """The reply to one JSON-RPC request object."""
+    async def handle(self, request: Any, budget: "_Budget | None" = None) -> dict:
+        """The reply to one JSON-RPC request object (executing calls within the HTTP request's ``budget``)."""
         if not isinstance(request, dict) or not isinstance(request.get("method"), str):
             return _error(request.get("id") if isinstance(request, dict) else None, INVALID_REQUEST,
                           "invalid request")
@@ -192,6 +200,8 @@ class Gateway:
         params = request.get("params", [])
         if not isinstance(params, (list, dict)):
             return _error(request_id, INVALID_PARAMS, "params must be an array or object")
+        if method in EXECUTING_METHODS:
+            return await self._execute(request_id, method, params, budget)
         if method in ALLOWED_METHODS:
             try:
                 reply = await self.upstream.send(method, params)
@@ -206,6 +216,64 @@ class Gateway:
         self.stats["refused"] += 1
         self._refused("method %s", method[:64])
         return _error(request_id, METHOD_NOT_ALLOWED, f"method not allowed: {method[:64]}")
+
+    async def _execute(self, request_id: Any, method: str, params: Any, budget: "_Budget | None") -> dict:
+        checked = self._checked_call_params(method, params)
+        if isinstance(checked, str):
+            self.stats["refused"] += 1
+            self._refused("%s: %s", method, checked)
+            return _error(request_id, INVALID_PARAMS, checked)
+        loop = asyncio.get_running_loop()
+        if budget is None:
+            budget = _Budget(loop.time() + self.settings.request_time_budget)
+        over_budget = _error(request_id, LIMIT_EXCEEDED, f"{method} not run: the request's time budget of "
+                                                         f"{self.settings.request_time_budget:g} s is used up "
+                                                         f"(batch time budget)")
+        try:
+            # One executing call at a time per HTTP request, so a batch queues once for the shared
+            # slots instead of a thousand times ahead of everyone else's calls.
+            async with asyncio.timeout_at(budget.deadline):
+                await budget.turn.acquire()
+                try:
+                    await self._executing.acquire()
+                except BaseException:
+                    budget.turn.release()
+                    raise
+        except TimeoutError:
+            self.stats["refused"] += 1
+            return over_budget
+        try:
+            if loop.time() >= budget.deadline:
+                self.stats["refused"] += 1
+                return over_budget
+            reply = await self.upstream.send(method, checked)
+        except UpstreamUnavailable:
+            return _error(request_id, INTERNAL_ERROR, "devnet node unavailable")
+        finally:
+            self._executing.release()
+            budget.turn.release()
+        reply["id"] = request_id
+        return reply
+
+    def _checked_call_params(self, method: str, params: Any) -> list | str:
+        """``[call, block]`` with the gas capped, or why the request is refused."""
+        if not isinstance(params, list) or not params or not isinstance(params[0], dict):
+            return f"{method} takes [call object, block]"
+        if any(extra not in (None, {}) for extra in params[2:]):
+            return f"{method}: state and block overrides are not accepted by this gateway"
+        call = dict(params[0])
+        cap = self.settings.call_gas_cap
+        gas = call.get("gas")
+        if gas is None:
+            call["gas"] = hex(cap)  # anvil would otherwise allow the whole block gas limit (or more)
+        else:
+            try:
+                gas_int = int(gas, 16) if isinstance(gas, str) else int(gas)
+            except (TypeError, ValueError):
+                return f"{method}: gas must be a hex quantity"
+            if gas_int > cap:
+                return f"{method}: gas {gas_int} is above the call gas cap of {cap}"
+        return [call, *params[1:2]]
 
     async def _send_raw(self, request_id: Any, params: Any) -> dict:
         if not (isinstance(params, list) and len(params) == 1 and isinstance(params[0], str)):
@@ -274,6 +342,16 @@ class Gateway:
                 self._journaled.pop(tx.hash, None)
                 self.journal.append_later({"k": "rej", "seq": seq, "err": message[:200]})
         return reply
+
+
+class _Budget:
+    """What one HTTP request may use for executing calls: a deadline, and one call at a time."""
+
+    __slots__ = ("deadline", "turn")
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.turn = asyncio.Lock()
 
 
 def _is_notification(item: Any) -> bool:
