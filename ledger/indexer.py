@@ -127,14 +127,14 @@ class Indexer:
     async def fresh_state_async(self) -> int:
         """``fresh_state`` for an event loop; folding new blocks (rare, cheap) runs in a thread."""
         head = await self.fresh_head_async()
-        if head > self.projection.block or self._unpersisted:
+        if head > self.projection.block:
             await asyncio.to_thread(self.sync, head)
         return head
 
     def fresh_state(self) -> int:
         """Bring the projection up to a head observed after this call; returns that block."""
         head = self.fresh_head()
-        if head > self.projection.block or self._unpersisted:
+        if head > self.projection.block:
             self.sync(head)
         return head
 

@@ -35,6 +35,7 @@ from eth_utils import keccak
 
 from ledger import policy, policy_inputs
 from ledger.audit.anchoring import DEFAULT_MAX_ANCHOR_LAG_SECONDS
+from ledger.audit.contracts import check_contracts
 from ledger.audit.entry import AuditEntry, decode_leaf, format_time
 from ledger.audit.hasher import hash_leaf
 from ledger.audit.tree import MerkleTree
@@ -376,13 +377,15 @@ def _millis(entry: AuditEntry) -> int:
 def verify_trail(chain: Chain, leaves: list[bytes], resource_fields: dict[str, list[str]], *,
                  reference_hashes: list[bytes] | None = None, check_policies: bool = True,
                  max_anchor_lag: float = DEFAULT_MAX_ANCHOR_LAG_SECONDS, now: float | None = None) -> Report:
-    """Integrity, times, unanchored tail and (unless ``check_policies`` is false) every release.
+    """The contracts at the chain client's (trusted) addresses, integrity, times, unanchored tail
+    and (unless ``check_policies`` is false) every release.
 
     ``now`` (seconds) dates the unanchored tail; by default the later of the chain head's
     timestamp and this machine's clock (a devnet mining on demand leaves its head's timestamp
     standing while no transaction comes).
     """
     report = Report()
+    report.problems += [Problem(kind, message) for kind, message in check_contracts(chain)]
     head = chain.block_number()
     anchors = read_anchors(chain, head)
     check_integrity(leaves, anchors, report, reference_hashes)
