@@ -33,6 +33,14 @@ def is_active_department(state: Projection, account: str) -> bool:
     return department is not None and department.active and state.has_role(account, "DEPARTMENT")
 
 
+@lru_cache(maxsize=1024)
+def _resource(resource_id: str, key: str, provider: str, sharing_class: str, sensitive: bool, active: bool,
+              fields: tuple[str, ...]) -> policy.Resource:
+    """Immutable, so built once per distinct catalog state, not per request."""
+    return policy.Resource(resource_id=resource_id, resource_key=key, provider=provider, sharing_class=sharing_class,
+                           sensitive=sensitive, active=active, fields=fields)
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyInputs:
     """Everything :func:`ledger.policy.evaluate` needs, as of ``block_number``; consents carry no uses yet."""
@@ -74,9 +82,8 @@ def gather(state: Projection, request: policy.Request, resource_fields: Sequence
     resource = agreement = None
     consents: tuple[policy.Consent, ...] = ()
     if on_chain is not None and resource_fields is not None:
-        resource = policy.Resource(resource_id=request.resource_id, resource_key=key, provider=on_chain.provider,
-                                   sharing_class=on_chain.sharing_class, sensitive=on_chain.sensitive,
-                                   active=on_chain.active, fields=tuple(resource_fields))
+        resource = _resource(request.resource_id, key, on_chain.provider, on_chain.sharing_class,
+                             on_chain.sensitive, on_chain.active, tuple(resource_fields))
         approved = state.agreements.get((requester, key))
         if approved is not None:
             agreement = policy.Agreement(field_mask=approved.field_mask, valid_until=approved.valid_until)

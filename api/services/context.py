@@ -26,7 +26,6 @@ from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 from ledger.indexer import Indexer
 from ledger.keystore import load_key
-from ledger.policy import Resource
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import ResourceRow
 from ledger.storage.sealing import RecordSealer, load_or_create_secret
@@ -115,15 +114,6 @@ class AppServices:
         metas = [ResourceMeta(r.resource_id, r.resource_key, r.name, tuple(r.fields), r.schema_hash) for r in rows]
         self.resources_by_slug = {m.resource_id: m for m in metas}
         self.resources_by_key = {m.resource_key: m for m in metas}
-
-    def policy_resource(self, meta: ResourceMeta) -> Resource | None:
-        """The policy's view of a resource: chain facts + the field list; None if not on-chain."""
-        state = self.projection.resources.get(meta.resource_key)
-        if state is None:
-            return None
-        return Resource(resource_id=meta.resource_id, resource_key=meta.resource_key, provider=state.provider,
-                        sharing_class=state.sharing_class, sensitive=state.sensitive, active=state.active,
-                        fields=meta.fields)
 
     def principal(self, address: str) -> Principal:
         p = self.projection

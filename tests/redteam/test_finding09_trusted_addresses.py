@@ -83,7 +83,7 @@ def test_genuine_code_wired_to_the_operators_own_registry_is_named(system, clien
     def create(name: str, *args: str) -> str:
         artifact = compiler.artifact(name)
         data = artifact.bytecode + abi_encode(["address"] * len(args), list(args)).hex()
-        return to_checksum_address(admin.sender.transact(None, data, sender=sender).contract_address)
+        return to_checksum_address(admin.sender.transact(None, data, sender=sender, action=f"deploy look-alike {name}").contract_address)
 
     own_subjects = create("Subjects", contracts["Participants"])
     own_consents = create("Consents", contracts["Participants"], own_subjects)

@@ -17,7 +17,7 @@ from eth_utils import keccak
 
 from api.core.security import Principal
 from api.schemas.records import RecordQuery
-from api.services.context import AppServices, ResourceMeta
+from api.services.context import ResourceMeta
 from api.services.release import ReleaseService
 from ledger.identity import subject_id
 from ledger.indexer import Indexer
@@ -121,9 +121,6 @@ class _Services:
                                                      FIELDS, "0x" + "73" * 32)}
         self.settings = type("Settings", (), {"max_anchor_lag_seconds": 10.0})()
         self.anchorer = type("Anchorer", (), {"lag_seconds": staticmethod(lambda: 0.0)})()
-
-    def policy_resource(self, meta):
-        return AppServices.policy_resource(self, meta)
 
     @staticmethod
     def payload_salt(seq: int) -> bytes:
