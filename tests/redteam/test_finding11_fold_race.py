@@ -150,3 +150,42 @@ def test_a_decision_never_cites_a_block_older_than_the_state_it_used():
     assert status == 200, reply
     assert reply["decision"]["block_number"] >= H + 1, (
         f"released under a consent granted at block {H + 1} but cites block {reply['decision']['block_number']}")
+
+
+def test_releases_decided_while_grants_are_folded_all_verify(system, clients, tmp_path):
+    """The real system: departments query for the consent being granted right now, so decisions
+    race the folds of its block; afterwards every release re-verifies at the block it cites."""
+    from api.client import ApiClient
+    from ledger import keystore
+    from tests.redteam.conftest import verify_export
+    from tests.support.flows import ZHANG, grant, query
+
+    zhang, hrss = clients("citizen-zhang"), clients("dept-hrss")
+    current = ["finding11_0"]
+    stop = threading.Event()
+    statuses: Counter = Counter()
+
+    def hammer():
+        client = ApiClient(system.api_url, keystore.load_key("dept-hrss"))
+        client.token = hrss.token
+        while not stop.is_set():
+            statuses[query(client, ZHANG, "hrss.social_insurance", ["name"], purpose=current[0]).status_code] += 1
+        client.close()
+
+    workers = [threading.Thread(target=hammer) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    try:
+        for round_ in range(6):
+            current[0] = f"finding11_{round_}"
+            grant(zhang, hrss, ZHANG, "hrss.social_insurance", ["name"], purpose=current[0])
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert statuses[200] and statuses[403], statuses
+    report = verify_export(system, tmp_path)
+    false_alarms = [p for p in report["problems"] if p["kind"] in (
+        "POLICY_VIOLATION", "CONSENT_NOT_NAMED", "ENTRY_BLOCK_STALE", "ENTRY_BEFORE_BLOCK", "TIME_NOT_MONOTONIC",
+        "ENTRY_AFTER_ANCHOR")]
+    assert false_alarms == [], false_alarms[:10]
