@@ -26,6 +26,7 @@ from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 from ledger.indexer import Indexer
 from ledger.keystore import load_key
+from ledger.policy_inputs import is_active_department
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import ResourceRow
 from ledger.storage.sealing import RecordSealer, load_or_create_secret
@@ -120,7 +121,7 @@ class AppServices:
         roles = set(p.roles.get(address, ()))
         if address in p.signer_subjects and p.signer_subjects[address]:
             roles.add("SUBJECT_SIGNER")
-        if "DEPARTMENT" in roles and not (address in p.departments and p.departments[address].active):
+        if "DEPARTMENT" in roles and not is_active_department(p, address):
             roles.discard("DEPARTMENT")
         return Principal(address, frozenset(roles))
 

@@ -8,7 +8,7 @@ the anchor that covers it. Each must be named (DESIGN §1.5).
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from tests.redteam import forgery
 from tests.redteam.conftest import verify_export

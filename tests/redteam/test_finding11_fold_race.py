@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 
@@ -165,8 +166,10 @@ def test_releases_decided_while_grants_are_folded_all_verify(system, clients, tm
     stop = threading.Event()
     statuses: Counter = Counter()
 
+    key = keystore.load_key("dept-hrss")
+
     def hammer():
-        client = ApiClient(system.api_url, keystore.load_key("dept-hrss"))
+        client = ApiClient(system.api_url, key)
         client.token = hrss.token
         while not stop.is_set():
             statuses[query(client, ZHANG, "hrss.social_insurance", ["name"], purpose=current[0]).status_code] += 1
@@ -175,6 +178,8 @@ def test_releases_decided_while_grants_are_folded_all_verify(system, clients, tm
     workers = [threading.Thread(target=hammer) for _ in range(4)]
     for worker in workers:
         worker.start()
+    while not statuses and all(worker.is_alive() for worker in workers):
+        time.sleep(0.05)
     try:
         for round_ in range(6):
             current[0] = f"finding11_{round_}"
