@@ -52,6 +52,7 @@ class ReleaseService:
         self.s = services
         self._reader = None  # DBAPI connection of the event loop thread, opened on first query
         self._read_sql = ""
+        self._latest_stamp = datetime.min.replace(tzinfo=UTC)
 
     def upsert_record(self, principal: Principal, resource_id: str, body: RecordUpsert) -> dict:
         meta = self.s.resources_by_slug.get(resource_id)
@@ -105,22 +106,19 @@ class ReleaseService:
         meta = self.s.resources_by_slug.get(body.resource_id)
         request = policy.Request(requester=principal.address, subject_id=sid, resource_id=body.resource_id,
                                  fields=requested, purpose=body.purpose)
-        with self.s.indexer.consistent() as state:
+        with self.s.indexer.consistent() as state:  # the chain as of the newest folded block, exactly
             inputs = policy_inputs.gather(state, request, meta.fields if meta else None)
-            # The entry's instant, stamped once the state is read: the cited block (the newest
-            # folded, never older than the fresh head) existed by now, and the next block had not
-            # been folded. Milliseconds, as the leaf stores them, so the regulator re-evaluates
-            # at exactly the time this decision used.
-            moment = datetime.now(UTC)
-        moment = moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
-        now = int(moment.timestamp())
         # A first evaluation outside the audit lock decides whether to open the record at all.
-        first = inputs.evaluate(now, self.s.audit.uses.__getitem__)
+        first = inputs.evaluate(int(time.time()), self.s.audit.uses.__getitem__)
         data = self._open_record(body.resource_id, sid, requested) if first.allowed else None
 
         def decide(seq: int, uses: Counter) -> AuditEntry:
-            # Re-evaluated under the audit lock: the use count is checked and reserved atomically.
-            decision = inputs.evaluate(now, uses.__getitem__)
+            # Under the audit lock: the use count is checked and reserved atomically, and the
+            # entry's instant is taken here, so times follow seq. The cited block was mined before
+            # this instant; a successor, if mined already, only since the state was read (the
+            # verifier allows 2 s for that and the whole-second block timestamps).
+            moment = self._stamp()
+            decision = inputs.evaluate(int(moment.timestamp()), uses.__getitem__)
             allowed = decision.allowed and data is not None
             reason = decision.reason.value if not decision.allowed else ("OK" if data is not None else "NO_RECORD")
             return AuditEntry(
@@ -131,6 +129,15 @@ class ReleaseService:
                 payload_hash=payload_hash(self.s.payload_salt(seq), data) if allowed else None)
 
         return data, decide
+
+    def _stamp(self) -> datetime:
+        """Now, to the millisecond the leaf keeps (so the regulator re-evaluates at exactly the time
+        this decision used), and never before the previous entry's: a clock stepped back must not
+        turn the log's times back. Called under the audit log's lock."""
+        moment = datetime.now(UTC)
+        moment = moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
+        self._latest_stamp = max(moment, self._latest_stamp)
+        return self._latest_stamp
 
     def _reply(self, entry: AuditEntry, data: dict | None) -> tuple[int, dict]:
         audit = {"seq": entry.seq}
