@@ -20,7 +20,7 @@ _COLUMNS = "seq, leaf, leaf_hash, requester, subject_id, consent_id, decision"
 
 
 def entries(running: LocalSystem) -> list[AuditEntry]:
-    with sqlite3.connect(running.home / "ledger.db", timeout=30) as connection:
+    with closing(sqlite3.connect(running.home / "ledger.db", timeout=30)) as connection:
         return [decode_leaf(leaf) for (leaf,) in connection.execute("SELECT leaf FROM audit_entries ORDER BY seq")]
 
 
@@ -52,6 +52,10 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def later(seconds: float) -> datetime:
+    return now() + timedelta(seconds=seconds)
+
+
 def forge(template: AuditEntry, **changes) -> AuditEntry:
     """``template`` with ``changes``; an ALLOW gets a payload hash (the operator can make up any)."""
     forged = replace(template, **changes)
@@ -64,7 +68,7 @@ def append_forged(running: LocalSystem, *forged: AuditEntry) -> list[int]:
     """Stop the API, append ``forged`` (renumbered to follow the log), restart; returns their seqs
     once the restarted API has anchored them."""
     running.stop("api")
-    with sqlite3.connect(running.home / "ledger.db", timeout=30) as connection:
+    with closing(sqlite3.connect(running.home / "ledger.db", timeout=30)) as connection, connection:
         (count,) = connection.execute("SELECT count(*) FROM audit_entries").fetchone()
         seqs = []
         for offset, entry in enumerate(forged):
@@ -77,7 +81,3 @@ def append_forged(running: LocalSystem, *forged: AuditEntry) -> list[int]:
     running.start_api()
     wait_anchored(running, count + len(forged))
     return seqs
-
-
-def later(seconds: float) -> datetime:
-    return now() + timedelta(seconds=seconds)
