@@ -29,7 +29,8 @@ SETTINGS = {
     "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
     "optimizer": {"enabled": True, "runs": 200},
     "evmVersion": "cancun",
-    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object",
+                                    "evm.deployedBytecode.immutableReferences"]}},
 }
 
 #: Contracts the ledger deploys, in deployment order.
@@ -42,6 +43,8 @@ class Artifact:
     abi: list
     bytecode: str
     deployed_bytecode: str
+    #: (offset, length) of every immutable in ``deployed_bytecode``: zeros there, set by the constructor
+    immutable_ranges: tuple[tuple[int, int], ...] = ()
 
 
 def solc_binary() -> Path:
@@ -103,6 +106,9 @@ def _compile(code_hash: str) -> dict:
                 "abi": out["abi"],
                 "bytecode": "0x" + out["evm"]["bytecode"]["object"],
                 "deployed_bytecode": "0x" + out["evm"]["deployedBytecode"]["object"],
+                "immutable_ranges": sorted([ref["start"], ref["length"]] for refs in
+                                           out["evm"]["deployedBytecode"].get("immutableReferences", {}).values()
+                                           for ref in refs),
             }
     return {"source_hash": code_hash, "compiler": str(binary.name), "contracts": artifacts}
 
@@ -129,7 +135,8 @@ def build(force: bool = False) -> dict[str, Artifact]:
 def _load_cached(code_hash: str) -> dict[str, Artifact]:
     data = json.loads(CACHE_FILE.read_text())
     return {
-        name: Artifact(name, art["abi"], art["bytecode"], art["deployed_bytecode"])
+        name: Artifact(name, art["abi"], art["bytecode"], art["deployed_bytecode"],
+                       tuple((start, length) for start, length in art.get("immutable_ranges", ())))
         for name, art in data["contracts"].items()
     }
 

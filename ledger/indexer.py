@@ -5,6 +5,11 @@ request that *starts after the caller arrived* (concurrent callers share one suc
 folds every event up to that head before returning it. So a decision never uses state older than
 a head observed after the request came in: once a revocation has a receipt, every request that
 arrives afterwards sees it.
+
+Consistency given to every reader of the projection: a chunk of blocks is folded, and
+``projection.block`` moved to its end, under one lock that readers hold too
+(:meth:`Indexer.consistent`), so a reader sees the chain as of exactly ``projection.block``, never
+a block half applied or events of a block it would not record.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,7 +40,9 @@ class Indexer:
         self.chain = chain
         self.sessions = sessions
         self.projection = projection or Projection()
-        self._sync_lock = threading.Lock()
+        self._sync_lock = threading.Lock()  # one folder at a time
+        self._fold_lock = threading.Lock()  # a fold in memory vs. the readers of the projection
+        self._unpersisted: set[tuple[str, object]] = set()
         self._cond = threading.Condition()
         self._started = 0
         self._done = 0
@@ -128,6 +138,16 @@ class Indexer:
             self.sync(head)
         return head
 
+    @contextmanager
+    def consistent(self) -> Iterator[Projection]:
+        """The projection with no fold under way: the chain as of ``projection.block``, exactly.
+
+        Hold it only to copy what a decision needs (see :func:`ledger.policy_inputs.gather`): a
+        fold of new blocks waits for it.
+        """
+        with self._fold_lock:
+            yield self.projection
+
     # -- folding -----------------------------------------------------------------------------
     def sync(self, to_block: int | None = None) -> int:
         with self._sync_lock:
@@ -137,29 +157,39 @@ class Indexer:
                 end = min(target, start + _LOG_CHUNK - 1)
                 logs = self.chain.get_logs(list(self._by_address), start, end)
                 self._apply(logs, end)
+            if self._unpersisted:  # a chunk whose rows could not be written before
+                self._persist()
             return self.projection.block
 
     def _apply(self, logs: list[dict], end_block: int) -> None:
+        """Fold one chunk: chain reads and decoding first, then the fold and the block watermark
+        under the lock (memory only), then the rows."""
         logs.sort(key=lambda lg: (int(lg["blockNumber"], 16), int(lg["logIndex"], 16)))
         blocks = sorted({lg["blockNumber"] for lg in logs})
         timestamps = {}
         if blocks:
             headers = self.chain.rpc.batch([("eth_getBlockByNumber", [b, False]) for b in blocks])
             timestamps = {b: int(h["timestamp"], 16) for b, h in zip(blocks, headers)}
-        dirty: set[tuple[str, object]] = set()
+        events = []
         for lg in logs:
             abi = self._by_address.get(lg["address"].lower())
             decoded = abi.decode_log(lg) if abi else None
-            if decoded is None:
-                continue
-            name, args = decoded
-            changed = self.projection.apply(name, args, lg, timestamps[lg["blockNumber"]])
-            if changed:
-                dirty.add(changed)
+            if decoded is not None:
+                events.append((*decoded, lg, timestamps[lg["blockNumber"]]))
+        with self._fold_lock:
+            for name, args, lg, timestamp in events:
+                changed = self.projection.apply(name, args, lg, timestamp)
+                if changed:
+                    self._unpersisted.add(changed)
+            self.projection.block = end_block
+        self._persist()
+
+    def _persist(self) -> None:
+        """Write the changed entities and the watermark in one transaction (kept for a retry if it fails)."""
         with self.sessions.begin() as session:
-            _persist(session, self.projection, dirty)
-            session.merge(m.IndexerStateRow(name="chain", block=end_block))
-        self.projection.block = end_block
+            _persist(session, self.projection, self._unpersisted)
+            session.merge(m.IndexerStateRow(name="chain", block=self.projection.block))
+        self._unpersisted.clear()
 
     # -- background follower -------------------------------------------------------------------
     def start(self, interval: float = 0.25) -> None:

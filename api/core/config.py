@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger.audit.anchoring import DEFAULT_MAX_ANCHOR_LAG_SECONDS
 from ledger.config import API_HOST, API_PORT, data_dir, rpc_url
 from ledger.exceptions import ConfigurationError
 from ledger.storage.database import database_url
@@ -25,6 +26,7 @@ class Settings:
     siwe_ttl_seconds: int = 300
     max_body_bytes: int = 64 * 1024
     anchor_interval_seconds: float = 1.0
+    max_anchor_lag_seconds: float = DEFAULT_MAX_ANCHOR_LAG_SECONDS  # releases stop beyond it (503 ANCHOR_LAG)
     audit_commit_timeout_seconds: float = 5.0
     rate_limit_per_second: float = 5000.0
 
@@ -52,5 +54,7 @@ class Settings:
             jwt_secret=secret,
             jwt_ttl_seconds=int(os.environ.get("CONSENT_LEDGER_JWT_TTL", 900)),
             anchor_interval_seconds=float(os.environ.get("CONSENT_LEDGER_ANCHOR_INTERVAL", 1.0)),
+            max_anchor_lag_seconds=float(os.environ.get("CONSENT_LEDGER_MAX_ANCHOR_LAG",
+                                                        DEFAULT_MAX_ANCHOR_LAG_SECONDS)),
             audit_commit_timeout_seconds=float(os.environ.get("CONSENT_LEDGER_AUDIT_TIMEOUT", 5.0)),
         )

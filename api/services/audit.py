@@ -75,4 +75,5 @@ class AuditService:
             fields = {r.resource_id: list(r.fields) for r in session.scalars(select(ResourceRow))}
         with self.s.audit.tree_lock:
             reference = [self.s.audit.tree.leaf_hash(i) for i in range(self.s.audit.tree.size)]
-        return verify_trail(self.s.chain, list(leaves), fields, reference_hashes=reference).as_dict()
+        return verify_trail(self.s.chain, list(leaves), fields, reference_hashes=reference,
+                            max_anchor_lag=self.s.settings.max_anchor_lag_seconds).as_dict()

@@ -27,7 +27,7 @@ from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 from ledger.indexer import Indexer
 from ledger.keystore import load_key
-from ledger.policy import Resource
+from ledger.policy_inputs import is_active_department
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import ResourceRow
 from ledger.storage.sealing import RecordSealer, load_or_create_secret
@@ -120,21 +120,12 @@ class AppServices:
         self.resources_by_slug = {m.resource_id: m for m in metas}
         self.resources_by_key = {m.resource_key: m for m in metas}
 
-    def policy_resource(self, meta: ResourceMeta) -> Resource | None:
-        """The policy's view of a resource: chain facts + the field list; None if not on-chain."""
-        state = self.projection.resources.get(meta.resource_key)
-        if state is None:
-            return None
-        return Resource(resource_id=meta.resource_id, resource_key=meta.resource_key, provider=state.provider,
-                        sharing_class=state.sharing_class, sensitive=state.sensitive, active=state.active,
-                        fields=meta.fields)
-
     def principal(self, address: str) -> Principal:
         p = self.projection
         roles = set(p.roles.get(address, ()))
         if address in p.signer_subjects and p.signer_subjects[address]:
             roles.add("SUBJECT_SIGNER")
-        if "DEPARTMENT" in roles and not (address in p.departments and p.departments[address].active):
+        if "DEPARTMENT" in roles and not is_active_department(p, address):
             roles.discard("DEPARTMENT")
         return Principal(address, frozenset(roles))
 
@@ -160,7 +151,7 @@ class AppServices:
         except Exception as exc:
             report["checks"]["database"] = {"ok": False, "error": type(exc).__name__}
         lag_s = self.anchorer.lag_seconds()
-        report["checks"]["anchoring"] = {"ok": lag_s <= 10 * max(self.settings.anchor_interval_seconds, 1),
+        report["checks"]["anchoring"] = {"ok": lag_s <= self.settings.max_anchor_lag_seconds,
                                          "tree_size": self.audit.size, "anchored_size": self.anchorer.last_size,
                                          "lag_seconds": round(lag_s, 3), "last_error": self.anchorer.last_error}
         report["checks"]["funds"] = self._funds_check()

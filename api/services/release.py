@@ -1,8 +1,10 @@
 """The release path: authenticate → policy at a known block → durable audit entry → data.
 
 Nothing leaves without both a decision against chain state no older than a head read after the
-request arrived (:meth:`ledger.indexer.Indexer.fresh_state`) and a committed audit entry. Any
-failure on the way raises, and the route answers 503 with no data.
+request arrived (:meth:`ledger.indexer.Indexer.fresh_state`) and a committed audit entry. The
+decision's inputs come from :func:`ledger.policy_inputs.gather`, as the regulator's re-check's
+do. Any failure on the way raises, and the route answers 503 with no data; so does a query while
+anchoring lags behind its bound (``ANCHOR_LAG``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from api.core.errors import ApiError
 from api.core.metrics import DECISIONS, RELEASE_SECONDS
 from api.core.security import Principal
 from api.schemas.records import RecordQuery, RecordUpsert
-from ledger import policy
+from ledger import policy, policy_inputs
 from ledger.audit.entry import AuditEntry, payload_hash
 from ledger.identity import subject_id as make_subject_id
 from ledger.storage.models import RecordRow
@@ -50,6 +52,7 @@ class ReleaseService:
         self.s = services
         self._reader = None  # DBAPI connection of the event loop thread, opened on first query
         self._read_sql = ""
+        self._latest_stamp = datetime.min.replace(tzinfo=UTC)
 
     def upsert_record(self, principal: Principal, resource_id: str, body: RecordUpsert) -> dict:
         meta = self.s.resources_by_slug.get(resource_id)
@@ -78,77 +81,76 @@ class ReleaseService:
         head comes over an async connection, the audit commit resolves a future), so no thread
         pool hop and no thread contention per request."""
         started = time.perf_counter()
+        self._check_anchoring()
         sid = "0x" + make_subject_id(self.s.pepper, body.id_type, body.id_number).hex()
-        block = await self.s.indexer.fresh_state_async()
-        data, decide = self._prepare(principal, body, sid, block)
+        await self.s.indexer.fresh_state_async()
+        data, decide = self._prepare(principal, body, sid)
         entry = await self.s.audit.append_async(decide)
         DECISIONS.labels(entry.decision, entry.reason).inc()
         RELEASE_SECONDS.observe(time.perf_counter() - started)
-        return self._reply(entry, data, block)
+        return self._reply(entry, data)
 
-    def _prepare(self, principal: Principal, body: RecordQuery, sid: str, block: int):
-        """Everything the decision needs from state at ``block``; returns the record fields a
-        release would carry (read only if the policy allows) and the audit log's ``decide``."""
+    def _check_anchoring(self) -> None:
+        """Fail closed when anchoring has stopped (DESIGN §1.4): no decision, no entry, no data."""
+        lag = self.s.anchorer.lag_seconds()
+        if lag > self.s.settings.max_anchor_lag_seconds:
+            raise ApiError(503, "ANCHOR_LAG", f"audit entries have waited {lag:.1f} s for an on-chain anchor (bound "
+                                              f"{self.s.settings.max_anchor_lag_seconds:g} s); nothing is released "
+                                              f"until anchoring catches up")
+
+    def _prepare(self, principal: Principal, body: RecordQuery, sid: str):
+        """Everything the decision needs from the chain state, copied in one consistent read; returns
+        the record fields a release would carry (read only if the policy allows) and the audit
+        log's ``decide``."""
         requested = tuple(sorted(set(body.fields)))
-        p = self.s.projection
         meta = self.s.resources_by_slug.get(body.resource_id)
-        resource = self.s.policy_resource(meta) if meta else None
-        department = p.departments.get(principal.address)
         request = policy.Request(requester=principal.address, subject_id=sid, resource_id=body.resource_id,
                                  fields=requested, purpose=body.purpose)
-        agreement = None
-        if resource is not None:
-            found = p.agreements.get((principal.address, meta.resource_key))
-            if found is not None:
-                agreement = policy.Agreement(field_mask=found.field_mask, valid_until=found.valid_until)
-        candidates = p.consents_for(sid, principal.address, meta.resource_key) if resource else []
-
-        # One instant for the decision and the entry (ms precision, as the leaf stores it), so the
-        # regulator's re-evaluation uses exactly the time this decision used.
-        moment = datetime.now(UTC)
-        moment = moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
-        now = int(moment.timestamp())
-        # A first evaluation outside the lock decides whether to open the record at all.
-        first = self._evaluate(request, department, resource, sid, agreement, candidates, block, now,
-                               self.s.audit.uses)
+        with self.s.indexer.consistent() as state:  # the chain as of the newest folded block, exactly
+            inputs = policy_inputs.gather(state, request, meta.fields if meta else None)
+        # A first evaluation outside the audit lock decides whether to open the record at all.
+        first = inputs.evaluate(int(time.time()), self.s.audit.uses.__getitem__)
         data = self._open_record(body.resource_id, sid, requested) if first.allowed else None
 
         def decide(seq: int, uses: Counter) -> AuditEntry:
-            # Re-evaluated under the audit lock: the use count is checked and reserved atomically.
-            decision = self._evaluate(request, department, resource, sid, agreement, candidates, block, now, uses)
+            # Under the audit lock: the use count is checked and reserved atomically, and the
+            # entry's instant is taken here, so times follow seq. The cited block was mined before
+            # this instant; a successor, if mined already, only since the state was read (the
+            # verifier allows 2 s for that and the whole-second block timestamps).
+            moment = self._stamp()
+            decision = inputs.evaluate(int(moment.timestamp()), uses.__getitem__)
             allowed = decision.allowed and data is not None
             reason = decision.reason.value if not decision.allowed else ("OK" if data is not None else "NO_RECORD")
             return AuditEntry(
                 seq=seq, time=moment, requester=principal.address, subject_id=sid,
                 resource=body.resource_id, purpose=body.purpose, consent_id=decision.consent_id,
-                decision="ALLOW" if allowed else "DENY", reason=reason, fields=requested, block_number=block,
+                decision="ALLOW" if allowed else "DENY", reason=reason, fields=requested,
+                block_number=inputs.block_number,
                 payload_hash=payload_hash(self.s.payload_salt(seq), data) if allowed else None)
 
         return data, decide
 
-    def _reply(self, entry: AuditEntry, data: dict | None, block: int) -> tuple[int, dict]:
+    def _stamp(self) -> datetime:
+        """Now, to the millisecond the leaf keeps (so the regulator re-evaluates at exactly the time
+        this decision used), and never before the previous entry's: a clock stepped back must not
+        turn the log's times back. Called under the audit log's lock."""
+        moment = datetime.now(UTC)
+        moment = moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
+        self._latest_stamp = max(moment, self._latest_stamp)
+        return self._latest_stamp
+
+    def _reply(self, entry: AuditEntry, data: dict | None) -> tuple[int, dict]:
         audit = {"seq": entry.seq}
         if entry.decision == "ALLOW":
             audit["payload_salt"] = "0x" + self.s.payload_salt(entry.seq).hex()
             audit["payload_hash"] = entry.payload_hash
             return 200, {"data": data, "decision": {"result": "ALLOW", "consent_id": entry.consent_id,
-                                                    "block_number": block, "reason": "OK"}, "audit": audit}
+                                                    "block_number": entry.block_number, "reason": "OK"}, "audit": audit}
         status = 404 if entry.reason == "NO_RECORD" else 403
         return status, {"error": {"code": entry.reason,
                                   "message": _REASON_MESSAGES.get(entry.reason, entry.reason)},
-                        "decision": {"result": "DENY", "consent_id": entry.consent_id, "block_number": block,
+                        "decision": {"result": "DENY", "consent_id": entry.consent_id, "block_number": entry.block_number,
                                      "reason": entry.reason}, "audit": audit}
-
-    def _evaluate(self, request, department, resource, sid, agreement, candidates, block, now, uses):
-        consents = [policy.Consent(
-            consent_id=c.consent_id, subject_id=c.subject_id, grantee=c.grantee, resource_masks=c.resource_masks,
-            purpose_hash=c.purpose_hash, valid_from=c.valid_from, valid_until=c.valid_until, max_uses=c.max_uses,
-            status=c.status, uses_so_far=uses[c.consent_id]) for c in candidates]
-        return policy.evaluate(
-            request, department=policy.Department(department.address, department.code, department.active)
-            if department else None,
-            resource=resource, subject_known=sid in self.s.projection.subjects, agreement=agreement,
-            consents=consents, block=policy.Block(number=block, timestamp=now))
 
     def _open_record(self, resource_id: str, sid: str, fields: tuple[str, ...]) -> dict | None:
         # The event loop's own DBAPI connection and one cached statement: a primary-key read is

@@ -1,4 +1,10 @@
-"""Anchors the audit log's tree head on-chain whenever it has grown, every ``interval`` seconds."""
+"""Anchors the audit log's tree head on-chain whenever it has grown, every ``interval`` seconds.
+
+Anchor lag is how long the oldest committed entry that no anchor covers yet has waited since
+its commit (0 when every entry is anchored). Beyond a bound (``DEFAULT_MAX_ANCHOR_LAG_SECONDS``,
+``CONSENT_LEDGER_MAX_ANCHOR_LAG``) the API releases nothing and is not ready; the regulator's
+verifier reports a tail that old as ``UNANCHORED_TAIL``.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,9 @@ from ledger.storage.models import AnchorRow
 
 log = logging.getLogger(__name__)
 
+#: Seconds an entry may wait for its anchor before releases stop (DESIGN §1.4).
+DEFAULT_MAX_ANCHOR_LAG_SECONDS = 10.0
+
 
 class Anchorer:
     def __init__(self, audit: AuditLog, contract: BoundContract, sessions: sessionmaker[Session], *,
@@ -26,9 +35,7 @@ class Anchorer:
         self.sender = sender
         self.interval = interval
         self.last_size = 0
-        self.last_anchor_time: float | None = None
         self.last_error: str | None = None
-        self._started_at = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -51,15 +58,12 @@ class Anchorer:
         with self.sessions.begin() as session:
             session.merge(row)
         self.last_size = size
-        self.last_anchor_time = time.monotonic()
         return row
 
     def lag_seconds(self) -> float:
-        """How long the newest committed entry has waited for an anchor (0 when all are anchored)."""
-        if self.audit.size <= self.last_size:
-            return 0.0
-        since = self.last_anchor_time or self._started_at
-        return time.monotonic() - since
+        """How long the oldest committed entry beyond the last anchor has waited (0 when none)."""
+        since = self.audit.committed_since(self.last_size)
+        return 0.0 if since is None else time.monotonic() - since
 
     def start(self) -> None:
         def run():

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -83,6 +84,8 @@ class AuditLog:
         self._raw = None  # the writer thread's own DBAPI connection, opened on first use
         self.tree = MerkleTree()
         self.tree_lock = threading.Lock()
+        # (tree size after a committed batch, monotonic commit time), oldest first: the anchor lag
+        self._commits: deque[tuple[int, float]] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._queue: list[_Pending] = []
@@ -105,6 +108,8 @@ class AuditLog:
                     self.uses[consent_id] += 1
         self.tree.extend(hashes)
         self._next_seq = len(hashes)
+        if hashes:  # their commit times are not stored: count their wait from now
+            self._commits.append((len(hashes), time.monotonic()))
 
     def start(self) -> None:
         self._writer = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
@@ -180,6 +185,7 @@ class AuditLog:
             with self.tree_lock:
                 for p in batch:
                     self.tree.append(p.leaf_hash)
+                self._commits.append((self.tree.size, time.monotonic()))
             _settle(batch)
 
     def _insert(self, batch: list[_Pending]) -> None:
@@ -220,6 +226,16 @@ class AuditLog:
         _settle(failed)
 
     # -- reads --------------------------------------------------------------------------------
+    def committed_since(self, anchored_size: int) -> float | None:
+        """Monotonic commit time of the oldest entry at or beyond ``anchored_size`` (None: there is none).
+
+        Batches wholly below ``anchored_size`` are forgotten: anchored sizes only grow.
+        """
+        with self.tree_lock:
+            while self._commits and self._commits[0][0] <= anchored_size:
+                self._commits.popleft()
+            return self._commits[0][1] if self._commits else None
+
     def entry(self, seq: int) -> AuditEntry | None:
         with self.sessions() as session:
             leaf = session.scalar(select(AuditEntryRow.leaf).where(AuditEntryRow.seq == seq))

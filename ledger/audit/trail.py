@@ -8,22 +8,35 @@ range since the previous good anchor; with ``reference_hashes`` (the leaf hashes
 committed at append time) the exact entry is named.
 
 Policy: each ALLOW is re-evaluated with :func:`ledger.policy.evaluate` against chain state at
-the entry's block, folded from the contracts' own events, with the use counts implied by the
-log's order. Field lists come with the export and are checked against the on-chain schema hash.
+the entry's block, folded from the contracts' own events, through the same adapter as the live
+decision (:mod:`ledger.policy_inputs`), with the use counts of every consent implied by the log's
+order. Only the consent an entry names may justify it: a release that needed a consent and names
+none is ``CONSENT_NOT_NAMED``. Field lists come with the export and are checked against the
+on-chain schema hash.
+
+Times (nothing in an entry is taken on the operator's word, DESIGN §1.5): the cited block must
+be one the chain had at the entry's time and the newest one then (``ENTRY_BEFORE_BLOCK``,
+``ENTRY_BLOCK_STALE``), times never go back along seq (``TIME_NOT_MONOTONIC``), an entry is no
+later than the anchor that first covers it (``ENTRY_AFTER_ANCHOR``), each within
+``TIME_TOLERANCE_MS`` (2 s: block timestamps are whole seconds, clocks differ); and entries no
+anchor covers must be younger than the anchor-lag bound (``UNANCHORED_TAIL``).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections import Counter
+import time
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import orjson
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from ledger import policy
-from ledger.audit.entry import AuditEntry, decode_leaf
+from ledger import policy, policy_inputs
+from ledger.audit.anchoring import DEFAULT_MAX_ANCHOR_LAG_SECONDS
+from ledger.audit.contracts import check_contracts
+from ledger.audit.entry import AuditEntry, decode_leaf, format_time
 from ledger.audit.hasher import hash_leaf
 from ledger.audit.tree import MerkleTree
 from ledger.audit.verify import verify_consistency
@@ -33,6 +46,12 @@ from ledger.projection import Projection
 
 _CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents", "AuditAnchor")
 _LOG_CHUNK = 10_000
+_HEADER_BATCH = 500
+
+#: Slack on every comparison of an entry's time (ms) with a block timestamp (whole seconds): 1 s
+#: because a block stamped t was mined during [t, t + 1), 1 s for the clocks of the API host and
+#: the node and the time from reading the chain to stamping the entry.
+TIME_TOLERANCE_MS = 2_000
 
 
 @dataclass(slots=True)
@@ -200,99 +219,183 @@ def decode_entries(leaves: list[bytes], report: Report) -> list[AuditEntry | Non
     return entries
 
 
+def block_timestamps(chain: Chain, numbers: set[int], known: dict[int, int] | None = None) -> dict[int, int]:
+    """Timestamps (seconds) of the given blocks, read in batches; ``known`` ones are not read again."""
+    found = dict(known or {})
+    wanted = sorted(n for n in numbers if n not in found)
+    for i in range(0, len(wanted), _HEADER_BATCH):
+        chunk = wanted[i:i + _HEADER_BATCH]
+        headers = chain.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
+        found |= {n: int(h["timestamp"], 16) for n, h in zip(chunk, headers)}
+    return found
+
+
 def check_policy(chain: Chain, leaves: list[bytes], resource_fields: dict[str, list[str]],
-                 report: Report, head: int | None = None) -> None:
-    """Decode every entry and re-evaluate every ALLOW against chain state at its block."""
-    entries = decode_entries(leaves, report)
+                 report: Report, head: int | None = None,
+                 entries: list[AuditEntry | None] | None = None) -> dict[int, int]:
+    """Re-evaluate every ALLOW against chain state at its block; returns the timestamps of the
+    blocks that carry events (so the time checks need not read them again)."""
+    entries = decode_entries(leaves, report) if entries is None else entries
     head = chain.block_number() if head is None else head
     abis = {chain.deployment.contracts[n].lower(): chain.abis[n] for n in _CONTRACTS}
     logs = _chain_logs(chain, _CONTRACTS, head)
-    blocks = sorted({lg["blockNumber"] for lg in logs})
-    timestamps: dict[str, int] = {}
-    for i in range(0, len(blocks), 500):
-        chunk = blocks[i:i + 500]
-        headers = chain.rpc.batch([("eth_getBlockByNumber", [b, False]) for b in chunk])
-        timestamps |= {b: int(h["timestamp"], 16) for b, h in zip(chunk, headers)}
+    timestamps = block_timestamps(chain, {int(lg["blockNumber"], 16) for lg in logs})
+    uses = _UsesBefore(entries)
 
-    # Use counts as the log's order implies them: an ALLOW's uses are the ALLOWs before it.
-    uses_before: dict[int, int] = {}
-    running: Counter[str] = Counter()
-    for entry in entries:
-        if entry is not None and entry.decision == "ALLOW" and entry.consent_id:
-            uses_before[entry.seq] = running[entry.consent_id]
-            running[entry.consent_id] += 1
-
-    resources: dict[str, tuple] = {}
+    schemas: dict[str, str | None] = {}
     projection = Projection()
     pending = iter(logs)
     next_log = next(pending, None)
     ordered = sorted((e for e in entries if e is not None), key=lambda e: (e.block_number, e.seq))
     for entry in ordered:
         if entry.block_number > head:
-            report.problems.append(Problem("BLOCK_IN_FUTURE", f"entry {entry.seq} cites block {entry.block_number}"
-                                                              f" beyond the chain head {head}", entry.seq))
-            continue
+            continue  # BLOCK_IN_FUTURE, from the time checks
         while next_log is not None and int(next_log["blockNumber"], 16) <= entry.block_number:
             decoded = abis.get(next_log["address"].lower())
             event = decoded.decode_log(next_log) if decoded else None
             if event:
-                projection.apply(event[0], event[1], next_log, timestamps[next_log["blockNumber"]])
+                projection.apply(event[0], event[1], next_log, timestamps[int(next_log["blockNumber"], 16)])
             next_log = next(pending, None)
+        projection.block = entry.block_number
         if entry.decision != "ALLOW":
             continue
         report.allows_reevaluated += 1
-        decision = _reevaluate(entry, projection, resource_fields, resources, uses_before.get(entry.seq, 0))
-        if isinstance(decision, str):
-            report.problems.append(Problem("POLICY_VIOLATION", f"entry {entry.seq}: {decision}", entry.seq))
-        elif not decision.allowed:
-            report.problems.append(Problem(
-                "POLICY_VIOLATION", f"entry {entry.seq} released {entry.resource} to {entry.requester} but the "
-                                    f"policy at block {entry.block_number} says {decision.reason.value}", entry.seq))
-        elif entry.consent_id and decision.consent_id is None:
-            report.problems.append(Problem("POLICY_VIOLATION", f"entry {entry.seq} cites consent "
-                                                               f"{entry.consent_id}, which was not needed", entry.seq))
+        problem = _reevaluate(entry, projection, resource_fields, schemas, uses)
+        if problem is not None:
+            report.problems.append(problem)
+    return timestamps
 
 
-def _reevaluate(entry: AuditEntry, p: Projection, resource_fields: dict[str, list[str]],
-                cache: dict, uses: int):
-    hashes = cache.get(entry.resource)
-    if hashes is None:  # the slug's key and its exported field list's schema hash, once per resource
-        fields = resource_fields.get(entry.resource)
-        schema = "0x" + keccak(orjson.dumps(list(fields))).hex() if fields is not None else None
-        hashes = cache[entry.resource] = ("0x" + keccak(text=entry.resource).hex(), schema, fields)
-    key, schema, fields = hashes
-    state = p.resources.get(key)
-    if state is None or fields is None:
-        return f"resource {entry.resource} is not in the catalog at block {entry.block_number}"
-    if schema != state.schema_hash:
-        return f"the exported field list of {entry.resource} does not match its on-chain schema hash"
-    resource = policy.Resource(resource_id=entry.resource, resource_key=key, provider=state.provider,
-                               sharing_class=state.sharing_class, sensitive=state.sensitive, active=state.active,
-                               fields=tuple(fields))
-    department = p.departments.get(entry.requester)
-    found = p.agreements.get((entry.requester, key))
-    agreement = policy.Agreement(found.field_mask, found.valid_until) if found else None
-    consents = [policy.Consent(
-        consent_id=c.consent_id, subject_id=c.subject_id, grantee=c.grantee, resource_masks=c.resource_masks,
-        purpose_hash=c.purpose_hash, valid_from=c.valid_from, valid_until=c.valid_until, max_uses=c.max_uses,
-        status=c.status, uses_so_far=uses if c.consent_id == entry.consent_id else 0)
-        for c in p.consents_for(entry.subject_id, entry.requester, key)
-        if entry.consent_id is None or c.consent_id == entry.consent_id]
-    return policy.evaluate(
-        policy.Request(entry.requester, entry.subject_id, entry.resource, entry.fields, entry.purpose),
-        department=policy.Department(department.address, department.code, department.active) if department else None,
-        resource=resource, subject_known=entry.subject_id in p.subjects, agreement=agreement, consents=consents,
-        block=policy.Block(entry.block_number, int(entry.time.timestamp())))
+class _UsesBefore:
+    """Use counts as the log's order implies them: consent c's uses before seq s are the ALLOWs
+    citing c at lower seqs, for every consent (not only the one an entry cites)."""
+
+    def __init__(self, entries: list[AuditEntry | None]):
+        self._seqs: dict[str, list[int]] = {}
+        for entry in entries:
+            if entry is not None and entry.decision == "ALLOW" and entry.consent_id:
+                self._seqs.setdefault(entry.consent_id, []).append(entry.seq)
+        for seqs in self._seqs.values():
+            seqs.sort()
+
+    def at(self, seq: int):
+        return lambda consent_id: bisect_left(self._seqs.get(consent_id, ()), seq)
+
+
+def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str, list[str]],
+                schemas: dict[str, str | None], uses: _UsesBefore) -> Problem | None:
+    fields = resource_fields.get(entry.resource)
+    if entry.resource not in schemas:  # the exported field list's schema hash, once per resource
+        schemas[entry.resource] = "0x" + keccak(orjson.dumps(list(fields))).hex() if fields is not None else None
+    on_chain = state.resources.get(policy_inputs.resource_key_hex(entry.resource))
+    if on_chain is not None and fields is not None and schemas[entry.resource] != on_chain.schema_hash:
+        return Problem("POLICY_VIOLATION", f"entry {entry.seq}: the exported field list of {entry.resource} does "
+                                           f"not match its on-chain schema hash", entry.seq)
+    request = policy.Request(entry.requester, entry.subject_id, entry.resource, entry.fields, entry.purpose)
+    # Only the consent the entry names may justify it; an entry naming none may rest on none.
+    cited = (entry.consent_id,) if entry.consent_id else ()
+    inputs = policy_inputs.gather(state, request, fields, consent_ids=cited)
+    decision = inputs.evaluate(int(entry.time.timestamp()), uses.at(entry.seq))
+    if decision.allowed and entry.consent_id and decision.consent_id is None:
+        return Problem("POLICY_VIOLATION", f"entry {entry.seq} cites consent {entry.consent_id}, which was not "
+                                           f"needed", entry.seq)
+    if decision.allowed:
+        return None
+    if entry.consent_id is None and decision.reason is policy.Reason.NO_CONSENT:
+        return Problem("CONSENT_NOT_NAMED", f"entry {entry.seq} released {entry.resource}, which needs the "
+                                            f"subject's consent, without naming the consent it used", entry.seq)
+    return Problem("POLICY_VIOLATION", f"entry {entry.seq} released {entry.resource} to {entry.requester} but the "
+                                       f"policy at block {entry.block_number} says {decision.reason.value}",
+                   entry.seq)
+
+
+def check_times(entries: list[AuditEntry | None], anchors: list[Anchor], timestamps: dict[int, int], head: int,
+                report: Report) -> None:
+    """Each entry's block and time against the chain's block timestamps (DESIGN §1.5).
+
+    With ``ts(b)`` the timestamp of block b and ``TIME_TOLERANCE_MS`` of slack: an entry citing
+    block b was stamped at ``ts(b) - tolerance <= time < ts(b + 1) + tolerance`` (b existed, and
+    b + 1 was not known yet: the release path cites the newest block it has folded), times do not
+    decrease along seq, and an entry is no later than ``ts`` of the block of the first anchor
+    covering it, plus the tolerance. ``timestamps`` must hold every cited block, the block after
+    each (up to ``head``) and every anchor's block.
+    """
+    anchor_sizes = [a.tree_size for a in anchors]
+    latest, latest_seq = None, None
+    for position, entry in enumerate(entries):
+        if entry is None:
+            continue
+        at = _millis(entry)
+        if latest is not None and at < latest:
+            report.problems.append(Problem("TIME_NOT_MONOTONIC", f"entry {entry.seq} is stamped "
+                                                                 f"{format_time(entry.time)}, before entry "
+                                                                 f"{latest_seq}", entry.seq))
+        if latest is None or at >= latest:
+            latest, latest_seq = at, entry.seq
+        block = entry.block_number
+        if block > head:
+            report.problems.append(Problem("BLOCK_IN_FUTURE", f"entry {entry.seq} cites block {block} beyond the "
+                                                              f"chain head {head}", entry.seq))
+            continue
+        if at < timestamps[block] * 1000 - TIME_TOLERANCE_MS:
+            report.problems.append(Problem("ENTRY_BEFORE_BLOCK", f"entry {entry.seq} is stamped "
+                                                                 f"{format_time(entry.time)}, before its block "
+                                                                 f"{block} (timestamp {timestamps[block]})",
+                                           entry.seq))
+        if block < head and at >= timestamps[block + 1] * 1000 + TIME_TOLERANCE_MS:
+            report.problems.append(Problem("ENTRY_BLOCK_STALE", f"entry {entry.seq} is stamped "
+                                                                f"{format_time(entry.time)} but cites block {block}"
+                                                                f": block {block + 1} was mined at "
+                                                                f"{timestamps[block + 1]}", entry.seq))
+        covering = bisect_right(anchor_sizes, position)
+        if covering < len(anchors):
+            anchor = anchors[covering]
+            if at > timestamps[anchor.block_number] * 1000 + TIME_TOLERANCE_MS:
+                report.problems.append(Problem(
+                    "ENTRY_AFTER_ANCHOR", f"entry {entry.seq} is stamped {format_time(entry.time)}, after anchor "
+                                          f"{anchor.index} (block {anchor.block_number}, timestamp "
+                                          f"{timestamps[anchor.block_number]}) that covers it", entry.seq))
+
+
+def check_unanchored_tail(entries: list[AuditEntry | None], anchored_size: int, now: float, max_lag: float,
+                          report: Report) -> None:
+    """The oldest entry no anchor covers must not have waited more than ``max_lag`` seconds by ``now``."""
+    if anchored_size >= len(entries) or entries[anchored_size] is None:
+        return
+    oldest = entries[anchored_size]
+    waited = now - _millis(oldest) / 1000
+    if waited > max_lag:
+        report.problems.append(Problem(
+            "UNANCHORED_TAIL", f"{len(entries) - anchored_size} entries from seq {oldest.seq} on are not anchored; "
+                               f"the oldest has waited {waited:.0f} s (bound {max_lag:g} s)", oldest.seq))
+
+
+def _millis(entry: AuditEntry) -> int:
+    return int(entry.time.timestamp() * 1000 + 0.5)
 
 
 def verify_trail(chain: Chain, leaves: list[bytes], resource_fields: dict[str, list[str]], *,
-                 reference_hashes: list[bytes] | None = None, check_policies: bool = True) -> Report:
+                 reference_hashes: list[bytes] | None = None, check_policies: bool = True,
+                 max_anchor_lag: float = DEFAULT_MAX_ANCHOR_LAG_SECONDS, now: float | None = None) -> Report:
+    """The contracts at the chain client's (trusted) addresses, integrity, times, unanchored tail
+    and (unless ``check_policies`` is false) every release.
+
+    ``now`` (seconds) dates the unanchored tail; by default the later of the chain head's
+    timestamp and this machine's clock (a devnet mining on demand leaves its head's timestamp
+    standing while no transaction comes).
+    """
     report = Report()
+    report.problems += [Problem(kind, message) for kind, message in check_contracts(chain)]
     head = chain.block_number()
     anchors = read_anchors(chain, head)
     check_integrity(leaves, anchors, report, reference_hashes)
-    if check_policies:
-        check_policy(chain, leaves, resource_fields, report, head)
-    else:
-        decode_entries(leaves, report)
+    entries = decode_entries(leaves, report)
+    timestamps = check_policy(chain, leaves, resource_fields, report, head, entries) if check_policies else {}
+    cited = {e.block_number for e in entries if e is not None and e.block_number <= head}
+    wanted = cited | {b + 1 for b in cited if b < head} | {a.block_number for a in anchors} | {head}
+    timestamps = block_timestamps(chain, wanted, timestamps)
+    check_times(entries, anchors, timestamps, head, report)
+    anchored = anchors[-1].tree_size if anchors else 0
+    check_unanchored_tail(entries, anchored, max(timestamps[head], time.time()) if now is None else now,
+                          max_anchor_lag, report)
     return report

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ledger.audit.anchoring import DEFAULT_MAX_ANCHOR_LAG_SECONDS
 from ledger.config import rpc_url
 
 #: Problems listed in the readable report; --json always carries all of them.
@@ -78,38 +79,53 @@ def export(out: Path) -> None:
                                           "gateway)")
 @click.option("--deployment", "deployment_path", default=None,
               type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
-              help="a deployment.json you trust; its addresses are used instead of the ones the export claims")
+              help="a deployment.json you trust (the published deployment): its chain, addresses and deploy block")
+@click.option("--contract", "contract_flags", multiple=True, metavar="NAME=ADDRESS",
+              help="a contract address you trust, e.g. --contract Consents=0x...; overrides --deployment, or, one "
+                   "per contract without it, stands in for it (the chain is then read from block 0)")
+@click.option("--trust-export-addresses", is_flag=True,
+              help="verify against the addresses the export itself claims: the result then proves nothing about "
+                   "the operator, and the report says so")
+@click.option("--max-anchor-lag", type=float, default=DEFAULT_MAX_ANCHOR_LAG_SECONDS, show_default=True,
+              help="seconds an entry may wait for an anchor before the unanchored tail is a problem")
 @click.option("--no-policy", is_flag=True, help="check integrity and anchors only, not each release against the "
                                                 "policy at its block")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 @click.pass_context
-def verify(ctx: click.Context, export_path: Path, rpc: str | None, deployment_path: Path | None, no_policy: bool,
+def verify(ctx: click.Context, export_path: Path, rpc: str | None, deployment_path: Path | None,
+           contract_flags: tuple[str, ...], trust_export_addresses: bool, max_anchor_lag: float, no_policy: bool,
            as_json: bool) -> None:
     """Re-verify an exported audit log using nothing but the chain.
 
-    Checks that every entry decodes and stands at its seq, that every tree head anchored on-chain
-    is the root of the log's prefix, that anchors link up and only grow, and (unless --no-policy)
-    that every release was allowed by the policy at its block, from the contracts' own events.
+    Checks that the contracts at the trusted addresses run the ledger's compiled code and are wired
+    to each other, that every entry decodes and stands at its seq, that every tree head anchored
+    on-chain is the root of the log's prefix, that anchors link up and only grow, that each
+    entry's block and time agree with the chain's block timestamps, that no entry waits for an
+    anchor longer than --max-anchor-lag, and (unless --no-policy) that every release was allowed by
+    the policy at its block, from the contracts' own events.
 
-    The export's header names the contracts; compare them with the published deployment, or pass
-    --deployment to verify against addresses you trust.
+    The contract addresses must come from you (--deployment or --contract), not from the export:
+    the operator writes the export. --trust-export-addresses overrides this, loudly.
 
     Exit code: 0 verified, 1 problems found, 2 usage, input or connection error.
     """
     from ledger.audit.export import InvalidExport, deployment_from_header, read_export
     from ledger.audit.trail import Problem
-    from ledger.chain.client import Deployment
     from ledger.exceptions import LedgerError
 
     url = rpc or rpc_url()
     try:
         header, leaves, resource_fields = read_export(export_path)
         claimed = deployment_from_header(header)
-        trusted = Deployment.load(deployment_path) if deployment_path else None
+        trusted = _trusted_deployment(deployment_path, contract_flags, claimed.chain_id)
     except (InvalidExport, OSError) as exc:
         raise _Failure(str(exc)) from exc
     except (LedgerError, KeyError, ValueError) as exc:  # a malformed --deployment file
         raise _Failure(f"{deployment_path}: {exc}") from exc
+    if trusted is None and not trust_export_addresses:
+        raise _Failure("no trusted contract addresses: pass --deployment FILE (the published deployment) or "
+                       "--contract NAME=ADDRESS for each contract; --trust-export-addresses verifies against the "
+                       "addresses the export claims, which proves nothing about whoever wrote the export")
 
     extra: list[Problem] = []
     deployment = claimed
@@ -124,9 +140,11 @@ def verify(ctx: click.Context, export_path: Path, rpc: str | None, deployment_pa
 
     if not as_json:
         click.echo(f"checking {len(leaves)} entries against chain {deployment.chain_id} at {url} ...", err=True)
+    if trusted is None:
+        click.echo(click.style(_UNTRUSTED, fg="red", bold=True), err=True)
     chain = _connect(url, deployment)
     try:
-        report = _run(chain, leaves, resource_fields, check_policies=not no_policy)
+        report = _run(chain, leaves, resource_fields, check_policies=not no_policy, max_anchor_lag=max_anchor_lag)
     finally:
         chain.close()
     report.problems[:0] = extra
@@ -134,13 +152,44 @@ def verify(ctx: click.Context, export_path: Path, rpc: str | None, deployment_pa
     if as_json:
         body = report.as_dict() | {
             "policy_checked": not no_policy, "chain_id": deployment.chain_id, "rpc": url,
-            "contracts": deployment.contracts,
+            "contracts": deployment.contracts, "addresses_trusted": trusted is not None,
             "export": {"path": str(export_path), "exported_at": header["exported_at"],
                        "tree_size": header["tree_size"]}}
         click.echo(json.dumps(body, indent=2, ensure_ascii=False))
     else:
-        _print_report(report, header, deployment, url, export_path, no_policy)
+        _print_report(report, header, deployment, url, export_path, no_policy, trusted is not None)
     ctx.exit(0 if report.ok else 1)
+
+
+_UNTRUSTED = ("UNTRUSTED: the contract addresses are the export's own claim (--trust-export-addresses); this "
+              "result says nothing about an operator who could have named contracts of their own")
+
+
+def _trusted_deployment(path: Path | None, flags: tuple[str, ...], chain_id: int):
+    """The deployment the regulator vouches for, from --deployment and/or --contract; None if neither."""
+    from eth_utils import to_checksum_address
+
+    from ledger.chain.client import Deployment
+    from ledger.compiler import DEPLOYED_CONTRACTS
+
+    base = Deployment.load(path) if path else None
+    if not flags:
+        return base
+    named = {}
+    for flag in flags:
+        name, sep, address = flag.partition("=")
+        if not sep or name not in DEPLOYED_CONTRACTS:
+            raise _Failure(f"--contract {flag}: expected NAME=ADDRESS with NAME one of {', '.join(DEPLOYED_CONTRACTS)}")
+        try:
+            named[name] = to_checksum_address(address)
+        except ValueError:
+            raise _Failure(f"--contract {flag}: {address!r} is not an address") from None
+    if base is None:
+        missing = [n for n in DEPLOYED_CONTRACTS if n not in named]
+        if missing:
+            raise _Failure(f"without --deployment, give --contract for every contract (missing: {', '.join(missing)})")
+        return Deployment(chain_id, 0, "", named)
+    return Deployment(base.chain_id, base.deploy_block, base.code_hash, {**base.contracts, **named})
 
 
 def _connect(url: str, deployment):
@@ -176,22 +225,25 @@ def _connect(url: str, deployment):
     return chain
 
 
-def _run(chain, leaves, resource_fields, *, check_policies: bool):
+def _run(chain, leaves, resource_fields, *, check_policies: bool, max_anchor_lag: float):
     from ledger.audit.trail import verify_trail
     from ledger.exceptions import LedgerError
 
     try:
-        return verify_trail(chain, leaves, resource_fields, check_policies=check_policies)
+        return verify_trail(chain, leaves, resource_fields, check_policies=check_policies,
+                            max_anchor_lag=max_anchor_lag)
     except LedgerError as exc:
         raise _Failure(f"verification could not finish: {exc}") from exc
 
 
-def _print_report(report, header, deployment, url, export_path, no_policy) -> None:
+def _print_report(report, header, deployment, url, export_path, no_policy, addresses_trusted) -> None:
     from collections import Counter
 
     echo = click.echo
     echo(f"Audit log   {export_path}  (exported {header['exported_at']}, {header['tree_size']} entries)")
     echo(f"Chain       {deployment.chain_id} at {url}")
+    echo("Contracts   " + ("trusted addresses (--deployment / --contract)" if addresses_trusted
+                           else click.style(_UNTRUSTED, fg="red", bold=True)))
     for name, address in deployment.contracts.items():
         echo(f"  {name:<13} {address}")
     echo(f"Entries checked      {report.entries_checked}")
@@ -205,7 +257,8 @@ def _print_report(report, header, deployment, url, export_path, no_policy) -> No
              f"them yet)")
     if report.ok:
         echo(click.style("OK: the log matches every anchored tree head", fg="green")
-             + ("" if no_policy else " and every release was allowed at its block"))
+             + ("" if no_policy else " and every release was allowed at its block")
+             + ("" if addresses_trusted else click.style(" (UNTRUSTED contract addresses)", fg="red")))
         return
     kinds = Counter(p.kind for p in report.problems)
     echo(click.style(f"PROBLEMS: {len(report.problems)} ", fg="red")

@@ -22,8 +22,10 @@ def test_no_release_after_revocation_receipt(clients, system):
     results: list[tuple[float, int, str]] = []  # (request start, status, reason)
     lock = threading.Lock()
 
+    key = keystore.load_key("dept-hrss")  # once: decrypting a keystore per thread can outlast the race's first second
+
     def hammer():
-        client = ApiClient(system.api_url, keystore.load_key("dept-hrss"))
+        client = ApiClient(system.api_url, key)
         client.token = hrss.token
         while not stop.is_set():
             started = time.monotonic()

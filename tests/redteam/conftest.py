@@ -116,10 +116,19 @@ def cli(running: LocalSystem, *args: str, check: bool = False) -> subprocess.Com
     return done
 
 
+#: ``audit verify`` options that say which contract addresses to trust.
+_TRUST_OPTIONS = ("--deployment", "--contract", "--trust-export-addresses")
+
+
 def verify_export(running: LocalSystem, tmp: Path, *extra: str) -> dict:
-    """``audit export`` then standalone ``audit verify --json``; returns the report."""
+    """``audit export`` then standalone ``audit verify --json``; returns the report.
+
+    The regulator trusts the system's own deployment.json unless ``extra`` says otherwise.
+    """
     export = tmp / "audit.jsonl"
     cli(running, "audit", "export", "--out", str(export), check=True)
+    if not any(arg.split("=", 1)[0] in _TRUST_OPTIONS for arg in extra):
+        extra = ("--deployment", str(running.home / "deployment.json"), *extra)
     done = cli(running, "audit", "verify", "--export", str(export), "--json", *extra)
     try:
         return json.loads(done.stdout)

@@ -178,8 +178,15 @@ def test_cli_export_then_verify_refuses_what_it_cannot_check(tmp_path, monkeypat
     del partial["contracts"]["AuditAnchor"]
     lacking = tmp_path / "lacking.jsonl"
     lacking.write_text(json.dumps(partial) + "\n" + "".join(rest))
-    result = runner.invoke(main, ["audit", "verify", "--export", str(lacking), "--rpc", "http://127.0.0.1:9"])
+    result = runner.invoke(main, ["audit", "verify", "--export", str(lacking), "--rpc", "http://127.0.0.1:9",
+                                  "--trust-export-addresses"])
     assert result.exit_code == 2 and "AuditAnchor" in result.stderr
+
+    untrusted = runner.invoke(main, ["audit", "verify", "--export", str(out), "--rpc", "http://127.0.0.1:9"])
+    assert untrusted.exit_code == 2 and "no trusted contract addresses" in untrusted.stderr
+    incomplete = runner.invoke(main, ["audit", "verify", "--export", str(out), "--rpc", "http://127.0.0.1:9",
+                                      "--contract", "Consents=0x" + "11" * 20])
+    assert incomplete.exit_code == 2 and "missing: Participants" in incomplete.stderr
 
     absent = runner.invoke(main, ["audit", "verify", "--export", str(tmp_path / "none.jsonl")])
     assert absent.exit_code == 2

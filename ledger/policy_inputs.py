@@ -1,0 +1,96 @@
+"""The one adapter between chain state and :func:`ledger.policy.evaluate`.
+
+The API's release decision and the regulator's re-check build the policy's inputs here and
+nowhere else, so the two can only disagree if the chain state they start from differs.
+
+:func:`gather` reads a :class:`~ledger.projection.Projection` (the chain folded up to some block)
+once and copies what the policy needs into immutable values; :meth:`PolicyInputs.evaluate` then
+decides at a given time with given use counts, as often as needed, without touching the
+projection again (the API decides twice: once to know whether to open the record, once under the
+audit log's lock with the exact use counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from ledger import policy
+from ledger.projection import Projection
+
+
+@lru_cache(maxsize=4096)
+def resource_key_hex(resource_id: str) -> str:
+    """The projection's key of a resource slug: 0x + keccak256(slug)."""
+    return "0x" + policy.resource_key(resource_id).hex()
+
+
+def is_active_department(state: Projection, account: str) -> bool:
+    """``Participants.isActiveDepartment``: registered and active, and still holding DEPARTMENT_ROLE
+    (a revoked or renounced role ends the department's access like deactivation does)."""
+    department = state.departments.get(account)
+    return department is not None and department.active and state.has_role(account, "DEPARTMENT")
+
+
+@lru_cache(maxsize=1024)
+def _resource(resource_id: str, key: str, provider: str, sharing_class: str, sensitive: bool, active: bool,
+              fields: tuple[str, ...]) -> policy.Resource:
+    """Immutable, so built once per distinct catalog state, not per request."""
+    return policy.Resource(resource_id=resource_id, resource_key=key, provider=provider, sharing_class=sharing_class,
+                           sensitive=sensitive, active=active, fields=fields)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInputs:
+    """Everything :func:`ledger.policy.evaluate` needs, as of ``block_number``; consents carry no uses yet."""
+
+    request: policy.Request
+    department: policy.Department | None
+    resource: policy.Resource | None
+    subject_known: bool
+    agreement: policy.Agreement | None
+    consents: tuple[policy.Consent, ...]
+    block_number: int
+
+    def evaluate(self, timestamp: int, uses: Callable[[str], int]) -> policy.Decision:
+        """Decide at ``timestamp`` (seconds), each consent having been used ``uses(consent_id)`` times."""
+        consents = []
+        for consent in self.consents:
+            used = uses(consent.consent_id)
+            consents.append(replace(consent, uses_so_far=used) if used else consent)
+        return policy.evaluate(self.request, department=self.department, resource=self.resource,
+                               subject_known=self.subject_known, agreement=self.agreement, consents=consents,
+                               block=policy.Block(self.block_number, timestamp))
+
+
+def gather(state: Projection, request: policy.Request, resource_fields: Sequence[str] | None, *,
+           consent_ids: Collection[str] | None = None) -> PolicyInputs:
+    """The policy's inputs for ``request`` from ``state`` (the chain as of ``state.block``).
+
+    ``resource_fields`` is the resource's ordered field list (off-chain; None if unknown), whose
+    field masks the chain's consents and agreements refer to. ``consent_ids`` limits the consents
+    that may justify the release (the verifier passes the one an entry cites); None: all of them.
+    """
+    requester, subject_id = request.requester, "0x" + request.subject_id.hex()
+    department = None
+    found = state.departments.get(requester)
+    if found is not None:
+        department = policy.Department(found.address, found.code, is_active_department(state, requester))
+    key = resource_key_hex(request.resource_id)
+    on_chain = state.resources.get(key)
+    resource = agreement = None
+    consents: tuple[policy.Consent, ...] = ()
+    if on_chain is not None and resource_fields is not None:
+        resource = _resource(request.resource_id, key, on_chain.provider, on_chain.sharing_class,
+                             on_chain.sensitive, on_chain.active, tuple(resource_fields))
+        approved = state.agreements.get((requester, key))
+        if approved is not None:
+            agreement = policy.Agreement(field_mask=approved.field_mask, valid_until=approved.valid_until)
+        consents = tuple(policy.Consent(
+            consent_id=c.consent_id, subject_id=c.subject_id, grantee=c.grantee, resource_masks=c.resource_masks,
+            purpose_hash=c.purpose_hash, valid_from=c.valid_from, valid_until=c.valid_until, max_uses=c.max_uses,
+            status=c.status) for c in state.consents_for(subject_id, requester, key)
+            if consent_ids is None or c.consent_id in consent_ids)
+    return PolicyInputs(request, department, resource, subject_id in state.subjects, agreement, consents,
+                        state.block)

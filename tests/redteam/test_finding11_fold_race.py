@@ -1,0 +1,196 @@
+"""Finding 11: a decision could use state of block H+1 while recording H (a false POLICY_VIOLATION).
+
+The indexer's background thread folds block H+1 while a query is being decided. Interleaved
+deterministically: the fold stops right after applying a consent granted at H+1, the query is
+decided meanwhile, then the fold goes on. A release under that consent must cite a block at which
+the consent existed (>= H+1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+
+from eth_utils import keccak
+
+from api.core.security import Principal
+from api.schemas.records import RecordQuery
+from api.services.context import ResourceMeta
+from api.services.release import ReleaseService
+from ledger.identity import subject_id
+from ledger.indexer import Indexer
+from ledger.projection import Projection
+
+PEPPER = b"p" * 32
+DEPARTMENT = "0x" + "11" * 20
+CONTRACT = "0x" + "22" * 20
+SLUG, FIELDS, PURPOSE = "hrss.social_insurance", ("name", "employer"), "race"
+ID = {"id_type": "resident_id", "id_number": "370102198506124536"}
+SUBJECT = subject_id(PEPPER, ID["id_type"], ID["id_number"])
+H = 10
+
+
+def _log(block: int, index: int, name: str, args: dict) -> dict:
+    return {"blockNumber": hex(block), "logIndex": hex(index), "transactionHash": "0x" + f"{block:064x}",
+            "address": CONTRACT, "_event": (name, args)}
+
+
+WORLD_AT_H = [  # a department, a sensitive resource and a subject, all before H
+    _log(H, 0, "DepartmentRegistered", {"account": DEPARTMENT, "code": b"d" * 32, "name": "hrss"}),
+    _log(H, 1, "RoleGranted", {"role": keccak(text="DEPARTMENT_ROLE"), "account": DEPARTMENT}),
+    _log(H, 2, "ResourceRegistered", {"resourceId": keccak(text=SLUG), "provider": DEPARTMENT, "sharingClass": 0,
+                                      "sensitive": True, "fieldCount": 2, "schemaHash": b"s" * 32}),
+    _log(H, 3, "SubjectRegistered", {"subjectId": SUBJECT, "kind": 1, "threshold": 1}),
+]
+AT_H_PLUS_1 = [  # the consent, and another event of the same block after it
+    _log(H + 1, 0, "ConsentGranted", {
+        "consentId": b"c" * 32, "subject": SUBJECT, "grantee": DEPARTMENT, "resources": [keccak(text=SLUG)],
+        "fieldMasks": [1], "purposeHash": keccak(text=PURPOSE), "validFrom": 0, "validUntil": 2 ** 40,
+        "maxUses": 0, "nonce": 1}),
+    _log(H + 1, 1, "RegulatorRegistered", {"account": "0x" + "33" * 20, "name": "regulator"}),
+]
+
+
+class _Abi:
+    @staticmethod
+    def decode_log(log: dict):
+        return log["_event"]
+
+
+class _Rpc:
+    url = "http://unused"
+
+    @staticmethod
+    def batch(calls):
+        return [{"timestamp": hex(1_700_000_000 + int(params[0], 16))} for _, params in calls]
+
+    @staticmethod
+    async def call(method, params=None):
+        assert method == "eth_blockNumber"
+        return hex(H)  # the query's fresh head: H+1 was not mined yet when it asked
+
+
+class _Chain:
+    rpc = _Rpc()
+
+    @staticmethod
+    def get_logs(addresses, start, end):
+        return [lg for lg in AT_H_PLUS_1 if start <= int(lg["blockNumber"], 16) <= end]
+
+
+class _Session:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+class _Sessions:
+    @contextmanager
+    def begin(self):
+        yield _Session()
+
+
+class _PausingProjection(Projection):
+    """Stops the fold right after the consent is applied, until the test lets it go on."""
+
+    def __init__(self):
+        super().__init__()
+        self.paused, self.resume = threading.Event(), threading.Event()
+
+    def apply(self, name, args, log, block_timestamp):
+        changed = super().apply(name, args, log, block_timestamp)
+        if name == "ConsentGranted":
+            self.paused.set()
+            self.resume.wait(10)
+        return changed
+
+
+class _Audit:
+    uses: Counter = Counter()
+
+    async def append_async(self, decide):
+        return decide(0, Counter())
+
+
+class _Services:
+    def __init__(self, indexer: Indexer):
+        self.indexer, self.projection, self.pepper = indexer, indexer.projection, PEPPER
+        self.audit = _Audit()
+        self.resources_by_slug = {SLUG: ResourceMeta(SLUG, "0x" + keccak(text=SLUG).hex(), "social insurance",
+                                                     FIELDS, "0x" + "73" * 32)}
+        self.settings = type("Settings", (), {"max_anchor_lag_seconds": 10.0})()
+        self.anchorer = type("Anchorer", (), {"lag_seconds": staticmethod(lambda: 0.0)})()
+
+    @staticmethod
+    def payload_salt(seq: int) -> bytes:
+        return b"salt" * 8
+
+
+def test_a_decision_never_cites_a_block_older_than_the_state_it_used():
+    projection = _PausingProjection()
+    for lg in WORLD_AT_H:
+        projection.apply(*lg["_event"], lg, 1_700_000_000 + H)
+    projection.block = H
+    indexer = Indexer(_Chain(), _Sessions(), projection)
+    indexer._by_address = {CONTRACT: _Abi()}
+    indexer._async_rpc = _Rpc()
+    service = ReleaseService(_Services(indexer))
+    service._open_record = lambda resource_id, sid, fields: {"name": "张伟"}
+
+    fold = threading.Thread(target=indexer.sync, args=(H + 1,))
+    fold.start()
+    assert projection.paused.wait(10)
+    threading.Timer(0.3, projection.resume.set).start()  # the fold goes on while the query waits (or not)
+    status, reply = asyncio.run(service.query(Principal(DEPARTMENT, frozenset({"DEPARTMENT"})),
+                                              RecordQuery(**ID, resource_id=SLUG, fields=["name"], purpose=PURPOSE)))
+    projection.resume.set()
+    fold.join(10)
+
+    assert status == 200, reply
+    assert reply["decision"]["block_number"] >= H + 1, (
+        f"released under a consent granted at block {H + 1} but cites block {reply['decision']['block_number']}")
+
+
+def test_releases_decided_while_grants_are_folded_all_verify(system, clients, tmp_path):
+    """The real system: departments query for the consent being granted right now, so decisions
+    race the folds of its block; afterwards every release re-verifies at the block it cites."""
+    from api.client import ApiClient
+    from ledger import keystore
+    from tests.redteam.conftest import verify_export
+    from tests.support.flows import ZHANG, grant, query
+
+    zhang, hrss = clients("citizen-zhang"), clients("dept-hrss")
+    current = ["finding11_0"]
+    stop = threading.Event()
+    statuses: Counter = Counter()
+
+    key = keystore.load_key("dept-hrss")
+
+    def hammer():
+        client = ApiClient(system.api_url, key)
+        client.token = hrss.token
+        while not stop.is_set():
+            statuses[query(client, ZHANG, "hrss.social_insurance", ["name"], purpose=current[0]).status_code] += 1
+        client.close()
+
+    workers = [threading.Thread(target=hammer) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    while not statuses and all(worker.is_alive() for worker in workers):
+        time.sleep(0.05)
+    try:
+        for round_ in range(6):
+            current[0] = f"finding11_{round_}"
+            grant(zhang, hrss, ZHANG, "hrss.social_insurance", ["name"], purpose=current[0])
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert statuses[200] and statuses[403], statuses
+    report = verify_export(system, tmp_path)
+    false_alarms = [p for p in report["problems"] if p["kind"] in (
+        "POLICY_VIOLATION", "CONSENT_NOT_NAMED", "ENTRY_BLOCK_STALE", "ENTRY_BEFORE_BLOCK", "TIME_NOT_MONOTONIC",
+        "ENTRY_AFTER_ANCHOR")]
+    assert false_alarms == [], false_alarms[:10]
