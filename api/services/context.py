@@ -26,7 +26,7 @@ from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 from ledger.indexer import Indexer
 from ledger.keystore import load_key
-from ledger.policy import Resource
+from ledger.policy import Resource, schema_hash
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import ResourceRow
 from ledger.storage.sealing import RecordSealer, load_or_create_secret
@@ -38,7 +38,8 @@ RELAYER_KEYS = ("relayer-0", "relayer-1", "relayer-2", "relayer-3")
 
 @dataclass(frozen=True, slots=True)
 class ResourceMeta:
-    """The off-chain half of a catalog entry: slug, display name and field list."""
+    """The off-chain half of a catalog entry: slug, display name and field list, with the schema hash
+    of that list (the chain holds only the hash, so it alone says whether the list can be trusted)."""
 
     resource_id: str
     resource_key: str
@@ -78,6 +79,7 @@ class AppServices:
                                  sender=self.anchorer_key.address, interval=settings.anchor_interval_seconds)
         self.anchorer.load()
 
+        self._schema_mismatches: set[tuple[str, str]] = set()
         self.resources_by_slug: dict[str, ResourceMeta] = {}
         self.resources_by_key: dict[str, ResourceMeta] = {}
         self.reload_resources()
@@ -110,16 +112,32 @@ class AppServices:
 
     # -- shared helpers ---------------------------------------------------------------------------
     def reload_resources(self) -> None:
+        """Load the field lists, leaving out any whose schema hash the chain contradicts."""
         with self.sessions() as session:
             rows = session.scalars(select(ResourceRow)).all()
-        metas = [ResourceMeta(r.resource_id, r.resource_key, r.name, tuple(r.fields), r.schema_hash) for r in rows]
+        metas = [ResourceMeta(r.resource_id, r.resource_key, r.name, tuple(r.fields),
+                              "0x" + schema_hash(r.fields).hex()) for r in rows]
+        metas = [m for m in metas if self._matches_chain(m)]
         self.resources_by_slug = {m.resource_id: m for m in metas}
         self.resources_by_key = {m.resource_key: m for m in metas}
 
-    def policy_resource(self, meta: ResourceMeta) -> Resource | None:
-        """The policy's view of a resource: chain facts + the field list; None if not on-chain."""
+    def _matches_chain(self, meta: ResourceMeta) -> bool:
+        """False (and logged once) when the chain's schema hash for the resource is not that of its field list:
+        masks name fields by position, so a list the chain does not vouch for could release other fields."""
         state = self.projection.resources.get(meta.resource_key)
-        if state is None:
+        if state is None or state.schema_hash == meta.schema_hash:
+            return True
+        if (meta.resource_key, state.schema_hash) not in self._schema_mismatches:
+            self._schema_mismatches.add((meta.resource_key, state.schema_hash))
+            log.error("resource %s: the field list's schema hash %s is not the on-chain schema hash %s; "
+                      "the resource is treated as unknown", meta.resource_id, meta.schema_hash, state.schema_hash)
+        return False
+
+    def policy_resource(self, meta: ResourceMeta) -> Resource | None:
+        """The policy's view of a resource: chain facts + the field list; None if not on-chain or if the chain's
+        schema hash contradicts the field list (the chain may have changed it since the lists were loaded)."""
+        state = self.projection.resources.get(meta.resource_key)
+        if state is None or not self._matches_chain(meta):
             return None
         return Resource(resource_id=meta.resource_id, resource_key=meta.resource_key, provider=state.provider,
                         sharing_class=state.sharing_class, sensitive=state.sensitive, active=state.active,

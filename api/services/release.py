@@ -33,7 +33,9 @@ _REASON_MESSAGES = {
     "UNKNOWN_SUBJECT": "no subject is registered for this ID number",
     "UNKNOWN_FIELD": "the resource has no such field",
     "NOT_SHARED": "this resource is not shared (不予共享)",
-    "NO_AGREEMENT": "a conditional resource needs an approved, unexpired sharing agreement covering these fields",
+    "NO_AGREEMENT": "a conditional resource needs an approved, unexpired sharing agreement for this purpose "
+                    "covering these fields",
+    "AGREEMENT_ENDED": "the provider (or the data authority) ended the sharing agreement for this purpose",
     "NO_CONSENT": "the subject has not consented to this release",
     "REVOKED": "the subject revoked this consent",
     "EXPIRED": "the consent has expired",
@@ -98,9 +100,10 @@ class ReleaseService:
                                  fields=requested, purpose=body.purpose)
         agreement = None
         if resource is not None:
-            found = p.agreements.get((principal.address, meta.resource_key))
+            found = p.agreement_for(principal.address, meta.resource_key, body.purpose)
             if found is not None:
-                agreement = policy.Agreement(field_mask=found.field_mask, valid_until=found.valid_until)
+                agreement = policy.Agreement(found.field_mask, found.valid_until, found.purpose_hash, found.valid_from,
+                                             found.ended_at is not None)
         candidates = p.consents_for(sid, principal.address, meta.resource_key) if resource else []
 
         # One instant for the decision and the entry (ms precision, as the leaf stores it), so the

@@ -1,4 +1,8 @@
-"""Anchors the audit log's tree head on-chain whenever it has grown, every ``interval`` seconds."""
+"""Anchors the audit log's tree head on-chain whenever it has grown, every ``interval`` seconds.
+
+The contract accepts at most ``maxTreeSizeStep`` new entries per anchor, so a backlog larger than
+that (after an outage) is anchored in several steps, each at a size the log really had.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ class Anchorer:
         self.sender = sender
         self.interval = interval
         self.last_size = 0
+        self.max_step: int | None = None
         self.last_anchor_time: float | None = None
         self.last_error: str | None = None
         self._started_at = time.monotonic()
@@ -39,12 +44,16 @@ class Anchorer:
         # The chain may know a larger head than our table (crash after mining, before the insert).
         on_chain = self.contract.call("latest")
         self.last_size = max(self.last_size, int(on_chain[1]))
+        self.max_step = int(self.contract.call("maxTreeSizeStep"))
 
     def anchor_once(self) -> AnchorRow | None:
         """Anchor the current head if it grew; returns the stored anchor."""
         size, root = self.audit.head()
         if size <= self.last_size:
             return None
+        if self.max_step is not None and size - self.last_size > self.max_step:
+            size = self.last_size + self.max_step
+            root = self.audit.root(size)
         receipt = self.contract.transact("anchor", size, root, sender=self.sender)
         row = AnchorRow(tree_size=size, root_hash="0x" + root.hex(), tx_hash=receipt.tx_hash,
                         block_number=receipt.block_number, anchored_at=datetime.now(UTC))

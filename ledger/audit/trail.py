@@ -258,7 +258,7 @@ def _reevaluate(entry: AuditEntry, p: Projection, resource_fields: dict[str, lis
     hashes = cache.get(entry.resource)
     if hashes is None:  # the slug's key and its exported field list's schema hash, once per resource
         fields = resource_fields.get(entry.resource)
-        schema = "0x" + keccak(orjson.dumps(list(fields))).hex() if fields is not None else None
+        schema = "0x" + policy.schema_hash(fields).hex() if fields is not None else None
         hashes = cache[entry.resource] = ("0x" + keccak(text=entry.resource).hex(), schema, fields)
     key, schema, fields = hashes
     state = p.resources.get(key)
@@ -270,8 +270,9 @@ def _reevaluate(entry: AuditEntry, p: Projection, resource_fields: dict[str, lis
                                sharing_class=state.sharing_class, sensitive=state.sensitive, active=state.active,
                                fields=tuple(fields))
     department = p.departments.get(entry.requester)
-    found = p.agreements.get((entry.requester, key))
-    agreement = policy.Agreement(found.field_mask, found.valid_until) if found else None
+    found = p.agreement_for(entry.requester, key, entry.purpose)
+    agreement = policy.Agreement(found.field_mask, found.valid_until, found.purpose_hash, found.valid_from,
+                                 found.ended_at is not None) if found else None
     consents = [policy.Consent(
         consent_id=c.consent_id, subject_id=c.subject_id, grantee=c.grantee, resource_masks=c.resource_masks,
         purpose_hash=c.purpose_hash, valid_from=c.valid_from, valid_until=c.valid_until, max_uses=c.max_uses,
