@@ -84,7 +84,7 @@ def test_provider_ends_agreement_and_next_query_is_denied(clients):
     listed = {a["request_id"]: a for a in civil.get("/v1/sharing-requests")["agreements"]}
     assert listed[request_id]["ended_at"] is not None and listed[request_id]["in_force"] is False
 
-    again = _end_as_provider(fund, request_id, "twice")
+    again = fund.request("POST", f"/v1/sharing-requests/{request_id}/end", {"reason": "twice"})
     assert again.status_code == 409 and _code(again) == "AGREEMENT_NOT_IN_FORCE"
 
 
