@@ -112,32 +112,45 @@ class AppServices:
 
     # -- shared helpers ---------------------------------------------------------------------------
     def reload_resources(self) -> None:
-        """Load the field lists, leaving out any whose schema hash the chain contradicts."""
+        """Load the field lists, leaving out any whose schema hash the chain contradicts. The hashes are read
+        from the contract itself, not from the projection tables: both live in the operator's database."""
         with self.sessions() as session:
             rows = session.scalars(select(ResourceRow)).all()
         metas = [ResourceMeta(r.resource_id, r.resource_key, r.name, tuple(r.fields),
                               "0x" + schema_hash(r.fields).hex()) for r in rows]
-        metas = [m for m in metas if self._matches_chain(m)]
+        on_chain = self._chain_schema_hashes([m.resource_key for m in metas])
+        metas = [m for m in metas if on_chain[m.resource_key] is None or self._matches(m, on_chain[m.resource_key])]
         self.resources_by_slug = {m.resource_id: m for m in metas}
         self.resources_by_key = {m.resource_key: m for m in metas}
 
-    def _matches_chain(self, meta: ResourceMeta) -> bool:
-        """False (and logged once) when the chain's schema hash for the resource is not that of its field list:
-        masks name fields by position, so a list the chain does not vouch for could release other fields."""
-        state = self.projection.resources.get(meta.resource_key)
-        if state is None or state.schema_hash == meta.schema_hash:
+    def _chain_schema_hashes(self, keys: list[str]) -> dict[str, str | None]:
+        """Each resource's schema hash as the Catalog contract holds it now; None if not catalogued."""
+        catalog = self.chain.contract("Catalog")
+        resource = catalog.abi.function("resource")
+        replies = self.chain.rpc.batch([("eth_call", [{"to": catalog.address, "data": resource.encode(
+            bytes.fromhex(key[2:]))}, "latest"]) for key in keys])
+        hashes: dict[str, str | None] = {}
+        for key, reply in zip(keys, replies):
+            provider, *_, digest = resource.decode(reply)[0]
+            hashes[key] = "0x" + digest.hex() if int(provider, 16) else None
+        return hashes
+
+    def _matches(self, meta: ResourceMeta, chain_schema_hash: str) -> bool:
+        """False (and logged once) when the chain's schema hash is not that of the field list: masks name
+        fields by position, so a list the chain does not vouch for could release other fields."""
+        if chain_schema_hash == meta.schema_hash:
             return True
-        if (meta.resource_key, state.schema_hash) not in self._schema_mismatches:
-            self._schema_mismatches.add((meta.resource_key, state.schema_hash))
+        if (meta.resource_key, chain_schema_hash) not in self._schema_mismatches:
+            self._schema_mismatches.add((meta.resource_key, chain_schema_hash))
             log.error("resource %s: the field list's schema hash %s is not the on-chain schema hash %s; "
-                      "the resource is treated as unknown", meta.resource_id, meta.schema_hash, state.schema_hash)
+                      "the resource is treated as unknown", meta.resource_id, meta.schema_hash, chain_schema_hash)
         return False
 
     def policy_resource(self, meta: ResourceMeta) -> Resource | None:
         """The policy's view of a resource: chain facts + the field list; None if not on-chain or if the chain's
         schema hash contradicts the field list (the chain may have changed it since the lists were loaded)."""
         state = self.projection.resources.get(meta.resource_key)
-        if state is None or not self._matches_chain(meta):
+        if state is None or not self._matches(meta, state.schema_hash):
             return None
         return Resource(resource_id=meta.resource_id, resource_key=meta.resource_key, provider=state.provider,
                         sharing_class=state.sharing_class, sensitive=state.sensitive, active=state.active,

@@ -73,8 +73,9 @@ def test_reverted_registration_leaves_no_field_list(system, clients):
 
 
 def test_field_list_rewritten_in_database_is_not_used(fresh_system, fresh_clients):
-    """The operator swaps two field names in the database: a consent for ``name`` (bit 0) would then
-    release ``monthly_base``. The API must refuse to decide on a list the chain does not vouch for."""
+    """The operator swaps two field names in the database, and rewrites the stored schema hash to match:
+    a consent for ``name`` (bit 0) would then release ``monthly_base``. The API must refuse to decide on
+    a list the chain does not vouch for."""
     running = fresh_system()
     clients = fresh_clients(running)
     li, hrss = clients("citizen-li"), clients("dept-hrss")
@@ -90,6 +91,7 @@ def test_field_list_rewritten_in_database_is_not_used(fresh_system, fresh_client
             i, j = fields.index("name"), fields.index("monthly_base")
             fields[i], fields[j] = fields[j], fields[i]
             row.fields = fields
+            row.schema_hash = "0x" + keccak(orjson.dumps(fields)).hex()
     finally:
         engine.dispose()
     running.start_api()
