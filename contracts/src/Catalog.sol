@@ -107,6 +107,8 @@ contract Catalog is ICatalog, ParticipantsGuarded {
     function approveSharing(uint256 requestId) external {
         SharingRequest storage request = _requirePendingForProvider(requestId);
         uint64 decidedAt = uint64(block.timestamp);
+        // A request whose period has passed would make a dead agreement, and would end a standing one as its renewal.
+        if (request.validUntil <= decidedAt) revert CatalogInvalidValidity(request.validUntil);
         Agreement storage stored = _agreements[request.requester][request.resourceId][request.purpose];
         uint256 renewed = stored.requestId;
         request.status = RequestStatus.APPROVED;

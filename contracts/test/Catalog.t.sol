@@ -302,6 +302,17 @@ contract CatalogTest is Fixture {
         catalog.endAgreement(first, bytes32(0));
     }
 
+    function test_approveSharing_revertsAfterRequestedPeriod() public {
+        uint256 id = _approved(0x0f);
+        uint256 late = _request(0x01);
+        uint64 validUntil = catalog.sharingRequest(late).validUntil;
+        vm.warp(validUntil);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidValidity.selector, validUntil));
+        vm.prank(provider);
+        catalog.approveSharing(late);
+        assertEq(catalog.agreement(requester, RES_PENSION, PURPOSE_HASH).requestId, id);
+    }
+
     function test_approveSharing_revertsOnUnknownRequest() public {
         vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownRequest.selector, 7));
         vm.prank(provider);

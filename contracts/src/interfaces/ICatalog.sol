@@ -97,7 +97,7 @@ interface ICatalog is IParticipantsGuarded {
     /// @notice `resourceId` is switched off.
     error CatalogResourceInactive(bytes32 resourceId);
 
-    /// @notice `validUntil` is not in the future.
+    /// @notice `validUntil` is not in the future (when requesting, or when approving).
     error CatalogInvalidValidity(uint64 validUntil);
 
     /// @notice The field mask is empty.
@@ -219,8 +219,9 @@ interface ICatalog is IParticipantsGuarded {
 
     /**
      * @notice Approves a pending request and records the agreement for the requester and the request's purpose.
-     * @dev Only the current provider of the requested resource. The agreement is in force from now until
-     * the request's `validUntil`; it replaces an earlier agreement for the same (requester, resource, purpose).
+     * @dev Only the current provider of the requested resource, while the request's `validUntil` is in the future.
+     * The agreement is in force from now until then; it replaces an earlier agreement for the same (requester,
+     * resource, purpose), which ends with reason keccak256("renewed").
      * @param requestId Pending request.
      */
     function approveSharing(uint256 requestId) external;
