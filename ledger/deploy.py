@@ -18,6 +18,10 @@ ROLE_NAMES = ("DEPARTMENT_ROLE", "REGULATOR_ROLE", "IDENTITY_ATTESTER_ROLE", "RE
               "ANCHORER_ROLE", "EMERGENCY_ROLE")
 ROLES = {name: keccak(text=name) for name in ROLE_NAMES}
 DEFAULT_ADMIN_ROLE = b"\0" * 32
+#: Most entries one anchor may add (AuditAnchor's `maxTreeSizeStep`): 2^20, about a minute of the log's
+#: design peak (20k entries/s) where the anchorer anchors every second; a larger backlog is anchored in
+#: steps. Exhausting the uint64 tree size would then take 2^44 anchors.
+ANCHOR_MAX_TREE_SIZE_STEP = 2**20
 
 
 def existing_deployment(chain: Chain) -> Deployment | None:
@@ -63,7 +67,7 @@ def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: 
     create("Subjects", addresses["Participants"])
     create("Catalog", addresses["Participants"])
     create("Consents", addresses["Participants"], addresses["Subjects"])
-    create("AuditAnchor", addresses["Participants"])
+    create("AuditAnchor", addresses["Participants"], ANCHOR_MAX_TREE_SIZE_STEP)
 
     deployment = Deployment(chain.chain_id, deploy_block, code_hash, addresses)
     chain.deployment = deployment

@@ -237,7 +237,7 @@ def _persist(session: Session, p: Projection, dirty: set[tuple[str, object]]) ->
                 row = m.ResourceRow(resource_id=key, resource_key=key, name=key, fields=[], schema_hash=r.schema_hash)
                 session.add(row)
             row.provider, row.sharing_class, row.sensitive = r.provider, r.sharing_class, r.sensitive
-            row.active, row.on_chain = r.active, True
+            row.active, row.on_chain, row.schema_hash = r.active, True, r.schema_hash
         elif kind == "subject":
             s = p.subjects[key]
             session.merge(m.SubjectRow(subject_id=key, kind=s.kind, threshold=s.threshold))
@@ -261,11 +261,12 @@ def _persist(session: Session, p: Projection, dirty: set[tuple[str, object]]) ->
                 field_mask=str(r.field_mask), purpose_hash=r.purpose_hash, valid_until=r.valid_until,
                 requested_at=r.requested_at, decided_at=r.decided_at, status=r.status,
                 requested_block=r.requested_block))
-            if r.status == "APPROVED":
-                a = p.agreements[(r.requester, r.resource_key)]
+            a = p.agreements.get((r.requester, r.resource_key, r.purpose_hash))
+            if a is not None and a.request_id == r.request_id:
                 session.merge(m.AgreementRow(department=r.requester, resource_key=r.resource_key,
-                                             field_mask=str(a.field_mask), valid_until=a.valid_until,
-                                             request_id=a.request_id))
+                                             purpose_hash=a.purpose_hash, field_mask=str(a.field_mask),
+                                             valid_from=a.valid_from, valid_until=a.valid_until,
+                                             request_id=a.request_id, ended_at=a.ended_at, ended_by=a.ended_by))
 
 
 def _load_rows(session: Session, p: Projection) -> None:
@@ -296,5 +297,6 @@ def _load_rows(session: Session, p: Projection) -> None:
             row.request_id, row.requester, row.resource_key, int(row.field_mask), row.purpose_hash,
             row.valid_until, row.requested_at, row.requested_block, row.status, row.decided_at)
     for row in session.scalars(select(m.AgreementRow)):
-        p.agreements[(row.department, row.resource_key)] = AgreementState(int(row.field_mask), row.valid_until,
-                                                                          row.request_id)
+        p.agreements[(row.department, row.resource_key, row.purpose_hash)] = AgreementState(
+            int(row.field_mask), row.valid_until, row.request_id, row.purpose_hash, row.valid_from, row.ended_at,
+            row.ended_by)

@@ -12,8 +12,9 @@ Checks, in this order (the first failing one is the reason):
 3. ``RESOURCE_INACTIVE``
 4. ``UNKNOWN_FIELD``    F is empty or names a field the resource does not have
 5. ``NOT_SHARED``       the resource's class is NOT_SHARED (不予共享)
-6. ``NO_AGREEMENT``     CONDITIONAL resource without an approved agreement D↔R whose field
-   mask covers F and whose ``valid_until`` is after the block timestamp
+6. ``NO_AGREEMENT``     CONDITIONAL resource without an approved agreement D↔R for purpose P
+   whose field mask covers F and whose term [valid_from, valid_until) holds the block timestamp;
+   ``AGREEMENT_ENDED`` when that agreement was ended by its provider (or the admin)
 7. only for sensitive resources (they need the subject's consent):
    ``UNKNOWN_SUBJECT`` the subject is not registered; then the consents for (S, D, R) are
    judged one by one, each by the first rule it breaks: ``PURPOSE_MISMATCH`` (a consent for
@@ -44,6 +45,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+import orjson
 from eth_hash.auto import keccak
 
 from ledger.exceptions import PolicyInputError
@@ -64,6 +66,7 @@ __all__ = [
     "mask_to_fields",
     "purpose_hash",
     "resource_key",
+    "schema_hash",
 ]
 
 MAX_FIELDS = 256
@@ -100,6 +103,7 @@ class Reason(str, enum.Enum):
     PURPOSE_MISMATCH = "PURPOSE_MISMATCH"
     FIELD_NOT_GRANTED = "FIELD_NOT_GRANTED"
     USES_EXHAUSTED = "USES_EXHAUSTED"
+    AGREEMENT_ENDED = "AGREEMENT_ENDED"
 
     def __str__(self) -> str:
         return self.value
@@ -117,6 +121,13 @@ def resource_key(resource_id: str) -> bytes:
 def purpose_hash(purpose: str) -> bytes:
     """On-chain form of a purpose string: keccak256(utf-8 purpose), as the Consents contract keeps it."""
     return keccak(purpose.encode("utf-8"))
+
+
+def schema_hash(fields: Iterable[str]) -> bytes:
+    """On-chain schema hash of a resource's ordered field list: keccak256 of its compact JSON array.
+
+    Field masks name fields by position, so this hash is what binds a mask to field names."""
+    return keccak(orjson.dumps(list(fields)))
 
 
 def _bytes32(value: bytes | str, name: str) -> bytes:
@@ -193,10 +204,19 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class Agreement:
-    """An approved sharing agreement (department, conditional resource) from the Catalog."""
+    """An approved sharing agreement (department, conditional resource, purpose) from the Catalog.
+
+    It covers ``field_mask`` for the purpose whose hash it carries, on [valid_from, valid_until),
+    unless ``ended`` (its provider or the admin ended it, as of the evaluated block)."""
 
     field_mask: int
     valid_until: int
+    purpose_hash: bytes
+    valid_from: int = 0
+    ended: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "purpose_hash", _bytes32(self.purpose_hash, "purpose_hash"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,10 +345,13 @@ def evaluate(
     if sharing is SharingClass.NOT_SHARED:
         return _deny(Reason.NOT_SHARED, mask, fields)
     now = block.timestamp
-    if sharing is SharingClass.CONDITIONAL and (
-        agreement is None or agreement.field_mask & mask != mask or agreement.valid_until <= now
-    ):
-        return _deny(Reason.NO_AGREEMENT, mask, fields)
+    if sharing is SharingClass.CONDITIONAL:
+        if agreement is None or agreement.purpose_hash != purpose_hash(request.purpose):
+            return _deny(Reason.NO_AGREEMENT, mask, fields)
+        if agreement.ended:
+            return _deny(Reason.AGREEMENT_ENDED, mask, fields)
+        if agreement.field_mask & mask != mask or not agreement.valid_from <= now < agreement.valid_until:
+            return _deny(Reason.NO_AGREEMENT, mask, fields)
     if not resource.sensitive:
         return Decision(True, Reason.OK, None, mask, fields)
     if not subject_known:

@@ -26,6 +26,12 @@ def resource_key_hex(resource_id: str) -> str:
     return "0x" + policy.resource_key(resource_id).hex()
 
 
+@lru_cache(maxsize=1024)
+def schema_hash_hex(fields: tuple[str, ...]) -> str:
+    """0x + the schema hash of a field list, as the Catalog contract keeps it."""
+    return "0x" + policy.schema_hash(list(fields)).hex()
+
+
 def is_active_department(state: Projection, account: str) -> bool:
     """``Participants.isActiveDepartment``: registered and active, and still holding DEPARTMENT_ROLE
     (a revoked or renounced role ends the department's access like deactivation does)."""
@@ -69,7 +75,9 @@ def gather(state: Projection, request: policy.Request, resource_fields: Sequence
     """The policy's inputs for ``request`` from ``state`` (the chain as of ``state.block``).
 
     ``resource_fields`` is the resource's ordered field list (off-chain; None if unknown), whose
-    field masks the chain's consents and agreements refer to. ``consent_ids`` limits the consents
+    field masks the chain's consents and agreements refer to. A list whose schema hash is not the
+    chain's is not used: masks name fields by position, so a list the chain does not vouch for
+    could release other fields (the resource is then unknown to the policy). ``consent_ids`` limits the consents
     that may justify the release (the verifier passes the one an entry cites); None: all of them.
     """
     requester, subject_id = request.requester, "0x" + request.subject_id.hex()
@@ -81,12 +89,15 @@ def gather(state: Projection, request: policy.Request, resource_fields: Sequence
     on_chain = state.resources.get(key)
     resource = agreement = None
     consents: tuple[policy.Consent, ...] = ()
-    if on_chain is not None and resource_fields is not None:
+    if on_chain is not None and resource_fields is not None and \
+            schema_hash_hex(tuple(resource_fields)) == on_chain.schema_hash:
         resource = _resource(request.resource_id, key, on_chain.provider, on_chain.sharing_class,
                              on_chain.sensitive, on_chain.active, tuple(resource_fields))
-        approved = state.agreements.get((requester, key))
+        approved = state.agreement_for(requester, key, request.purpose)
         if approved is not None:
-            agreement = policy.Agreement(field_mask=approved.field_mask, valid_until=approved.valid_until)
+            agreement = policy.Agreement(field_mask=approved.field_mask, valid_until=approved.valid_until,
+                                         purpose_hash=approved.purpose_hash, valid_from=approved.valid_from,
+                                         ended=approved.ended_at is not None)
         consents = tuple(policy.Consent(
             consent_id=c.consent_id, subject_id=c.subject_id, grantee=c.grantee, resource_masks=c.resource_masks,
             purpose_hash=c.purpose_hash, valid_from=c.valid_from, valid_until=c.valid_until, max_uses=c.max_uses,

@@ -79,15 +79,21 @@ class SharingRequestState:
     valid_until: int
     requested_at: int
     requested_block: int
-    status: str  # PENDING | APPROVED | DENIED
+    status: str  # PENDING | APPROVED | DENIED | ENDED
     decided_at: int | None = None
 
 
 @dataclass(slots=True)
 class AgreementState:
+    """The standing agreement of (department, resource, purpose): the latest approved request for it."""
+
     field_mask: int
     valid_until: int
     request_id: int
+    purpose_hash: str
+    valid_from: int
+    ended_at: int | None = None
+    ended_by: str | None = None
 
 
 class Projection:
@@ -103,11 +109,16 @@ class Projection:
         # (subject, grantee, resource_key) -> consent ids, the policy's lookup
         self.consent_index: dict[tuple[str, str, str], list[str]] = {}
         self.sharing_requests: dict[int, SharingRequestState] = {}
-        self.agreements: dict[tuple[str, str], AgreementState] = {}
+        # (department, resource_key, purpose_hash) -> the standing agreement, as the Catalog keys it
+        self.agreements: dict[tuple[str, str, str], AgreementState] = {}
 
     # -- queries ---------------------------------------------------------------------------
     def has_role(self, account: str, role: str) -> bool:
         return role in self.roles.get(account, ())
+
+    def agreement_for(self, department: str, resource_key: str, purpose: str) -> AgreementState | None:
+        """The agreement of ``department`` for ``resource_key`` and the purpose text ``purpose``."""
+        return self.agreements.get((department, resource_key, hex32(keccak(text=purpose))))
 
     def consents_for(self, subject_id: str, grantee: str, resource_key: str) -> list[ConsentState]:
         ids = self.consent_index.get((subject_id, grantee, resource_key), ())
@@ -226,8 +237,17 @@ class Projection:
         request = self.sharing_requests.get(a["requestId"])
         if request:
             request.status, request.decided_at = "APPROVED", a["decidedAt"]
-            self.agreements[(request.requester, request.resource_key)] = AgreementState(
-                request.field_mask, request.valid_until, request.request_id)
+            self.agreements[(request.requester, request.resource_key, request.purpose_hash)] = AgreementState(
+                request.field_mask, request.valid_until, request.request_id, request.purpose_hash, a["decidedAt"])
+            return ("sharing_request", request.request_id)
+
+    def _on_AgreementEnded(self, a, log, ts):
+        request = self.sharing_requests.get(a["requestId"])
+        if request:
+            request.status = "ENDED"
+            agreement = self.agreements.get((request.requester, request.resource_key, request.purpose_hash))
+            if agreement and agreement.request_id == request.request_id:  # not when a renewal replaced it
+                agreement.ended_at, agreement.ended_by = a["endedAt"], a["endedBy"]
             return ("sharing_request", request.request_id)
 
     def _on_SharingDenied(self, a, log, ts):

@@ -1,14 +1,19 @@
-"""Conditional sharing workflow: a department requests, the provider approves or denies."""
+"""Conditional sharing workflow: a department requests, the provider approves, denies or ends the agreement."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from api.core.responses import JsonResponse
+from typing import Annotated
 
-from api.deps import DepartmentDep, PrincipalDep, ServicesDep
+from fastapi import APIRouter, Depends
+
+from api.core.responses import JsonResponse
+from api.core.security import Principal
+from api.deps import DepartmentDep, PrincipalDep, ServicesDep, require_role
 from api.schemas.sharing import SharingDecision, SharingRequestCreate
 
 router = APIRouter(prefix="/v1/sharing-requests", tags=["sharing"])
+
+ProviderOrAdminDep = Annotated[Principal, Depends(require_role("DEPARTMENT", "ADMIN"))]
 
 
 @router.post("")
@@ -30,7 +35,18 @@ def deny(request_id: int, body: SharingDecision, principal: DepartmentDep, servi
     return JsonResponse(result, status_code=status)
 
 
+@router.post("/{request_id}/end")
+def end_agreement(request_id: int, body: SharingDecision, principal: ProviderOrAdminDep, services: ServicesDep):
+    """End an approved request's agreement before its term. The provider department signs its own
+    transaction (without ``signed_transaction``: 200 with the transaction to sign); the admin's is sent
+    with the platform's admin key."""
+    status, result = services.sharing.end(principal, request_id, body)
+    return JsonResponse(result, status_code=status)
+
+
 @router.get("")
 def list_requests(principal: PrincipalDep, services: ServicesDep, overdue: bool = False):
-    """Departments see their own (as requester or provider); regulators see all, ``?overdue=true`` to filter."""
-    return {"sharing_requests": services.sharing.visible(principal, overdue)}
+    """Departments see their own (as requester or provider); regulators see all, ``?overdue=true`` to filter.
+    ``agreements``: the standing agreement per (department, resource, purpose), with its term and end."""
+    return {"sharing_requests": services.sharing.visible(principal, overdue),
+            "agreements": services.sharing.visible_agreements(principal)}

@@ -19,5 +19,7 @@ class SharingRequestCreate(Strict):
 
 
 class SharingDecision(Strict):
+    """A provider's answer to a request (approve, deny) or the end of its agreement; ``reason`` is hashed on-chain."""
+
     reason: str | None = Field(default=None, max_length=500)
     signed_transaction: str | None = SignedTransaction

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import orjson
 from eth_utils import keccak
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.core.errors import ApiError
 from api.schemas.admin import DepartmentCreate, RegulatorCreate, ResourceCreate, SubjectCreate
 from ledger.exceptions import TransactionFailed
 from ledger.identity import IdType, normalize_id, subject_id as make_subject_id
+from ledger.policy import schema_hash
 from ledger.storage.models import ResourceRow
 
 if TYPE_CHECKING:
@@ -32,10 +33,6 @@ def code_to_bytes32(code: str) -> bytes:
 
 def bytes32_to_code(value: str) -> str:
     return bytes.fromhex(value[2:]).rstrip(b"\0").decode(errors="replace")
-
-
-def schema_hash(fields: list[str]) -> bytes:
-    return keccak(orjson.dumps(fields))
 
 
 class AdminService:
@@ -72,11 +69,13 @@ class AdminService:
         key_hex = "0x" + key.hex()
         if key_hex in self.s.projection.resources:
             raise ApiError(409, "ALREADY_REGISTERED", f"{body.resource_id} is already in the catalog")
-        digest = schema_hash(list(body.fields))
-        with self.s.sessions.begin() as session:
-            self._save_meta(session, body, key_hex, "0x" + digest.hex())
+        digest = schema_hash(body.fields)
+        # The field list is stored only once the chain holds its hash: a registration that reverts (say, a
+        # concurrent one of the same slug won) must leave no list behind.
         result = self._send("Catalog", "registerResource", key, body.provider,
                             SHARING_CLASS_INDEX[body.sharing_class.value], body.sensitive, len(body.fields), digest)
+        with self.s.sessions.begin() as session:
+            self._save_meta(session, body, key_hex, "0x" + digest.hex())
         self.s.reload_resources()
         return {"resource_id": body.resource_id, "resource_key": key_hex, "schema_hash": "0x" + digest.hex(),
                 "fields": body.fields, "sharing_class": body.sharing_class.value, "sensitive": body.sensitive,
@@ -84,9 +83,12 @@ class AdminService:
 
     @staticmethod
     def _save_meta(session: Session, body: ResourceCreate, key_hex: str, digest_hex: str) -> None:
-        row = session.get(ResourceRow, body.resource_id) or ResourceRow(resource_id=body.resource_id)
-        row.resource_key, row.name, row.fields, row.schema_hash = key_hex, body.name, list(body.fields), digest_hex
-        session.merge(row)
+        # The indexer has usually folded the registration already, into a row keyed by the resource key alone.
+        row = session.scalar(select(ResourceRow).where(ResourceRow.resource_key == key_hex))
+        if row is None:
+            row = ResourceRow(resource_key=key_hex, schema_hash=digest_hex)
+            session.add(row)
+        row.resource_id, row.name, row.fields = body.resource_id, body.name, list(body.fields)
 
     def register_subject(self, body: SubjectCreate) -> dict:
         normalize_id(body.id_type, body.id_number)  # 422 with the failed rule, before anything is sent

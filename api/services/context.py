@@ -28,6 +28,7 @@ from ledger.identity import load_or_create_pepper
 from ledger.indexer import Indexer
 from ledger.keystore import load_key
 from ledger.policy_inputs import is_active_department
+from ledger.policy import schema_hash
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import ResourceRow
 from ledger.storage.sealing import RecordSealer, load_or_create_secret
@@ -39,7 +40,8 @@ RELAYER_KEYS = ("relayer-0", "relayer-1", "relayer-2", "relayer-3")
 
 @dataclass(frozen=True, slots=True)
 class ResourceMeta:
-    """The off-chain half of a catalog entry: slug, display name and field list."""
+    """The off-chain half of a catalog entry: slug, display name and field list, with the schema hash
+    of that list (the chain holds only the hash, so it alone says whether the list can be trusted)."""
 
     resource_id: str
     resource_key: str
@@ -82,6 +84,7 @@ class AppServices:
                                  sender=self.anchorer_key.address, interval=settings.anchor_interval_seconds)
         self.anchorer.load()
 
+        self._schema_mismatches: set[tuple[str, str]] = set()
         self.resources_by_slug: dict[str, ResourceMeta] = {}
         self.resources_by_key: dict[str, ResourceMeta] = {}
         self.reload_resources()
@@ -114,11 +117,39 @@ class AppServices:
 
     # -- shared helpers ---------------------------------------------------------------------------
     def reload_resources(self) -> None:
+        """Load the field lists, leaving out any whose schema hash the chain contradicts. The hashes are read
+        from the contract itself, not from the projection tables: both live in the operator's database."""
         with self.sessions() as session:
             rows = session.scalars(select(ResourceRow)).all()
-        metas = [ResourceMeta(r.resource_id, r.resource_key, r.name, tuple(r.fields), r.schema_hash) for r in rows]
+        metas = [ResourceMeta(r.resource_id, r.resource_key, r.name, tuple(r.fields),
+                              "0x" + schema_hash(r.fields).hex()) for r in rows]
+        on_chain = self._chain_schema_hashes([m.resource_key for m in metas])
+        metas = [m for m in metas if on_chain[m.resource_key] is None or self._matches(m, on_chain[m.resource_key])]
         self.resources_by_slug = {m.resource_id: m for m in metas}
         self.resources_by_key = {m.resource_key: m for m in metas}
+
+    def _chain_schema_hashes(self, keys: list[str]) -> dict[str, str | None]:
+        """Each resource's schema hash as the Catalog contract holds it now; None if not catalogued."""
+        catalog = self.chain.contract("Catalog")
+        resource = catalog.abi.function("resource")
+        replies = self.chain.rpc.batch([("eth_call", [{"to": catalog.address, "data": resource.encode(
+            bytes.fromhex(key[2:]))}, "latest"]) for key in keys])
+        hashes: dict[str, str | None] = {}
+        for key, reply in zip(keys, replies):
+            provider, *_, digest = resource.decode(reply)[0]
+            hashes[key] = "0x" + digest.hex() if int(provider, 16) else None
+        return hashes
+
+    def _matches(self, meta: ResourceMeta, chain_schema_hash: str) -> bool:
+        """False (and logged once) when the chain's schema hash is not that of the field list: masks name
+        fields by position, so a list the chain does not vouch for could release other fields."""
+        if chain_schema_hash == meta.schema_hash:
+            return True
+        if (meta.resource_key, chain_schema_hash) not in self._schema_mismatches:
+            self._schema_mismatches.add((meta.resource_key, chain_schema_hash))
+            log.error("resource %s: the field list's schema hash %s is not the on-chain schema hash %s; "
+                      "the resource is treated as unknown", meta.resource_id, meta.schema_hash, chain_schema_hash)
+        return False
 
     def principal(self, address: str) -> Principal:
         p = self.projection

@@ -35,7 +35,9 @@ _REASON_MESSAGES = {
     "UNKNOWN_SUBJECT": "no subject is registered for this ID number",
     "UNKNOWN_FIELD": "the resource has no such field",
     "NOT_SHARED": "this resource is not shared (不予共享)",
-    "NO_AGREEMENT": "a conditional resource needs an approved, unexpired sharing agreement covering these fields",
+    "NO_AGREEMENT": "a conditional resource needs an approved, unexpired sharing agreement for this purpose "
+                    "covering these fields",
+    "AGREEMENT_ENDED": "the provider (or the data authority) ended the sharing agreement for this purpose",
     "NO_CONSENT": "the subject has not consented to this release",
     "REVOKED": "the subject revoked this consent",
     "EXPIRED": "the consent has expired",

@@ -4,6 +4,10 @@ Requests and answers are acts of a department, so the department signs them with
 the API only prepares the transaction, checks that a signed one says exactly what was asked
 (sender, contract, calldata) and relays it. Answers are due within 10 working days on the
 official Chinese calendar; overdue ones are listed for regulators.
+
+An approved request is an agreement for its purpose, in force from the approval until its
+``valid_until``. The provider ends it early the same way (its own signed transaction); the data
+authority (admin) may end it too, sent with the platform's admin key like every admin act.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from ledger.chain.errors import revert_data
 from ledger.chain.rawtx import InvalidTransaction, decode_transaction
 from ledger.chain.rpc import RpcError
 from ledger.exceptions import FeeCapExceeded, TransactionFailed
-from ledger.projection import SharingRequestState
+from ledger.projection import AgreementState, SharingRequestState
 from ledger.workdays import add_working_days
 
 if TYPE_CHECKING:
@@ -116,6 +120,36 @@ class SharingService:
         return 200, {**self.public(self.s.projection.sharing_requests[request_id]), "tx_hash": receipt.tx_hash,
                      "block_number": receipt.block_number}
 
+    def end(self, principal: Principal, request_id: int, body: SharingDecision) -> tuple[int, dict]:
+        """End the agreement made by ``request_id``: its provider signs, or the admin."""
+        p = self.s.projection
+        request = p.sharing_requests.get(request_id)
+        if request is None:
+            raise ApiError(404, "NOT_FOUND", "no sharing request with this id")
+        resource = p.resources.get(request.resource_key)
+        is_provider = principal.has("DEPARTMENT") and resource is not None and resource.provider == principal.address
+        if not is_provider and not principal.has("ADMIN"):
+            raise ApiError(403, "NOT_PROVIDER", "only the resource's provider department or the admin ends an agreement")
+        agreement = p.agreements.get((request.requester, request.resource_key, request.purpose_hash))
+        if request.status != "APPROVED" or agreement is None or agreement.request_id != request_id:
+            raise ApiError(409, "AGREEMENT_NOT_IN_FORCE", f"request {request_id} is {request.status.lower()}, "
+                                                          "not an agreement in force")
+        catalog = self.s.chain.contract("Catalog")
+        reason_hash = keccak(text=body.reason or "")
+        if not is_provider and principal.address == self.s.admin.address:
+            try:
+                receipt = catalog.transact("endAgreement", request_id, reason_hash, sender=self.s.admin.address)
+            except TransactionFailed as exc:
+                raise ApiError(422, "LEDGER_REJECTED", str(exc)) from None
+            self.s.indexer.sync(receipt.block_number)
+        else:
+            data = catalog.encode("endAgreement", request_id, reason_hash)
+            if body.signed_transaction is None:
+                return 200, self._unsigned(principal.address, data)
+            receipt = self._relay(principal, body.signed_transaction, data)
+        return 200, {**self.public(p.sharing_requests[request_id]), "tx_hash": receipt.tx_hash,
+                     "block_number": receipt.block_number}
+
     # -- listing -----------------------------------------------------------------------------------
     def visible(self, principal: Principal, overdue_only: bool) -> list[dict]:
         p = self.s.projection
@@ -127,6 +161,25 @@ class SharingService:
                         or getattr(p.resources.get(r.resource_key), "provider", None) == principal.address]
         out = [self.public(r) for r in sorted(requests, key=lambda r: r.request_id)]
         return [r for r in out if r["overdue"]] if overdue_only else out
+
+    def visible_agreements(self, principal: Principal) -> list[dict]:
+        """Standing agreements (the latest approval per department, resource and purpose), visible like requests."""
+        p = self.s.projection
+        agreements = [(department, key, a) for (department, key, _), a in p.agreements.items()]
+        if not principal.has("REGULATOR"):
+            agreements = [(d, k, a) for d, k, a in agreements if d == principal.address
+                          or getattr(p.resources.get(k), "provider", None) == principal.address]
+        return [self.public_agreement(d, k, a) for d, k, a in sorted(agreements, key=lambda t: t[2].request_id)]
+
+    def public_agreement(self, department: str, resource_key: str, a: AgreementState) -> dict:
+        meta = self.s.resources_by_key.get(resource_key)
+        now = time.time()
+        return {"request_id": a.request_id, "department": department,
+                "resource_id": meta.resource_id if meta else resource_key,
+                "fields": [f for i, f in enumerate(meta.fields) if a.field_mask >> i & 1] if meta else [],
+                "purpose_hash": a.purpose_hash, "valid_from": iso(a.valid_from), "valid_until": iso(a.valid_until),
+                "ended_at": iso(a.ended_at), "ended_by": a.ended_by,
+                "in_force": a.ended_at is None and a.valid_from <= now < a.valid_until}
 
     def public(self, r: SharingRequestState) -> dict:
         meta = self.s.resources_by_key.get(r.resource_key)

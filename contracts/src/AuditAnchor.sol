@@ -11,6 +11,12 @@ import {Roles} from "./libraries/Roles.sol";
  * @notice Hash-chained anchors of the audit log's tree heads, and the record of emergency accesses.
  * @dev Only the latest head is stored (size and count share one slot); the full history is in the
  * {TreeHeadAnchored} events and can be re-verified through the hash chain.
+ *
+ * Growth per anchor is bounded rather than proven. A consistency proof from the previous head would not
+ * stop the attack it is meant for: the anchorer can always fabricate a "consistent" extension to any size,
+ * since the new leaves are its own. A bound makes exhausting the uint64 size space take
+ * 2^64 / maxTreeSizeStep anchors (2^44 with the deployed 2^20), and caps how far past the real log one
+ * bad anchor can jump (the verifier reports such an anchor as covering missing entries).
  */
 contract AuditAnchor is IAuditAnchor, ParticipantsGuarded {
     struct Head {
@@ -18,16 +24,29 @@ contract AuditAnchor is IAuditAnchor, ParticipantsGuarded {
         uint192 index;
     }
 
+    uint64 private immutable _maxTreeSizeStep;
     Head private _head;
     bytes32 private _rootHash;
     bytes32 private _anchorHash;
 
-    constructor(IParticipants participants_) ParticipantsGuarded(participants_) {}
+    /**
+     * @param participants_ The roles registry.
+     * @param maxTreeSizeStep_ Largest growth of the tree size per anchor. Size it far above the entries the
+     * log can gain between two anchors (the anchorer anchors every second; a backlog after an outage is
+     * anchored in several steps); it must not be zero.
+     */
+    constructor(IParticipants participants_, uint64 maxTreeSizeStep_) ParticipantsGuarded(participants_) {
+        if (maxTreeSizeStep_ == 0) revert AuditAnchorInvalidMaxStep(maxTreeSizeStep_);
+        _maxTreeSizeStep = maxTreeSizeStep_;
+    }
 
     /// @inheritdoc IAuditAnchor
     function anchor(uint64 treeSize, bytes32 rootHash) external onlyRole(Roles.ANCHORER) {
         Head memory head = _head;
         if (treeSize <= head.treeSize) revert AuditAnchorTreeSizeNotIncreasing(head.treeSize, treeSize);
+        if (treeSize - head.treeSize > _maxTreeSizeStep) {
+            revert AuditAnchorTreeSizeStepTooLarge(head.treeSize, treeSize, _maxTreeSizeStep);
+        }
         bytes32 previousAnchorHash = _anchorHash;
         bytes32 anchorHash = keccak256(abi.encode(previousAnchorHash, treeSize, rootHash));
         uint192 index = head.index + 1;
@@ -44,6 +63,11 @@ contract AuditAnchor is IAuditAnchor, ParticipantsGuarded {
         onlyRole(Roles.EMERGENCY)
     {
         emit EmergencyAccessRecorded(msg.sender, subject, resourceId, reasonHash);
+    }
+
+    /// @inheritdoc IAuditAnchor
+    function maxTreeSizeStep() external view returns (uint64) {
+        return _maxTreeSizeStep;
     }
 
     /// @inheritdoc IAuditAnchor

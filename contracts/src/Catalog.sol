@@ -11,17 +11,14 @@ import {Roles} from "./libraries/Roles.sol";
  * @notice Catalog of data resources and the request/approval workflow for conditionally shared ones.
  */
 contract Catalog is ICatalog, ParticipantsGuarded {
-    struct Agreement {
-        uint256 fieldMask;
-        uint64 validUntil;
-        uint192 requestId;
-    }
-
     uint256 private constant MAX_FIELDS = 256;
+    /// @dev Reason recorded when a later approval for the same purpose replaces an agreement.
+    bytes32 private constant RENEWED = keccak256("renewed");
 
     mapping(bytes32 resourceId => Resource) private _resources;
     mapping(uint256 requestId => SharingRequest) private _requests;
-    mapping(address department => mapping(bytes32 resourceId => Agreement)) private _agreements;
+    mapping(address department => mapping(bytes32 resourceId => mapping(bytes32 purpose => Agreement))) private
+        _agreements;
     uint256 private _requestCount;
 
     constructor(IParticipants participants_) ParticipantsGuarded(participants_) {}
@@ -110,15 +107,43 @@ contract Catalog is ICatalog, ParticipantsGuarded {
     function approveSharing(uint256 requestId) external {
         SharingRequest storage request = _requirePendingForProvider(requestId);
         uint64 decidedAt = uint64(block.timestamp);
+        // A request whose period has passed would make a dead agreement, and would end a standing one as its renewal.
+        if (request.validUntil <= decidedAt) revert CatalogInvalidValidity(request.validUntil);
+        Agreement storage stored = _agreements[request.requester][request.resourceId][request.purpose];
+        uint256 renewed = stored.requestId;
         request.status = RequestStatus.APPROVED;
         request.decidedAt = decidedAt;
-        _agreements[request.requester][request.resourceId] = Agreement({
+        if (renewed != 0 && stored.endedAt == 0) {
+            _requests[renewed].status = RequestStatus.ENDED;
+            emit AgreementEnded(renewed, msg.sender, RENEWED, decidedAt);
+        }
+        _agreements[request.requester][request.resourceId][request.purpose] = Agreement({
             fieldMask: request.fieldMask,
+            validFrom: decidedAt,
             validUntil: request.validUntil,
+            endedAt: 0,
             // forge-lint: disable-next-line(unsafe-typecast)
-            requestId: uint192(requestId) // ids are a counter, far below 2^192
+            requestId: uint64(requestId) // ids are a counter, far below 2^64
         });
         emit SharingApproved(requestId, msg.sender, decidedAt);
+    }
+
+    /// @inheritdoc ICatalog
+    function endAgreement(uint256 requestId, bytes32 reasonHash) external {
+        SharingRequest storage request = _requests[requestId];
+        if (request.status == RequestStatus.NONE) revert CatalogUnknownRequest(requestId);
+        if (
+            _resources[request.resourceId].provider != msg.sender
+                && !participants().hasRole(Roles.DEFAULT_ADMIN, msg.sender)
+        ) revert CatalogNotProvider(requestId, msg.sender);
+        Agreement storage stored = _agreements[request.requester][request.resourceId][request.purpose];
+        if (request.status != RequestStatus.APPROVED || stored.requestId != requestId) {
+            revert CatalogAgreementNotInForce(requestId);
+        }
+        uint64 endedAt = uint64(block.timestamp);
+        request.status = RequestStatus.ENDED;
+        stored.endedAt = endedAt;
+        emit AgreementEnded(requestId, msg.sender, reasonHash, endedAt);
     }
 
     /// @inheritdoc ICatalog
@@ -141,13 +166,12 @@ contract Catalog is ICatalog, ParticipantsGuarded {
     }
 
     /// @inheritdoc ICatalog
-    function agreement(address department, bytes32 resourceId)
+    function agreement(address department, bytes32 resourceId, bytes32 purpose)
         external
         view
-        returns (uint256 fieldMask, uint64 validUntil, uint256 requestId)
+        returns (Agreement memory)
     {
-        Agreement storage stored = _agreements[department][resourceId];
-        return (stored.fieldMask, stored.validUntil, stored.requestId);
+        return _agreements[department][resourceId][purpose];
     }
 
     /// @inheritdoc ICatalog

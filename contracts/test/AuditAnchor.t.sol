@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {AuditAnchor} from "../src/AuditAnchor.sol";
 import {IAuditAnchor} from "../src/interfaces/IAuditAnchor.sol";
 import {IParticipantsGuarded} from "../src/interfaces/IParticipantsGuarded.sol";
 import {Fixture} from "./utils/Fixture.sol";
@@ -79,6 +80,52 @@ contract AuditAnchorTest is Fixture {
         auditAnchor.anchor(10, keccak256("r1"));
     }
 
+    function test_anchor_acceptsGrowthOfExactlyTheStep() public {
+        vm.startPrank(anchorer);
+        auditAnchor.anchor(MAX_TREE_SIZE_STEP, keccak256("r1"));
+        auditAnchor.anchor(2 * MAX_TREE_SIZE_STEP, keccak256("r2"));
+        vm.stopPrank();
+        (, uint64 treeSize,,) = auditAnchor.latest();
+        assertEq(treeSize, 2 * MAX_TREE_SIZE_STEP);
+    }
+
+    function test_anchor_revertsOnMaxTreeSize() public {
+        vm.startPrank(anchorer);
+        auditAnchor.anchor(10, keccak256("r1"));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAuditAnchor.AuditAnchorTreeSizeStepTooLarge.selector, 10, type(uint64).max, MAX_TREE_SIZE_STEP
+            )
+        );
+        auditAnchor.anchor(type(uint64).max, keccak256("brick"));
+        // Anchoring goes on.
+        auditAnchor.anchor(11, keccak256("r2"));
+        vm.stopPrank();
+        (uint256 index, uint64 treeSize,,) = auditAnchor.latest();
+        assertEq(index, 2);
+        assertEq(treeSize, 11);
+    }
+
+    function test_anchor_revertsOnFirstAnchorBeyondStep() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAuditAnchor.AuditAnchorTreeSizeStepTooLarge.selector, 0, MAX_TREE_SIZE_STEP + 1, MAX_TREE_SIZE_STEP
+            )
+        );
+        vm.prank(anchorer);
+        auditAnchor.anchor(MAX_TREE_SIZE_STEP + 1, keccak256("r1"));
+    }
+
+    function test_maxTreeSizeStep_isTheConstructorValue() public {
+        assertEq(auditAnchor.maxTreeSizeStep(), MAX_TREE_SIZE_STEP);
+        assertEq(new AuditAnchor(participants, 1).maxTreeSizeStep(), 1);
+    }
+
+    function test_constructor_revertsOnZeroStep() public {
+        vm.expectRevert(abi.encodeWithSelector(IAuditAnchor.AuditAnchorInvalidMaxStep.selector, 0));
+        new AuditAnchor(participants, 0);
+    }
+
     function test_recordEmergencyAccess_emitsRecord() public {
         vm.expectEmit(address(auditAnchor));
         emit IAuditAnchor.EmergencyAccessRecorded(emergency, ALICE, RES_PENSION, keccak256("ambulance"));
@@ -94,13 +141,22 @@ contract AuditAnchorTest is Fixture {
         auditAnchor.recordEmergencyAccess(ALICE, RES_PENSION, keccak256("curiosity"));
     }
 
-    function testFuzz_anchor_acceptsOnlyGrowingSizes(uint64 first, uint64 second, bytes32 r1, bytes32 r2) public {
-        first = uint64(bound(first, 1, type(uint64).max));
+    function testFuzz_anchor_acceptsOnlyGrowingSizesWithinTheStep(uint64 first, uint64 second, bytes32 r1, bytes32 r2)
+        public
+    {
+        first = uint64(bound(first, 1, MAX_TREE_SIZE_STEP));
         vm.startPrank(anchorer);
         auditAnchor.anchor(first, r1);
+        bool accepted = second > first && second - first <= MAX_TREE_SIZE_STEP;
         if (second <= first) {
             vm.expectRevert(
                 abi.encodeWithSelector(IAuditAnchor.AuditAnchorTreeSizeNotIncreasing.selector, first, second)
+            );
+        } else if (!accepted) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAuditAnchor.AuditAnchorTreeSizeStepTooLarge.selector, first, second, MAX_TREE_SIZE_STEP
+                )
             );
         }
         auditAnchor.anchor(second, r2);
@@ -108,7 +164,7 @@ contract AuditAnchorTest is Fixture {
 
         (uint256 index, uint64 treeSize, bytes32 rootHash, bytes32 anchorHash) = auditAnchor.latest();
         bytes32 link = _link(bytes32(0), first, r1);
-        if (second > first) {
+        if (accepted) {
             assertEq(index, 2);
             assertEq(treeSize, second);
             assertEq(rootHash, r2);

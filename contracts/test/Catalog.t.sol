@@ -9,6 +9,7 @@ contract CatalogTest is Fixture {
     bytes32 private constant RES_NEW = keccak256("marriage-records");
     bytes32 private constant RES_OPEN = keccak256("open-registry");
     bytes32 private constant PURPOSE_HASH = keccak256("social-assistance-eligibility");
+    bytes32 private constant OTHER_PURPOSE_HASH = keccak256("marketing");
     ICatalog.SharingClass private constant CONDITIONAL = ICatalog.SharingClass.CONDITIONAL;
 
     function setUp() public override {
@@ -22,8 +23,18 @@ contract CatalogTest is Fixture {
     }
 
     function _request(uint256 fieldMask) private returns (uint256) {
+        return _request(fieldMask, PURPOSE_HASH);
+    }
+
+    function _request(uint256 fieldMask, bytes32 purpose) private returns (uint256) {
         vm.prank(requester);
-        return catalog.requestSharing(RES_PENSION, fieldMask, PURPOSE_HASH, uint64(block.timestamp + 30 days));
+        return catalog.requestSharing(RES_PENSION, fieldMask, purpose, uint64(block.timestamp + 30 days));
+    }
+
+    function _approved(uint256 fieldMask) private returns (uint256 id) {
+        id = _request(fieldMask);
+        vm.prank(provider);
+        catalog.approveSharing(id);
     }
 
     // ---------------------------------------------------------------- registerResource
@@ -242,10 +253,64 @@ contract CatalogTest is Fixture {
         ICatalog.SharingRequest memory r = catalog.sharingRequest(id);
         assertEq(uint8(r.status), uint8(ICatalog.RequestStatus.APPROVED));
         assertEq(r.decidedAt, block.timestamp);
-        (uint256 mask, uint64 validUntil, uint256 requestId) = catalog.agreement(requester, RES_PENSION);
-        assertEq(mask, 0x0f);
-        assertEq(validUntil, r.validUntil);
-        assertEq(requestId, id);
+        ICatalog.Agreement memory a = catalog.agreement(requester, RES_PENSION, PURPOSE_HASH);
+        assertEq(a.fieldMask, 0x0f);
+        assertEq(a.validFrom, block.timestamp);
+        assertEq(a.validUntil, r.validUntil);
+        assertEq(a.endedAt, 0);
+        assertEq(a.requestId, id);
+        assertEq(catalog.agreement(requester, RES_PENSION, OTHER_PURPOSE_HASH).requestId, 0);
+    }
+
+    function test_approveSharing_keepsAgreementsOfOtherPurposes() public {
+        uint256 first = _request(0x0f);
+        uint256 second = _request(0x30, OTHER_PURPOSE_HASH);
+        vm.startPrank(provider);
+        catalog.approveSharing(first);
+        vm.recordLogs();
+        catalog.approveSharing(second);
+        vm.stopPrank();
+        assertEq(vm.getRecordedLogs().length, 1); // SharingApproved only: nothing was replaced
+
+        assertEq(catalog.agreement(requester, RES_PENSION, PURPOSE_HASH).requestId, first);
+        assertEq(catalog.agreement(requester, RES_PENSION, PURPOSE_HASH).fieldMask, 0x0f);
+        assertEq(catalog.agreement(requester, RES_PENSION, OTHER_PURPOSE_HASH).requestId, second);
+        assertEq(catalog.agreement(requester, RES_PENSION, OTHER_PURPOSE_HASH).fieldMask, 0x30);
+        assertEq(uint8(catalog.sharingRequest(first).status), uint8(ICatalog.RequestStatus.APPROVED));
+    }
+
+    function test_approveSharing_renewsAgreementOfSamePurpose() public {
+        uint256 first = _request(0x0f);
+        uint256 second = _request(0x01);
+        vm.startPrank(provider);
+        catalog.approveSharing(first);
+        vm.warp(block.timestamp + 1 days);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.AgreementEnded(first, provider, keccak256("renewed"), uint64(block.timestamp));
+        vm.expectEmit(address(catalog));
+        emit ICatalog.SharingApproved(second, provider, uint64(block.timestamp));
+        catalog.approveSharing(second);
+        vm.stopPrank();
+
+        ICatalog.Agreement memory a = catalog.agreement(requester, RES_PENSION, PURPOSE_HASH);
+        assertEq(a.requestId, second);
+        assertEq(a.fieldMask, 0x01);
+        assertEq(a.validFrom, block.timestamp);
+        assertEq(uint8(catalog.sharingRequest(first).status), uint8(ICatalog.RequestStatus.ENDED));
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogAgreementNotInForce.selector, first));
+        vm.prank(provider);
+        catalog.endAgreement(first, bytes32(0));
+    }
+
+    function test_approveSharing_revertsAfterRequestedPeriod() public {
+        uint256 id = _approved(0x0f);
+        uint256 late = _request(0x01);
+        uint64 validUntil = catalog.sharingRequest(late).validUntil;
+        vm.warp(validUntil);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidValidity.selector, validUntil));
+        vm.prank(provider);
+        catalog.approveSharing(late);
+        assertEq(catalog.agreement(requester, RES_PENSION, PURPOSE_HASH).requestId, id);
     }
 
     function test_approveSharing_revertsOnUnknownRequest() public {
@@ -279,8 +344,7 @@ contract CatalogTest is Fixture {
         vm.prank(provider);
         catalog.denySharing(id, keccak256("no legal basis"));
         assertEq(uint8(catalog.sharingRequest(id).status), uint8(ICatalog.RequestStatus.DENIED));
-        (uint256 mask,,) = catalog.agreement(requester, RES_PENSION);
-        assertEq(mask, 0);
+        assertEq(catalog.agreement(requester, RES_PENSION, PURPOSE_HASH).requestId, 0);
     }
 
     function test_denySharing_revertsOnUnknownRequest() public {
@@ -305,7 +369,126 @@ contract CatalogTest is Fixture {
         vm.stopPrank();
     }
 
+    // ---------------------------------------------------------------- endAgreement
+
+    function test_endAgreement_byProviderEndsIt() public {
+        uint256 id = _approved(0x0f);
+        vm.warp(block.timestamp + 2 days);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.AgreementEnded(id, provider, keccak256("withdrawn"), uint64(block.timestamp));
+        vm.prank(provider);
+        catalog.endAgreement(id, keccak256("withdrawn"));
+
+        assertEq(uint8(catalog.sharingRequest(id).status), uint8(ICatalog.RequestStatus.ENDED));
+        ICatalog.Agreement memory a = catalog.agreement(requester, RES_PENSION, PURPOSE_HASH);
+        assertEq(a.endedAt, block.timestamp);
+        assertEq(a.requestId, id);
+        assertEq(a.fieldMask, 0x0f);
+    }
+
+    function test_endAgreement_byAdminEndsIt() public {
+        uint256 id = _approved(0x0f);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.AgreementEnded(id, admin, keccak256("audit"), uint64(block.timestamp));
+        vm.prank(admin);
+        catalog.endAgreement(id, keccak256("audit"));
+        assertEq(catalog.agreement(requester, RES_PENSION, PURPOSE_HASH).endedAt, block.timestamp);
+    }
+
+    function test_endAgreement_leavesOtherPurposesInForce() public {
+        uint256 first = _approved(0x0f);
+        uint256 second = _request(0x0f, OTHER_PURPOSE_HASH);
+        vm.startPrank(provider);
+        catalog.approveSharing(second);
+        catalog.endAgreement(first, bytes32(0));
+        vm.stopPrank();
+        assertEq(catalog.agreement(requester, RES_PENSION, OTHER_PURPOSE_HASH).endedAt, 0);
+        assertEq(uint8(catalog.sharingRequest(second).status), uint8(ICatalog.RequestStatus.APPROVED));
+    }
+
+    function test_endAgreement_thenApprovalOfSamePurposeStartsAfresh() public {
+        uint256 first = _approved(0x0f);
+        uint256 second = _request(0x03);
+        vm.startPrank(provider);
+        catalog.endAgreement(first, bytes32(0));
+        vm.recordLogs();
+        catalog.approveSharing(second);
+        vm.stopPrank();
+        assertEq(vm.getRecordedLogs().length, 1); // no second AgreementEnded for the ended one
+        ICatalog.Agreement memory a = catalog.agreement(requester, RES_PENSION, PURPOSE_HASH);
+        assertEq(a.requestId, second);
+        assertEq(a.endedAt, 0);
+    }
+
+    function test_endAgreement_revertsOnUnknownRequest() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownRequest.selector, 9));
+        vm.prank(provider);
+        catalog.endAgreement(9, bytes32(0));
+    }
+
+    function test_endAgreement_revertsWhenRequesterTries() public {
+        uint256 id = _approved(0x0f);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNotProvider.selector, id, requester));
+        vm.prank(requester);
+        catalog.endAgreement(id, bytes32(0));
+    }
+
+    function test_endAgreement_revertsWhenStrangerTries() public {
+        uint256 id = _approved(0x0f);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNotProvider.selector, id, stranger));
+        vm.prank(stranger);
+        catalog.endAgreement(id, bytes32(0));
+    }
+
+    function test_endAgreement_revertsWhenPending() public {
+        uint256 id = _request(0x0f);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogAgreementNotInForce.selector, id));
+        vm.prank(provider);
+        catalog.endAgreement(id, bytes32(0));
+    }
+
+    function test_endAgreement_revertsWhenDenied() public {
+        uint256 id = _request(0x0f);
+        vm.startPrank(provider);
+        catalog.denySharing(id, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogAgreementNotInForce.selector, id));
+        catalog.endAgreement(id, bytes32(0));
+        vm.stopPrank();
+    }
+
+    function test_endAgreement_revertsWhenAlreadyEnded() public {
+        uint256 id = _approved(0x0f);
+        vm.startPrank(provider);
+        catalog.endAgreement(id, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogAgreementNotInForce.selector, id));
+        catalog.endAgreement(id, bytes32(0));
+        vm.stopPrank();
+    }
+
     // ---------------------------------------------------------------- fuzz
+
+    function testFuzz_endAgreement_onlyProviderOrAdmin(address caller) public {
+        uint256 id = _approved(0x0f);
+        bool allowed = caller == provider || caller == admin;
+        if (!allowed) vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNotProvider.selector, id, caller));
+        vm.prank(caller);
+        catalog.endAgreement(id, bytes32(0));
+        assertEq(catalog.agreement(requester, RES_PENSION, PURPOSE_HASH).endedAt != 0, allowed);
+    }
+
+    function testFuzz_approveSharing_agreementTermRunsFromApproval(uint256 delay, uint256 fieldMask) public {
+        delay = bound(delay, 0, 29 days);
+        fieldMask = bound(fieldMask, 1, (1 << 12) - 1);
+        uint256 id = _request(fieldMask);
+        uint64 validUntil = catalog.sharingRequest(id).validUntil;
+        vm.warp(block.timestamp + delay);
+        vm.prank(provider);
+        catalog.approveSharing(id);
+        ICatalog.Agreement memory a = catalog.agreement(requester, RES_PENSION, PURPOSE_HASH);
+        assertEq(a.validFrom, block.timestamp);
+        assertEq(a.validUntil, validUntil);
+        assertEq(a.fieldMask, fieldMask);
+    }
 
     function testFuzz_requestSharing_maskMustFitFieldCount(uint16 fieldCount, uint256 fieldMask) public {
         fieldCount = uint16(bound(fieldCount, 1, 256));

@@ -24,6 +24,8 @@ contract GasTest is Fixture {
     bytes32[] private _new;
     bytes32 private _aliceConsent0;
     bytes32 private _aliceConsent1;
+    uint256 private _pendingRequest;
+    uint256 private _approvedRequest;
 
     function setUp() public override {
         super.setUp();
@@ -47,6 +49,13 @@ contract GasTest is Fixture {
         (_aliceConsent1,) = _grantAlice(1);
         vm.prank(anchorer);
         auditAnchor.anchor(1_000, keccak256("root-1"));
+        vm.startPrank(requester);
+        uint64 validUntil = uint64(block.timestamp + 30 days);
+        _pendingRequest = catalog.requestSharing(RES_PENSION, 0x0f, keccak256("purpose-a"), validUntil);
+        _approvedRequest = catalog.requestSharing(RES_PENSION, 0x0f, keccak256("purpose-b"), validUntil);
+        vm.stopPrank();
+        vm.prank(provider);
+        catalog.approveSharing(_approvedRequest);
         vm.roll(block.number + 1);
         vm.pauseGasMetering();
     }
@@ -98,6 +107,20 @@ contract GasTest is Fixture {
     function test_gas_anchor() public {
         _measure(
             anchorer, address(auditAnchor), abi.encodeCall(auditAnchor.anchor, (2_000, keccak256("root-2"))), 1, 50_000
+        );
+    }
+
+    function test_gas_approveSharing() public {
+        _measure(provider, address(catalog), abi.encodeCall(catalog.approveSharing, (_pendingRequest)), 1, 100_000);
+    }
+
+    function test_gas_endAgreement() public {
+        _measure(
+            provider,
+            address(catalog),
+            abi.encodeCall(catalog.endAgreement, (_approvedRequest, keccak256("withdrawn"))),
+            1,
+            60_000
         );
     }
 

@@ -4,6 +4,9 @@ Anchor lag is how long the oldest committed entry that no anchor covers yet has 
 its commit (0 when every entry is anchored). Beyond a bound (``DEFAULT_MAX_ANCHOR_LAG_SECONDS``,
 ``CONSENT_LEDGER_MAX_ANCHOR_LAG``) the API releases nothing and is not ready; the regulator's
 verifier reports a tail that old as ``UNANCHORED_TAIL``.
+
+The contract accepts at most ``maxTreeSizeStep`` new entries per anchor, so a backlog larger than
+that (after an outage) is anchored in several steps, each at a size the log really had.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Anchorer:
         self.sender = sender
         self.interval = interval
         self.last_size = 0
+        self.max_step: int | None = None
         self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -46,12 +50,16 @@ class Anchorer:
         # The chain may know a larger head than our table (crash after mining, before the insert).
         on_chain = self.contract.call("latest")
         self.last_size = max(self.last_size, int(on_chain[1]))
+        self.max_step = int(self.contract.call("maxTreeSizeStep"))
 
     def anchor_once(self) -> AnchorRow | None:
         """Anchor the current head if it grew; returns the stored anchor."""
         size, root = self.audit.head()
         if size <= self.last_size:
             return None
+        if self.max_step is not None and size - self.last_size > self.max_step:
+            size = self.last_size + self.max_step
+            root = self.audit.root(size)
         receipt = self.contract.transact("anchor", size, root, sender=self.sender)
         row = AnchorRow(tree_size=size, root_hash="0x" + root.hex(), tx_hash=receipt.tx_hash,
                         block_number=receipt.block_number, anchored_at=datetime.now(UTC))

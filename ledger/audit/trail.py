@@ -286,7 +286,7 @@ def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str,
                 schemas: dict[str, str | None], uses: _UsesBefore) -> Problem | None:
     fields = resource_fields.get(entry.resource)
     if entry.resource not in schemas:  # the exported field list's schema hash, once per resource
-        schemas[entry.resource] = "0x" + keccak(orjson.dumps(list(fields))).hex() if fields is not None else None
+        schemas[entry.resource] = policy_inputs.schema_hash_hex(tuple(fields)) if fields is not None else None
     on_chain = state.resources.get(policy_inputs.resource_key_hex(entry.resource))
     if on_chain is not None and fields is not None and schemas[entry.resource] != on_chain.schema_hash:
         return Problem("POLICY_VIOLATION", f"entry {entry.seq}: the exported field list of {entry.resource} does "

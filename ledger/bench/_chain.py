@@ -11,6 +11,7 @@ from eth_utils import to_checksum_address
 from ledger import keystore
 from ledger.chain.client import BoundContract, Chain, Deployment
 from ledger.chain.sender import Receipt
+from ledger.deploy import ANCHOR_MAX_TREE_SIZE_STEP
 
 RELAYERS = ("relayer-0", "relayer-1", "relayer-2", "relayer-3")
 
@@ -38,7 +39,8 @@ def deploy_audit_anchor(ops: Operators) -> BoundContract:
     chain = ops.chain
     artifact = chain.artifacts["AuditAnchor"]
     ctor = chain.abis["AuditAnchor"].constructor_inputs
-    data = artifact.bytecode + abi_encode(list(ctor), [chain.deployment.contracts["Participants"]]).hex()
+    data = artifact.bytecode + abi_encode(list(ctor), [chain.deployment.contracts["Participants"],
+                                                      ANCHOR_MAX_TREE_SIZE_STEP]).hex()
     receipt = chain.sender.transact(None, data, sender=ops.admin, action="deploy bench AuditAnchor")
     return chain.at("AuditAnchor", to_checksum_address(receipt.contract_address))
 

@@ -136,12 +136,18 @@ class SharingRequestRow(Base):
 
 
 class AgreementRow(Base):
+    """The standing sharing agreement of (department, resource, purpose), as the Catalog keys it."""
+
     __tablename__ = "agreements"
     department: Mapped[str] = mapped_column(String(42), primary_key=True)
     resource_key: Mapped[str] = mapped_column(String(66), primary_key=True)
+    purpose_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
     field_mask: Mapped[str] = mapped_column(String(80))
+    valid_from: Mapped[int] = mapped_column(BigInteger)
     valid_until: Mapped[int] = mapped_column(BigInteger)
     request_id: Mapped[int] = mapped_column(BigInteger)
+    ended_at: Mapped[int | None] = mapped_column(BigInteger)
+    ended_by: Mapped[str | None] = mapped_column(String(42))
 
 
 class IndexerStateRow(Base):

@@ -6,6 +6,7 @@ import dataclasses
 import random
 
 import pytest
+from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ from ledger.policy import (
     mask_to_fields,
     purpose_hash,
     resource_key,
+    schema_hash,
 )
 
 pytestmark = pytest.mark.unit
@@ -60,6 +62,12 @@ def make_resource(**overrides) -> Resource:
 RES = make_resource()
 KEY = RES.resource_key
 ALL = (1 << len(FIELDS)) - 1
+
+
+def make_agreement(field_mask: int = ALL, valid_until: int = NOW + 100, **overrides) -> Agreement:
+    values = dict(field_mask=field_mask, valid_until=valid_until, purpose_hash=purpose_hash(PURPOSE), valid_from=NOW - 100)
+    values.update(overrides)
+    return Agreement(**values)
 
 
 def make_consent(n: int = 1, **overrides) -> Consent:
@@ -102,7 +110,7 @@ def test_reason_codes_are_stable() -> None:
     assert [r.value for r in Reason] == [
         "OK", "NOT_DEPARTMENT", "UNKNOWN_RESOURCE", "RESOURCE_INACTIVE", "UNKNOWN_SUBJECT", "UNKNOWN_FIELD",
         "NOT_SHARED", "NO_AGREEMENT", "NO_CONSENT", "REVOKED", "EXPIRED", "NOT_YET_VALID", "PURPOSE_MISMATCH",
-        "FIELD_NOT_GRANTED", "USES_EXHAUSTED",
+        "FIELD_NOT_GRANTED", "USES_EXHAUSTED", "AGREEMENT_ENDED",
     ]
     assert str(Reason.NO_CONSENT) == "NO_CONSENT" and Reason.NO_CONSENT == "NO_CONSENT"
 
@@ -122,13 +130,13 @@ def test_non_sensitive_unconditional_needs_no_consent_nor_registered_subject() -
 
 def test_conditional_non_sensitive_with_agreement() -> None:
     res = make_resource(sharing_class="CONDITIONAL", sensitive=False)
-    d = decide(resource=res, agreement=Agreement(field_mask=0b01011, valid_until=NOW + 1), consents=[])
+    d = decide(resource=res, agreement=make_agreement(0b01011, NOW + 1), consents=[])
     assert d.allowed and d.consent_id is None
 
 
 def test_conditional_sensitive_needs_both() -> None:
     res = make_resource(sharing_class=SharingClass.CONDITIONAL)
-    good = Agreement(field_mask=ALL, valid_until=NOW + 100)
+    good = make_agreement()
     assert decide(resource=res, agreement=good).allowed
     assert reason(resource=res, agreement=good, consents=[]) is Reason.NO_CONSENT
     assert reason(resource=res, agreement=None) is Reason.NO_AGREEMENT
@@ -178,24 +186,52 @@ def test_unknown_field(fields) -> None:
 
 def test_not_shared_even_with_consent_and_agreement() -> None:
     res = make_resource(sharing_class="NOT_SHARED")
-    d = decide(resource=res, agreement=Agreement(ALL, NOW + 10))
+    d = decide(resource=res, agreement=make_agreement(ALL, NOW + 10))
     assert d.reason is Reason.NOT_SHARED and d.field_mask == 0b01001
 
 
 @pytest.mark.parametrize(
     "agreement",
-    [None, Agreement(field_mask=0b00001, valid_until=NOW + 100), Agreement(field_mask=ALL, valid_until=NOW), Agreement(ALL, NOW - 1)],
-    ids=["none", "fields-not-covered", "expires-now", "expired"],
+    [None, make_agreement(0b00001), make_agreement(ALL, NOW), make_agreement(ALL, NOW - 1),
+     make_agreement(purpose_hash=purpose_hash("marketing")), make_agreement(valid_from=NOW + 1)],
+    ids=["none", "fields-not-covered", "expires-now", "expired", "other-purpose", "not-yet-in-force"],
 )
 def test_no_agreement(agreement) -> None:
     res = make_resource(sharing_class="CONDITIONAL", sensitive=False)
     assert reason(resource=res, agreement=agreement) is Reason.NO_AGREEMENT
 
 
-def test_agreement_valid_until_is_exclusive() -> None:
+def test_agreement_term_is_valid_from_inclusive_valid_until_exclusive() -> None:
     res = make_resource(sharing_class="CONDITIONAL", sensitive=False)
-    assert decide(resource=res, agreement=Agreement(ALL, NOW + 1)).allowed
-    assert not decide(resource=res, agreement=Agreement(ALL, NOW)).allowed
+    assert decide(resource=res, agreement=make_agreement(ALL, NOW + 1)).allowed
+    assert not decide(resource=res, agreement=make_agreement(ALL, NOW)).allowed
+    assert decide(resource=res, agreement=make_agreement(valid_from=NOW)).allowed
+    assert not decide(resource=res, agreement=make_agreement(valid_from=NOW + 1)).allowed
+
+
+def test_agreement_binds_its_purpose() -> None:
+    res = make_resource(sharing_class="CONDITIONAL", sensitive=False)
+    agreement = make_agreement(purpose_hash=purpose_hash("loan_review"))
+    assert decide(make_request(purpose="loan_review"), resource=res, agreement=agreement).allowed
+    assert reason(make_request(purpose=PURPOSE), resource=res, agreement=agreement) is Reason.NO_AGREEMENT
+
+
+def test_ended_agreement() -> None:
+    res = make_resource(sharing_class="CONDITIONAL")
+    assert reason(resource=res, agreement=make_agreement(ended=True)) is Reason.AGREEMENT_ENDED
+    # Another purpose's agreement says nothing about this one, ended or not.
+    other = make_agreement(ended=True, purpose_hash=purpose_hash("marketing"))
+    assert reason(resource=res, agreement=other) is Reason.NO_AGREEMENT
+
+
+def test_agreement_rejects_malformed_purpose_hash() -> None:
+    with pytest.raises(PolicyInputError):
+        make_agreement(purpose_hash=b"short")
+
+
+def test_schema_hash_is_keccak_of_compact_json() -> None:
+    assert schema_hash(["a", "b"]) == keccak(b'["a","b"]')
+    assert schema_hash(("a", "b")) == schema_hash(["a", "b"]) != schema_hash(["b", "a"])
 
 
 def test_unknown_subject_only_matters_for_sensitive_resources() -> None:
@@ -395,7 +431,9 @@ def scenarios(draw):
     )
     maybe_res = draw(st.sampled_from([res, res, res, None]))
     dept = draw(st.sampled_from([DEPT, DEPT, DEPT, Department(DEPT_ADDR, "x", False), None]))
-    agreement = draw(st.none() | st.builds(Agreement, st.integers(0, (1 << nfields) - 1), st.integers(NOW - 5, NOW + 5)))
+    agreement = draw(st.none() | st.builds(
+        Agreement, st.integers(0, (1 << nfields) - 1), st.integers(NOW - 5, NOW + 5),
+        st.sampled_from(PURPOSES).map(purpose_hash), st.integers(NOW - 10, NOW + 2), st.booleans()))
     t = draw(st.integers(NOW - 20, NOW + 20))
     block = Block(number=draw(st.integers(0, 20)), timestamp=t)
     consents = []
@@ -449,7 +487,9 @@ def test_property_allowed_implies_every_rule(scenario, rnd) -> None:
         assert d.field_mask == fields_to_mask(res, d.fields)
         if res.sharing_class is SharingClass.CONDITIONAL:
             ag = kw["agreement"]
-            assert ag is not None and ag.field_mask & d.field_mask == d.field_mask and ag.valid_until > block.timestamp
+            assert ag is not None and ag.field_mask & d.field_mask == d.field_mask
+            assert ag.valid_from <= block.timestamp < ag.valid_until and not ag.ended
+            assert ag.purpose_hash == purpose_hash(request.purpose)
         if res.sensitive:
             assert kw["subject_known"]
             (c,) = [c for c in kw["consents"] if c.consent_id == d.consent_id]

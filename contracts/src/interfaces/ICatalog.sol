@@ -8,6 +8,10 @@ import {IParticipantsGuarded} from "./IParticipantsGuarded.sol";
  * @notice Catalog of shareable data resources and the sharing requests between departments.
  * @dev Resources are classified UNCONDITIONAL / CONDITIONAL / NOT_SHARED. Conditional resources are
  * shared only after the provider approves a request, which records an agreement for the requester.
+ * An agreement is keyed by (department, resource, purpose hash): a department may hold agreements for
+ * one resource under several purposes at once, each with its own fields and term. A later approval
+ * for the same key renews it (the provider answers the same question again) and replaces its terms.
+ * The agreement's id is the id of the request that made it; the provider or the admin can end it.
  */
 interface ICatalog is IParticipantsGuarded {
     /// @notice Sharing class of a resource.
@@ -17,12 +21,13 @@ interface ICatalog is IParticipantsGuarded {
         NOT_SHARED
     }
 
-    /// @notice Lifecycle of a sharing request; NONE marks an unknown id.
+    /// @notice Lifecycle of a sharing request; NONE marks an unknown id; ENDED: approved, then ended.
     enum RequestStatus {
         NONE,
         PENDING,
         APPROVED,
-        DENIED
+        DENIED,
+        ENDED
     }
 
     /// @notice A catalogued data resource. `provider == address(0)` means unknown.
@@ -47,6 +52,16 @@ interface ICatalog is IParticipantsGuarded {
         RequestStatus status;
     }
 
+    /// @notice An approved sharing agreement. `requestId == 0` means none; in force on [validFrom, validUntil)
+    /// unless `endedAt != 0`.
+    struct Agreement {
+        uint256 fieldMask;
+        uint64 validFrom;
+        uint64 validUntil;
+        uint64 endedAt;
+        uint64 requestId;
+    }
+
     /// @notice `resourceId` is not catalogued.
     error CatalogUnknownResource(bytes32 resourceId);
 
@@ -62,8 +77,13 @@ interface ICatalog is IParticipantsGuarded {
     /// @notice Request `requestId` does not exist.
     error CatalogUnknownRequest(uint256 requestId);
 
-    /// @notice `caller` is not the provider of the resource requested in `requestId`.
+    /// @notice `caller` is not the provider of the resource requested in `requestId` (for {endAgreement}:
+    /// nor the admin).
     error CatalogNotProvider(uint256 requestId, address caller);
+
+    /// @notice Request `requestId` is not a standing agreement: never approved, renewed by a later
+    /// approval, or already ended.
+    error CatalogAgreementNotInForce(uint256 requestId);
 
     /// @notice Request `requestId` was already decided.
     error CatalogRequestNotPending(uint256 requestId);
@@ -77,7 +97,7 @@ interface ICatalog is IParticipantsGuarded {
     /// @notice `resourceId` is switched off.
     error CatalogResourceInactive(bytes32 resourceId);
 
-    /// @notice `validUntil` is not in the future.
+    /// @notice `validUntil` is not in the future (when requesting, or when approving).
     error CatalogInvalidValidity(uint64 validUntil);
 
     /// @notice The field mask is empty.
@@ -119,8 +139,13 @@ interface ICatalog is IParticipantsGuarded {
         uint64 validUntil
     );
 
-    /// @notice The provider approved a request; the agreement is recorded.
+    /// @notice The provider approved a request; the agreement for (requester, resource, purpose) is recorded,
+    /// in force from `decidedAt` until the request's `validUntil`.
     event SharingApproved(uint256 indexed requestId, address indexed provider, uint64 decidedAt);
+
+    /// @notice The agreement made by request `requestId` was ended by `endedBy` (its provider or the admin), or
+    /// replaced by a later approval for the same purpose (then `reasonHash` is keccak256("renewed")).
+    event AgreementEnded(uint256 indexed requestId, address indexed endedBy, bytes32 reasonHash, uint64 endedAt);
 
     /// @notice The provider denied a request.
     event SharingDenied(uint256 indexed requestId, address indexed provider, bytes32 reasonHash, uint64 decidedAt);
@@ -193,11 +218,22 @@ interface ICatalog is IParticipantsGuarded {
         returns (uint256 requestId);
 
     /**
-     * @notice Approves a pending request and records the agreement for the requester.
-     * @dev Only the current provider of the requested resource.
+     * @notice Approves a pending request and records the agreement for the requester and the request's purpose.
+     * @dev Only the current provider of the requested resource, while the request's `validUntil` is in the future.
+     * The agreement is in force from now until then; it replaces an earlier agreement for the same (requester,
+     * resource, purpose), which ends with reason keccak256("renewed").
      * @param requestId Pending request.
      */
     function approveSharing(uint256 requestId) external;
+
+    /**
+     * @notice Ends the agreement made by an approved request, before its term.
+     * @dev Only the current provider of the resource or the admin. The request's status becomes ENDED.
+     * Reverts with {CatalogAgreementNotInForce} unless the request's agreement is the standing one and not ended.
+     * @param requestId The approved request whose agreement ends.
+     * @param reasonHash Hash of the written reason.
+     */
+    function endAgreement(uint256 requestId, bytes32 reasonHash) external;
 
     /**
      * @notice Denies a pending request.
@@ -215,17 +251,16 @@ interface ICatalog is IParticipantsGuarded {
     function sharingRequest(uint256 requestId) external view returns (SharingRequest memory);
 
     /**
-     * @notice The latest approved agreement of `department` for `resourceId`.
+     * @notice The latest approved agreement of `department` for `resourceId` and `purpose`.
      * @param department Requesting department.
      * @param resourceId Resource id.
-     * @return fieldMask Agreed fields (0 when none).
-     * @return validUntil End of the agreement (unix seconds, exclusive).
-     * @return requestId The approved request.
+     * @param purpose Hash of the purpose of use.
+     * @return The agreement; `requestId` is 0 when none was ever approved.
      */
-    function agreement(address department, bytes32 resourceId)
+    function agreement(address department, bytes32 resourceId, bytes32 purpose)
         external
         view
-        returns (uint256 fieldMask, uint64 validUntil, uint256 requestId);
+        returns (Agreement memory);
 
     /**
      * @notice Number of sharing requests ever made (the latest id).

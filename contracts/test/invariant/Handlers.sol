@@ -189,7 +189,7 @@ contract ConsentHandler is Signing {
     }
 }
 
-/// @dev Anchors tree heads of random sizes, including sizes that do not grow.
+/// @dev Anchors tree heads of random sizes, including sizes that do not grow and steps beyond the bound.
 contract AnchorHandler is Signing {
     AuditAnchor private immutable _anchor;
     address private immutable _anchorer;
@@ -198,6 +198,7 @@ contract AnchorHandler is Signing {
     uint256 public ghostAnchors;
     uint256 public ghostNonIncreasingAccepted;
     uint256 public ghostIncreasingRejected;
+    uint256 public ghostOversizedAccepted;
     bool public ghostSizeDecreased;
 
     constructor(AuditAnchor anchor_, address anchorer) {
@@ -207,17 +208,26 @@ contract AnchorHandler is Signing {
 
     function anchorNoRevert(uint256 sizeSeed, bytes32 rootHash) external {
         (, uint64 before,,) = _anchor.latest();
-        uint64 treeSize = uint64(bound(sizeSeed, 0, uint256(before) + 1_000));
+        uint256 maxStep = _anchor.maxTreeSizeStep();
+        // Mostly small growth; one draw in eight reaches up to twice the bound, or up to the uint64 limit.
+        uint256 reach = sizeSeed % 8 == 0 ? (sizeSeed % 16 == 0 ? type(uint64).max : 2 * maxStep) : 1_000;
+        uint64 treeSize = uint64(bound(sizeSeed, 0, _min(uint256(before) + reach, type(uint64).max)));
+        bool allowed = treeSize > before && treeSize - before <= maxStep;
         vm.prank(_anchorer);
         try _anchor.anchor(treeSize, rootHash) {
             if (treeSize <= before) ++ghostNonIncreasingAccepted;
+            if (treeSize - before > maxStep) ++ghostOversizedAccepted;
             ++ghostAnchors;
             ghostMaxTreeSize = treeSize;
         } catch {
-            if (treeSize > before) ++ghostIncreasingRejected;
+            if (allowed) ++ghostIncreasingRejected;
         }
         (, uint64 afterwards,,) = _anchor.latest();
         if (afterwards < before) ghostSizeDecreased = true;
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
     }
 }
 
@@ -280,7 +290,7 @@ contract OutsiderHandler is Signing {
         address target = outsider(targetSeed);
         bytes32 code = codeDomain[valueSeed % 3];
         bytes32 role = roleDomain[valueSeed % 7];
-        op = bound(op, 0, 5);
+        op = bound(op, 0, 6);
         vm.prank(actor);
         if (op == 0) _record(address(_participants), abi.encodeCall(_participants.registerDepartment, (target, code, "x")));
         else if (op == 1) _record(address(_participants), abi.encodeCall(_participants.setDepartmentActive, (target, false)));
@@ -316,7 +326,7 @@ contract OutsiderHandler is Signing {
         address actor = outsider(actorSeed);
         bytes32 resourceId = resourceDomain[resourceSeed % 3];
         uint256 requestId = bound(requestSeed, 0, 2);
-        op = bound(op, 0, 5);
+        op = bound(op, 0, 6);
         vm.prank(actor);
         if (op == 0) {
             _record(
@@ -341,8 +351,10 @@ contract OutsiderHandler is Signing {
             );
         } else if (op == 4) {
             _record(address(_catalog), abi.encodeCall(_catalog.approveSharing, (requestId)));
-        } else {
+        } else if (op == 5) {
             _record(address(_catalog), abi.encodeCall(_catalog.denySharing, (requestId, 0)));
+        } else {
+            _record(address(_catalog), abi.encodeCall(_catalog.endAgreement, (requestId, 0)));
         }
     }
 

@@ -83,6 +83,8 @@ abstract contract Signing is Test {
 /// @dev Deploys the five contracts with roles, two departments, resources and four subjects.
 abstract contract Fixture is Signing {
     uint64 internal constant START = 1_767_225_600; // 2026-01-01T00:00:00Z
+    /// @dev The bound the deployment uses (ledger/deploy.py).
+    uint64 internal constant MAX_TREE_SIZE_STEP = 2 ** 20;
 
     // Test keys are derived from labels; none of them is a well-known development key.
     uint256 internal immutable ALICE_KEY = _key("alice");
@@ -150,7 +152,7 @@ abstract contract Fixture is Signing {
         subjects = new Subjects(participants);
         catalog = new Catalog(participants);
         consents = new Consents(participants, subjects);
-        auditAnchor = new AuditAnchor(participants);
+        auditAnchor = new AuditAnchor(participants, MAX_TREE_SIZE_STEP);
         wallet = new ERC1271Wallet(vm.addr(WALLET_OWNER_KEY));
 
         vm.startPrank(admin);
