@@ -63,7 +63,8 @@ def _projection(consents: int, department: str, rng: random.Random) -> tuple[Pro
     key = "0x" + policy.resource_key(RESOURCE).hex()
     p.departments[department] = DepartmentState(department, "0x" + "00" * 32, "bench", True)
     p.roles[department] = {"DEPARTMENT"}
-    p.resources[key] = ResourceState(key, department, "UNCONDITIONAL", True, True, len(RESOURCE_FIELDS), "0x")
+    p.resources[key] = ResourceState(key, department, "UNCONDITIONAL", True, True, len(RESOURCE_FIELDS),
+                                    policy_inputs.schema_hash_hex(tuple(RESOURCE_FIELDS)))
     purpose = "0x" + policy.purpose_hash("pension_eligibility").hex()
     subjects = []
     now = int(time.time())
