@@ -83,6 +83,7 @@ abstract contract Signing is Test {
 /// @dev Deploys the five contracts with roles, two departments, resources and four subjects.
 abstract contract Fixture is Signing {
     uint64 internal constant START = 1_767_225_600; // 2026-01-01T00:00:00Z
+    uint64 internal constant NOTICE = 72 hours;
 
     // Test keys are derived from labels; none of them is a well-known development key.
     uint256 internal immutable ALICE_KEY = _key("alice");
@@ -146,15 +147,14 @@ abstract contract Fixture is Signing {
         acme3 = vm.addr(ACME3_KEY);
         mallory = vm.addr(MALLORY_KEY);
 
-        participants = new Participants(admin);
-        subjects = new Subjects(participants);
+        participants = new Participants(admin, attester);
+        subjects = new Subjects(participants, NOTICE);
         catalog = new Catalog(participants);
         consents = new Consents(participants, subjects);
         auditAnchor = new AuditAnchor(participants);
         wallet = new ERC1271Wallet(vm.addr(WALLET_OWNER_KEY));
 
         vm.startPrank(admin);
-        participants.grantRole(IDENTITY_ATTESTER_ROLE, attester);
         participants.grantRole(ANCHORER_ROLE, anchorer);
         participants.grantRole(EMERGENCY_ROLE, emergency);
         participants.grantRole(RELAYER_ROLE, relayer);
@@ -173,6 +173,34 @@ abstract contract Fixture is Signing {
     }
 
     // ---------------------------------------------------------------- builders
+
+    function _none() internal pure returns (address[] memory) {
+        return new address[](0);
+    }
+
+    /// @dev A signer change of `subject` carrying its next change nonce.
+    function _signerChange(bytes32 subject, address[] memory add, address[] memory remove, uint8 threshold)
+        internal
+        view
+        returns (ISubjects.SignerChange memory)
+    {
+        return ISubjects.SignerChange({
+            subject: subject, add: add, remove: remove, threshold: threshold, nonce: subjects.signerChangeNonce(subject)
+        });
+    }
+
+    /// @dev Proposes `change` as the attester; returns its id.
+    function _propose(ISubjects.SignerChange memory change) internal returns (bytes32 changeId) {
+        vm.prank(attester);
+        (changeId,) = subjects.proposeSignerChange(change.subject, change.add, change.remove, change.threshold);
+    }
+
+    /// @dev Proposes `change`, waits out the notice period and applies it.
+    function _changeSigners(ISubjects.SignerChange memory change) internal returns (bytes32 changeId) {
+        changeId = _propose(change);
+        vm.warp(block.timestamp + NOTICE);
+        subjects.applySignerChange(change);
+    }
 
     function _addresses(address a) internal pure returns (address[] memory list) {
         list = new address[](1);
