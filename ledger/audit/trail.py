@@ -23,6 +23,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from ledger import policy
+from ledger.audit.bindings import read_consent_signer_problems
 from ledger.audit.entry import AuditEntry, decode_leaf
 from ledger.audit.hasher import hash_leaf
 from ledger.audit.tree import MerkleTree
@@ -293,6 +294,7 @@ def verify_trail(chain: Chain, leaves: list[bytes], resource_fields: dict[str, l
     check_integrity(leaves, anchors, report, reference_hashes)
     if check_policies:
         check_policy(chain, leaves, resource_fields, report, head)
+        report.problems += [Problem(p.kind, p.message) for p in read_consent_signer_problems(chain, head)]
     else:
         decode_entries(leaves, report)
     return report
