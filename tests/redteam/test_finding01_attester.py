@@ -42,7 +42,7 @@ def _refused(send) -> str:
     return refused.value.error_name
 
 
-def _consent_signed_by(chain, key, subject: bytes, grantee: str) -> tuple[ConsentMessage, str]:
+def _consent_signed_by(chain, key, subject: bytes, grantee: str) -> tuple[ConsentMessage, bytes]:
     """A consent for ``subject`` to ``grantee`` signed by ``key``, as the operator would forge one."""
     domain = Domain.from_eip5267(chain.contract("Consents").call("eip712Domain"))
     now = int(time.time())
@@ -50,7 +50,7 @@ def _consent_signed_by(chain, key, subject: bytes, grantee: str) -> tuple[Consen
                              field_masks=(0b11,), purpose="pension_eligibility", valid_from=now - 60,
                              valid_until=now + 86400, max_uses=0, nonce=int.from_bytes(Account.create().key[:8]),
                              deadline=now + 3600)
-    return message, sign_typed_data(key.key, consent_typed_data(domain, message))
+    return message, bytes.fromhex(sign_typed_data(key.key, consent_typed_data(domain, message))[2:])
 
 
 def test_no_key_of_the_api_holds_the_attester_role(system):
