@@ -24,6 +24,7 @@ contract GasTest is Fixture {
     bytes32[] private _new;
     bytes32 private _aliceConsent0;
     bytes32 private _aliceConsent1;
+    ISubjects.SignerChange private _bobRotation;
 
     function setUp() public override {
         super.setUp();
@@ -47,6 +48,9 @@ contract GasTest is Fixture {
         (_aliceConsent1,) = _grantAlice(1);
         vm.prank(anchorer);
         auditAnchor.anchor(1_000, keccak256("root-1"));
+        _bobRotation = _signerChange(BOB, _addresses(mallory), _addresses(bob), 1);
+        _propose(_bobRotation);
+        vm.warp(block.timestamp + NOTICE);
         vm.roll(block.number + 1);
         vm.pauseGasMetering();
     }
@@ -93,6 +97,45 @@ contract GasTest is Fixture {
         IConsents.Revoke memory r = _revocation(_aliceConsent1, ALICE, 2);
         bytes memory signature = _sign(ALICE_KEY, consents.hashRevoke(r));
         _measure(relayer, address(consents), abi.encodeCall(consents.revokeWithSig, (r, alice, signature)), 1, 50_000);
+    }
+
+    function test_gas_proposeSignerChange() public {
+        _measure(
+            attester,
+            address(subjects),
+            abi.encodeCall(subjects.proposeSignerChange, (ALICE, _addresses(mallory), _addresses(alice), 1)),
+            1,
+            120_000
+        );
+    }
+
+    function test_gas_applySignerChangeAfterNotice() public {
+        _measure(relayer, address(subjects), abi.encodeCall(subjects.applySignerChange, (_bobRotation)), 1, 85_000);
+    }
+
+    function test_gas_approveSignerChange() public {
+        ISubjects.SignerChange memory change = _signerChange(ALICE, _addresses(mallory), _addresses(alice), 1);
+        (address[] memory signers, bytes[] memory signatures) =
+            _signSorted(subjects.hashSignerChange(change), _keys(ALICE_KEY));
+        _measure(
+            relayer,
+            address(subjects),
+            abi.encodeCall(subjects.approveSignerChange, (change, signers, signatures)),
+            1,
+            160_000
+        );
+    }
+
+    function test_gas_cancelSignerChangeWithSig() public {
+        bytes32 changeId = subjects.hashSignerChange(_bobRotation);
+        bytes memory signature = _sign(BOB_KEY, subjects.hashCancelSignerChange(changeId));
+        _measure(
+            relayer,
+            address(subjects),
+            abi.encodeCall(subjects.cancelSignerChangeWithSig, (changeId, bob, signature)),
+            1,
+            45_000
+        );
     }
 
     function test_gas_anchor() public {
