@@ -119,6 +119,10 @@ class SubjectService:
             raise ApiError(422, "INVALID_TYPED_DATA", str(exc)) from None
         if "0x" + change.subject.hex() != subject.subject_id:
             raise ApiError(422, "INVALID_TYPED_DATA", "the change is for another subject")
+        if (set(change.add), set(change.remove), change.threshold) != (set(body.add), set(body.remove),
+                                                                       body.threshold):
+            raise ApiError(422, "INVALID_TYPED_DATA", "the typed data says another change than add, remove and "
+                                                      "threshold")
         digest = hash_typed_data(body.typed_data)
         approvals: dict[str, str] = {}
         for signature in body.signatures:

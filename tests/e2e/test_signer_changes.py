@@ -96,10 +96,14 @@ def test_bad_signer_change_input_is_refused_by_name(system, clients):
     assert outsider.status_code == 403 and outsider.json()["error"]["code"] == "NOT_SUBJECT_SIGNER"
     signer = ApiClient(system.api_url, owner).login()
     try:
-        draft = signer.post(f"/v1/subjects/{sid}/signer-changes", {"add": [Account.create().address],
-                                                                   "threshold": 1})
+        change = {"add": [Account.create().address], "threshold": 1}
+        draft = signer.post(f"/v1/subjects/{sid}/signer-changes", change)
+        other = signer.request("POST", f"/v1/subjects/{sid}/signer-changes", {
+            "add": [Account.create().address], "threshold": 1, "typed_data": draft["typed_data"],
+            "signatures": [signer.sign_typed_data(draft["typed_data"])]})
+        assert other.status_code == 422 and other.json()["error"]["code"] == "INVALID_TYPED_DATA"
         forged = signer.request("POST", f"/v1/subjects/{sid}/signer-changes", {
-            "threshold": 1, "typed_data": draft["typed_data"],
+            **change, "typed_data": draft["typed_data"],
             "signatures": ["0x" + Account.create().unsafe_sign_hash(b"\1" * 32).signature.hex()]})
         assert forged.status_code == 422 and forged.json()["error"]["code"] == "INVALID_SIGNATURE"
         listing = signer.request("GET", "/v1/subjects/0x" + "11" * 32 + "/signer-changes")
