@@ -48,6 +48,14 @@ def signer_change_notice_seconds() -> int:
     return value
 
 
+def required_attestations() -> int:
+    """Distinct identity attesters that must attest a registration, for a new deployment (devnet 1)."""
+    value = int(os.environ.get("CONSENT_LEDGER_REQUIRED_ATTESTATIONS", 1))
+    if value < 1:
+        raise ValueError("CONSENT_LEDGER_REQUIRED_ATTESTATIONS must be at least 1")
+    return value
+
+
 def rpc_url() -> str:
     """The JSON-RPC endpoint every client uses: the devnet gateway unless told otherwise."""
     return os.environ.get("CONSENT_LEDGER_RPC_URL", f"http://{GATEWAY_HOST}:{gateway_port()}")

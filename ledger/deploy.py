@@ -10,7 +10,7 @@ from eth_utils import keccak, to_checksum_address
 
 from ledger import compiler
 from ledger.chain.client import Chain, Deployment
-from ledger.config import signer_change_notice_seconds
+from ledger.config import required_attestations, signer_change_notice_seconds
 from ledger.exceptions import DeploymentNotFound
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: 
 
     create("Participants", admin.address, attester)
     create("Subjects", addresses["Participants"],
-           signer_change_notice_seconds() if notice_seconds is None else notice_seconds)
+           signer_change_notice_seconds() if notice_seconds is None else notice_seconds, required_attestations())
     create("Catalog", addresses["Participants"])
     create("Consents", addresses["Participants"], addresses["Subjects"])
     create("AuditAnchor", addresses["Participants"])

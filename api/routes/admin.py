@@ -27,11 +27,14 @@ def register_resource(body: ResourceCreate, _: AdminDep, services: ServicesDep):
     return services.admin_ops.register_resource(body)
 
 
-@router.post("/subjects", status_code=201, responses={200: {"model": UnsignedTransaction}})
+@router.post("/subjects", status_code=201, responses={
+    200: {"model": UnsignedTransaction},
+    202: {"description": "attested; more attesters must attest the same registration"}})
 def register_subject(body: SubjectCreate, principal: AttesterDep, services: ServicesDep):
     """Bind a resident or enterprise to its signer wallets (real-name verification done upstream).
 
     The identity attester's own transaction: without ``signed_transaction``, 200 with the
-    transaction to sign; with it, checked against this request and relayed, 201."""
+    transaction to sign; with it, checked against this request and relayed: 201 registered, or 202
+    while fewer attesters than the deployment requires have attested it."""
     status, result = services.subjects.register(principal, body)
     return JsonResponse(result, status_code=status)

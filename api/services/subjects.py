@@ -62,6 +62,11 @@ class SubjectService:
                                                                     data, action="register subject")}
         receipt = relay(self.s, principal, body.signed_transaction, self.contract.address, data,
                         action="register subject")
+        if sid not in self.s.projection.subjects:  # more attesters must attest the same registration
+            attested = next(args for name, args in self.contract.events(receipt) if name == "RegistrationAttested")
+            return 202, {"subject_id": sid, "status": "ATTESTED", "attestations": attested["count"],
+                         "attestations_required": self.contract.call("requiredAttestations"),
+                         "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
         return 201, {"subject_id": sid, "kind": "PERSON" if kind == 1 else "ENTERPRISE", "signers": body.signers,
                      "threshold": body.threshold, "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
 

@@ -40,20 +40,26 @@ contract Subjects is ISubjects, EIP712, ParticipantsGuarded {
     bytes32 public constant CANCEL_SIGNER_CHANGE_TYPEHASH = keccak256("CancelSignerChange(bytes32 changeId)");
 
     uint64 private immutable _noticePeriod;
+    uint256 private immutable _requiredAttestations;
 
     mapping(bytes32 subjectId => SubjectRecord) private _subjects;
     mapping(bytes32 subjectId => address[]) private _signers;
     mapping(bytes32 subjectId => mapping(address signer => uint256 position)) private _positions;
     mapping(bytes32 subjectId => uint256 nonce) private _changeNonces;
     mapping(bytes32 changeId => ChangeRecord) private _changes;
+    mapping(bytes32 registrationHash => uint256 count) private _attestationCounts;
+    mapping(bytes32 registrationHash => mapping(address attester => bool)) private _attested;
 
     /// @param participants_ Participants registry.
     /// @param noticePeriod_ Seconds between a proposed signer change and the earliest time it applies unapproved.
-    constructor(IParticipants participants_, uint64 noticePeriod_)
+    /// @param requiredAttestations_ Distinct attesters that must attest a registration (at least 1).
+    constructor(IParticipants participants_, uint64 noticePeriod_, uint256 requiredAttestations_)
         EIP712("ConsentLedger", "1")
         ParticipantsGuarded(participants_)
     {
+        if (requiredAttestations_ == 0) revert SubjectsInvalidAttestationCount();
         _noticePeriod = noticePeriod_;
+        _requiredAttestations = requiredAttestations_;
     }
 
     /// @inheritdoc ISubjects
@@ -66,6 +72,7 @@ contract Subjects is ISubjects, EIP712, ParticipantsGuarded {
         uint256 count = signers.length;
         if (count > MAX_SIGNERS) revert SubjectsTooManySigners(count);
         _validateThreshold(kind, threshold, count);
+        if (_requiredAttestations > 1 && !_attest(subjectId, kind, signers, threshold)) return;
 
         _subjects[subjectId] = SubjectRecord({kind: kind, threshold: threshold});
         emit SubjectRegistered(subjectId, kind, threshold);
@@ -177,6 +184,11 @@ contract Subjects is ISubjects, EIP712, ParticipantsGuarded {
     }
 
     /// @inheritdoc ISubjects
+    function requiredAttestations() external view returns (uint256) {
+        return _requiredAttestations;
+    }
+
+    /// @inheritdoc ISubjects
     function noticePeriod() external view returns (uint64) {
         return _noticePeriod;
     }
@@ -194,6 +206,20 @@ contract Subjects is ISubjects, EIP712, ParticipantsGuarded {
     /// @inheritdoc ISubjects
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
         return _domainSeparatorV4();
+    }
+
+    /// @dev Counts the caller's attestation of this exact registration; true once enough attesters agree.
+    function _attest(bytes32 subjectId, SubjectKind kind, address[] calldata signers, uint8 threshold)
+        private
+        returns (bool complete)
+    {
+        bytes32 registrationHash = keccak256(abi.encode(subjectId, kind, signers, threshold));
+        mapping(address => bool) storage attested = _attested[registrationHash];
+        if (attested[msg.sender]) revert SubjectsAlreadyAttested(registrationHash, msg.sender);
+        attested[msg.sender] = true;
+        uint256 count = ++_attestationCounts[registrationHash];
+        emit RegistrationAttested(subjectId, registrationHash, msg.sender, count);
+        return count >= _requiredAttestations;
     }
 
     function _requireRegistered(bytes32 subjectId) private view returns (SubjectRecord storage record) {

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IConsents} from "../src/interfaces/IConsents.sol";
 import {IParticipantsGuarded} from "../src/interfaces/IParticipantsGuarded.sol";
+import {Subjects} from "../src/Subjects.sol";
 import {ISubjects} from "../src/interfaces/ISubjects.sol";
 import {Fixture} from "./utils/Fixture.sol";
 
@@ -111,6 +112,61 @@ contract SubjectsTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(ISubjects.SubjectsDuplicateSigner.selector, alice));
         vm.prank(attester);
         subjects.register(NEW, ENTERPRISE, _addresses(alice, bob, alice), 1);
+    }
+
+    // ---------------------------------------------------------------- register with m-of-n attestations
+
+    function _twoAttesters() private returns (Subjects twoOfN, address second) {
+        twoOfN = new Subjects(participants, NOTICE, 2);
+        second = vm.addr(_key("attester-2"));
+        vm.prank(attester);
+        participants.grantRole(IDENTITY_ATTESTER_ROLE, second);
+    }
+
+    function test_register_waitsForTheRequiredAttestations() public {
+        (Subjects twoOfN, address second) = _twoAttesters();
+        address[] memory signers = _addresses(alice);
+        bytes32 registrationHash = keccak256(abi.encode(NEW, PERSON, signers, uint8(1)));
+        vm.expectEmit(address(twoOfN));
+        emit ISubjects.RegistrationAttested(NEW, registrationHash, attester, 1);
+        vm.prank(attester);
+        twoOfN.register(NEW, PERSON, signers, 1);
+        assertEq(uint8(twoOfN.kindOf(NEW)), uint8(ISubjects.SubjectKind.NONE));
+
+        vm.expectEmit(address(twoOfN));
+        emit ISubjects.RegistrationAttested(NEW, registrationHash, second, 2);
+        vm.expectEmit(address(twoOfN));
+        emit ISubjects.SubjectRegistered(NEW, PERSON, 1);
+        vm.prank(second);
+        twoOfN.register(NEW, PERSON, signers, 1);
+        assertTrue(twoOfN.isSigner(NEW, alice));
+        assertEq(twoOfN.requiredAttestations(), 2);
+    }
+
+    function test_register_revertsOnRepeatedAttestation() public {
+        (Subjects twoOfN,) = _twoAttesters();
+        vm.prank(attester);
+        twoOfN.register(NEW, PERSON, _addresses(alice), 1);
+        bytes32 registrationHash = keccak256(abi.encode(NEW, PERSON, _addresses(alice), uint8(1)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISubjects.SubjectsAlreadyAttested.selector, registrationHash, attester)
+        );
+        vm.prank(attester);
+        twoOfN.register(NEW, PERSON, _addresses(alice), 1);
+    }
+
+    function test_register_countsOnlyIdenticalAttestations() public {
+        (Subjects twoOfN, address second) = _twoAttesters();
+        vm.prank(attester);
+        twoOfN.register(NEW, PERSON, _addresses(alice), 1);
+        vm.prank(second);
+        twoOfN.register(NEW, PERSON, _addresses(mallory), 1);
+        assertEq(uint8(twoOfN.kindOf(NEW)), uint8(ISubjects.SubjectKind.NONE));
+    }
+
+    function test_constructor_revertsOnZeroAttestations() public {
+        vm.expectRevert(ISubjects.SubjectsInvalidAttestationCount.selector);
+        new Subjects(participants, NOTICE, 0);
     }
 
     // ---------------------------------------------------------------- proposeSignerChange

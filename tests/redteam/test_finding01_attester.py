@@ -146,3 +146,28 @@ def test_verifier_names_a_consent_by_a_key_bound_without_the_citizens_approval(f
     assert released.status_code == 200
     report = verify_export(running, tmp_path)
     assert "CONSENT_SIGNER_BOUND_WITHOUT_APPROVAL" in problem_kinds(report)
+
+
+def test_one_attester_alone_cannot_register_when_two_are_required(fresh_system, fresh_clients):
+    running = fresh_system(extra_env={"CONSENT_LEDGER_REQUIRED_ATTESTATIONS": "2"}, demo=False)
+    clients = fresh_clients(running)
+    body = {"id_type": "resident_id", "id_number": "110101199003078515", "signers": [Account.create().address],
+            "threshold": 1}
+    first = clients("attester").post_signed("/v1/admin/subjects", body)
+    assert first["status"] == "ATTESTED" and first["attestations"] == 1
+    chain = operator_chain(running, "attester", "admin")
+    subjects = chain.contract("Subjects")
+    sid = bytes.fromhex(first["subject_id"][2:])
+    assert subjects.call("kindOf", sid) == 0  # NONE: one attester's word is not enough
+    # The same attester cannot count twice.
+    again = clients("attester").request("POST", "/v1/admin/subjects", body)
+    assert again.status_code == 422 and "SubjectsAlreadyAttested" in again.json()["error"]["message"]
+
+    second = keystore.new_key("attester-2")
+    chain.contract("Participants").transact("grantRole", ATTESTER, second.address,
+                                            sender=keystore.address_of("attester"))
+    chain.sender.transact(second.address, "0x", value=10**18, gas=21_000, sender=keystore.address_of("admin"),
+                          action="fund attester-2")
+    registered = clients("attester-2").post_signed("/v1/admin/subjects", body)
+    assert registered["subject_id"] == first["subject_id"] and registered["tx_hash"]
+    assert subjects.call("isSigner", sid, body["signers"][0])

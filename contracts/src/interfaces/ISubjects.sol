@@ -60,6 +60,12 @@ interface ISubjects is IParticipantsGuarded {
     /// @notice `signer` is not bound to `subjectId`.
     error SubjectsNotSigner(bytes32 subjectId, address signer);
 
+    /// @notice `attester` has already attested registration `registrationHash`.
+    error SubjectsAlreadyAttested(bytes32 registrationHash, address attester);
+
+    /// @notice At least one attestation is needed to register a subject.
+    error SubjectsInvalidAttestationCount();
+
     /// @notice The change binds nothing, unbinds nothing and keeps the threshold.
     error SubjectsEmptyChange();
 
@@ -86,6 +92,12 @@ interface ISubjects is IParticipantsGuarded {
 
     /// @notice `count` approvals are fewer than the subject's threshold `threshold`.
     error SubjectsBelowThreshold(uint256 count, uint256 threshold);
+
+    /// @notice `attester` attested registration `registrationHash` of `subjectId`; `count` of the required number
+    /// so far. The subject is registered (in the same call) when `count` reaches {requiredAttestations}.
+    event RegistrationAttested(
+        bytes32 indexed subjectId, bytes32 indexed registrationHash, address indexed attester, uint256 count
+    );
 
     /// @notice A subject was registered.
     event SubjectRegistered(bytes32 indexed subjectId, SubjectKind kind, uint8 threshold);
@@ -137,10 +149,12 @@ interface ISubjects is IParticipantsGuarded {
     function CANCEL_SIGNER_CHANGE_TYPEHASH() external view returns (bytes32);
 
     /**
-     * @notice Registers a subject with its initial signers and threshold.
+     * @notice Attests a subject with its initial signers and threshold; registers it once
+     * {requiredAttestations} distinct attesters have attested exactly the same registration.
      * @dev `IDENTITY_ATTESTER_ROLE` only. PERSON requires threshold 1; in all cases
      * 1 <= threshold <= signers.length <= 16, signers non-zero and distinct.
-     * Emits {SubjectRegistered} then one {SignerBound} per signer.
+     * With more than one attestation required, emits {RegistrationAttested} for each; the last one also emits
+     * {SubjectRegistered} then one {SignerBound} per signer.
      * @param subjectId Subject id.
      * @param kind PERSON or ENTERPRISE.
      * @param signers Initial signer addresses (EOAs or ERC-1271 contracts).
@@ -220,6 +234,12 @@ interface ISubjects is IParticipantsGuarded {
      * @return The nonce (the number of changes proposed so far).
      */
     function signerChangeNonce(bytes32 subjectId) external view returns (uint256);
+
+    /**
+     * @notice Number of distinct attesters that must attest a registration.
+     * @return The number, at least 1.
+     */
+    function requiredAttestations() external view returns (uint256);
 
     /**
      * @notice Delay between a proposed signer change and the earliest time it can be applied without approval.

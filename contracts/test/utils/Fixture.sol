@@ -148,7 +148,7 @@ abstract contract Fixture is Signing {
         mallory = vm.addr(MALLORY_KEY);
 
         participants = new Participants(admin, attester);
-        subjects = new Subjects(participants, NOTICE);
+        subjects = new Subjects(participants, NOTICE, 1);
         catalog = new Catalog(participants);
         consents = new Consents(participants, subjects);
         auditAnchor = new AuditAnchor(participants);
