@@ -65,6 +65,12 @@ class ApiClient:
     def put(self, path: str, body: Any = None, **kwargs) -> Any:
         return self._ok(self.request("PUT", path, body, **kwargs))
 
+    def post_signed(self, path: str, body: dict) -> Any:
+        """Prepare-then-sign: get the transaction the endpoint wants signed, sign it with this key
+        and send it back as ``signed_transaction`` (departments, the identity attester)."""
+        prepared = self.post(path, body)
+        return self.post(path, {**body, "signed_transaction": self.sign_transaction(prepared["transaction"])})
+
     def sign_typed_data(self, typed_data: dict) -> str:
         return sign_typed_data(self.account.key, typed_data)
 

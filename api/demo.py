@@ -80,10 +80,11 @@ def key(name: str):
     return keystore.load_key(name) if keystore.key_path(name).exists() else keystore.new_key(name)
 
 
-def _post_new(client: ApiClient, path: str, body: dict) -> None:
-    """POST a registration; one that exists already (409) is fine, so seeding can run again."""
+def _post_new(client: ApiClient, path: str, body: dict, *, signed: bool = False) -> None:
+    """POST a registration (``signed``: as the client's own transaction); one that exists already
+    (409) is fine, so seeding can run again."""
     try:
-        client.post(path, body)
+        client.post_signed(path, body) if signed else client.post(path, body)
     except ApiClientError as exc:
         if exc.status != 409:
             raise
@@ -99,12 +100,15 @@ def seed(base_url: str) -> dict:
         _post_new(admin, "/v1/admin/resources", {
             "resource_id": slug, "name": title, "provider": key(provider).address,
             "sharing_class": sharing_class, "sensitive": sensitive, "fields": fields})
+    # Subjects are bound by the identity attester, with its own key (never one the API holds).
+    attester = ApiClient(base_url, keystore.load_key("attester")).login()
     for person in CITIZENS:
-        _post_new(admin, "/v1/admin/subjects", {"id_type": person.id_type, "id_number": person.id_number,
-                                                "signers": [key(person.key).address], "threshold": 1})
-    _post_new(admin, "/v1/admin/subjects", {
+        _post_new(attester, "/v1/admin/subjects", {"id_type": person.id_type, "id_number": person.id_number,
+                                                   "signers": [key(person.key).address], "threshold": 1}, signed=True)
+    _post_new(attester, "/v1/admin/subjects", {
         "id_type": ENTERPRISE.id_type, "id_number": ENTERPRISE.id_number,
-        "signers": [key(name).address for name in ENTERPRISE_SIGNERS], "threshold": 2})
+        "signers": [key(name).address for name in ENTERPRISE_SIGNERS], "threshold": 2}, signed=True)
+    attester.close()
     providers = {slug: provider for slug, _, provider, *_ in RESOURCES}
     for slug, records in RECORDS.items():
         client = ApiClient(base_url, key(providers[slug])).login()

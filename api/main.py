@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.core.config import Settings
 from api.core.errors import error_response, install_error_handlers
-from api.routes import admin, audit, auth, consents, health, records, sharing
+from api.routes import admin, audit, auth, consents, health, records, sharing, subjects
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, *, services=None) -> FastAPI:
     app = FastAPI(title="Consent Ledger API", version="1.0", default_response_class=JsonResponse,
                   lifespan=lifespan)
     install_error_handlers(app)
-    for module in (health, auth, admin, records, consents, sharing, audit):
+    for module in (health, auth, admin, records, consents, sharing, audit, subjects):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     return app

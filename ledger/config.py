@@ -36,6 +36,26 @@ def gateway_port() -> int:
     return int(os.environ.get("CONSENT_LEDGER_GATEWAY_PORT", GATEWAY_PORT))
 
 
+#: Devnet notice period of a signer change that the subject's signers did not approve (72 h).
+SIGNER_CHANGE_NOTICE_SECONDS = 72 * 3600
+
+
+def signer_change_notice_seconds() -> int:
+    """The Subjects contract's notice period for a new deployment (tests shorten it)."""
+    value = int(os.environ.get("CONSENT_LEDGER_SIGNER_CHANGE_NOTICE", SIGNER_CHANGE_NOTICE_SECONDS))
+    if value < 0:
+        raise ValueError("CONSENT_LEDGER_SIGNER_CHANGE_NOTICE must not be negative")
+    return value
+
+
+def required_attestations() -> int:
+    """Distinct identity attesters that must attest a registration, for a new deployment (devnet 1)."""
+    value = int(os.environ.get("CONSENT_LEDGER_REQUIRED_ATTESTATIONS", 1))
+    if value < 1:
+        raise ValueError("CONSENT_LEDGER_REQUIRED_ATTESTATIONS must be at least 1")
+    return value
+
+
 def rpc_url() -> str:
     """The JSON-RPC endpoint every client uses: the devnet gateway unless told otherwise."""
     return os.environ.get("CONSENT_LEDGER_RPC_URL", f"http://{GATEWAY_HOST}:{gateway_port()}")

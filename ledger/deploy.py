@@ -10,6 +10,7 @@ from eth_utils import keccak, to_checksum_address
 
 from ledger import compiler
 from ledger.chain.client import Chain, Deployment
+from ledger.config import required_attestations, signer_change_notice_seconds
 from ledger.exceptions import DeploymentNotFound
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,9 @@ DEFAULT_ADMIN_ROLE = b"\0" * 32
 #: design peak (20k entries/s) where the anchorer anchors every second; a larger backlog is anchored in
 #: steps. Exhausting the uint64 tree size would then take 2^44 anchors.
 ANCHOR_MAX_TREE_SIZE_STEP = 2**20
+
+#: Gas money for the identity attester's own transactions (registrations, signer-change proposals).
+ATTESTER_FUNDING_WEI = 10**20
 
 
 def existing_deployment(chain: Chain) -> Deployment | None:
@@ -38,9 +42,13 @@ def existing_deployment(chain: Chain) -> Deployment | None:
     return deployment
 
 
-def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: str,
-           force: bool = False) -> tuple[Deployment, bool]:
-    """Deploy (or reuse) the contracts and grant the operator roles; returns (deployment, reused)."""
+def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: str, attester: str,
+           notice_seconds: int | None = None, force: bool = False) -> tuple[Deployment, bool]:
+    """Deploy (or reuse) the contracts and grant the operator roles; returns (deployment, reused).
+
+    ``attester`` becomes the first identity attester in the Participants constructor; attesters
+    administer their own role, so the admin key (which the API holds) never gets it.
+    """
     if not force:
         reused = existing_deployment(chain)
         if reused is not None:
@@ -63,8 +71,9 @@ def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: 
         deploy_block = receipt.block_number if deploy_block is None else deploy_block
         log.info("deployed %s at %s (gas %d)", name, addresses[name], receipt.gas_used)
 
-    create("Participants", admin.address)
-    create("Subjects", addresses["Participants"])
+    create("Participants", admin.address, attester)
+    create("Subjects", addresses["Participants"],
+           signer_change_notice_seconds() if notice_seconds is None else notice_seconds, required_attestations())
     create("Catalog", addresses["Participants"])
     create("Consents", addresses["Participants"], addresses["Subjects"])
     create("AuditAnchor", addresses["Participants"], ANCHOR_MAX_TREE_SIZE_STEP)
@@ -72,9 +81,13 @@ def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: 
     deployment = Deployment(chain.chain_id, deploy_block, code_hash, addresses)
     chain.deployment = deployment
     participants = chain.at("Participants", addresses["Participants"])
-    grants = [("IDENTITY_ATTESTER_ROLE", admin.address), ("ANCHORER_ROLE", anchorer)]
+    grants = [("ANCHORER_ROLE", anchorer)]
     grants += [("RELAYER_ROLE", relayer) for relayer in relayers]
     pending = [participants.send("grantRole", ROLES[role], account, sender=admin.address) for role, account in grants]
+    balance = int(chain.rpc.call("eth_getBalance", [attester, "latest"]), 16)
+    if balance < ATTESTER_FUNDING_WEI // 10:
+        pending.append(sender.send(attester, "0x", value=ATTESTER_FUNDING_WEI, gas=21_000, sender=admin.address,
+                                   action="fund attester")[0])
     for tx_hash in pending:
         sender.wait(tx_hash, action="grant operator role")
     deployment.save()

@@ -243,6 +243,13 @@ def _persist(session: Session, p: Projection, dirty: set[tuple[str, object]]) ->
             session.merge(m.SubjectRow(subject_id=key, kind=s.kind, threshold=s.threshold))
             session.execute(delete(m.SubjectSignerRow).where(m.SubjectSignerRow.subject_id == key))
             session.add_all(m.SubjectSignerRow(subject_id=key, signer=signer) for signer in s.signers)
+        elif kind == "signer_change":
+            c = p.signer_changes[key]
+            session.merge(m.SubjectSignerChangeRow(
+                change_id=key, subject_id=c.subject_id, add=list(c.add), remove=list(c.remove),
+                threshold=c.threshold, nonce=str(c.nonce), effective_at=c.effective_at, proposed_by=c.proposed_by,
+                proposed_block=c.proposed_block, status=c.status, approved=c.approved, ended_block=c.ended_block,
+                ended_by=c.ended_by))
         elif kind == "consent":
             c = p.consents[key]
             row = session.get(m.ConsentRow, key)
@@ -271,7 +278,7 @@ def _persist(session: Session, p: Projection, dirty: set[tuple[str, object]]) ->
 
 def _load_rows(session: Session, p: Projection) -> None:
     from ledger.projection import (AgreementState, ConsentState, DepartmentState, ResourceState,
-                                   SharingRequestState, SubjectState)
+                                   SharingRequestState, SignerChangeState, SubjectState)
 
     for row in session.scalars(select(m.RoleRow)):
         p.roles.setdefault(row.account, set()).add(row.role)
@@ -287,6 +294,11 @@ def _load_rows(session: Session, p: Projection) -> None:
     for row in session.scalars(select(m.SubjectSignerRow)):
         p.subjects[row.subject_id].signers.add(row.signer)
         p.signer_subjects.setdefault(row.signer, set()).add(row.subject_id)
+    for row in session.scalars(select(m.SubjectSignerChangeRow)):
+        p.signer_changes[row.change_id] = SignerChangeState(
+            row.change_id, row.subject_id, tuple(row.add), tuple(row.remove), row.threshold, int(row.nonce),
+            row.effective_at, row.proposed_by, row.proposed_block, row.status, row.approved, row.ended_block,
+            row.ended_by)
     for row in session.scalars(select(m.ConsentRow)):
         p.add_consent(ConsentState(
             row.consent_id, row.subject_id, row.grantee, {k: int(v) for k, v in row.resources}, row.purpose_hash,

@@ -23,8 +23,9 @@ from ledger.exceptions import KeystoreError
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
-#: Keys generated on the devnet's first start and funded in its genesis block.
-AUTHORITY_KEYS = ("admin", "anchorer", "relayer-0", "relayer-1", "relayer-2", "relayer-3")
+#: Keys generated on the devnet's first start and funded in its genesis block. ``attester`` stands
+#: for the identity attester (real-name verification); the API process never loads it.
+AUTHORITY_KEYS = ("admin", "anchorer", "relayer-0", "relayer-1", "relayer-2", "relayer-3", "attester")
 
 KDF = "pbkdf2"
 KDF_ITERATIONS = 2**18

@@ -52,6 +52,29 @@ class SubjectState:
 
 
 @dataclass(slots=True)
+class SignerChangeState:
+    """A proposed change to a subject's signers: PENDING until CANCELLED or APPLIED.
+
+    ``approved`` tells how an applied change took effect: True with the subject's signers'
+    signatures, False only because its notice period ran out.
+    """
+
+    change_id: str
+    subject_id: str
+    add: tuple[str, ...]
+    remove: tuple[str, ...]
+    threshold: int
+    nonce: int
+    effective_at: int
+    proposed_by: str
+    proposed_block: int
+    status: str  # PENDING | CANCELLED | APPLIED
+    approved: bool | None = None
+    ended_block: int | None = None
+    ended_by: str | None = None
+
+
+@dataclass(slots=True)
 class ConsentState:
     consent_id: str
     subject_id: str
@@ -105,6 +128,7 @@ class Projection:
         self.resources: dict[str, ResourceState] = {}
         self.subjects: dict[str, SubjectState] = {}
         self.signer_subjects: dict[str, set[str]] = {}
+        self.signer_changes: dict[str, SignerChangeState] = {}
         self.consents: dict[str, ConsentState] = {}
         # (subject, grantee, resource_key) -> consent ids, the policy's lookup
         self.consent_index: dict[tuple[str, str, str], list[str]] = {}
@@ -200,6 +224,27 @@ class Projection:
         key = hex32(a["subjectId"])
         self.subjects[key].threshold = a["threshold"]
         return ("subject", key)
+
+    def _on_SignerChangeProposed(self, a, log, ts):
+        change = SignerChangeState(
+            change_id=hex32(a["changeId"]), subject_id=hex32(a["subjectId"]), add=tuple(a["add"]),
+            remove=tuple(a["remove"]), threshold=a["threshold"], nonce=a["nonce"], effective_at=a["effectiveAt"],
+            proposed_by=a["proposedBy"], proposed_block=int(log["blockNumber"], 16), status="PENDING")
+        self.signer_changes[change.change_id] = change
+        return ("signer_change", change.change_id)
+
+    def _on_SignerChangeCancelled(self, a, log, ts):
+        change = self.signer_changes.get(hex32(a["changeId"]))
+        if change:
+            change.status, change.ended_block, change.ended_by = "CANCELLED", int(log["blockNumber"], 16), \
+                a["cancelledBy"]
+            return ("signer_change", change.change_id)
+
+    def _on_SignerChangeApplied(self, a, log, ts):
+        change = self.signer_changes.get(hex32(a["changeId"]))
+        if change:
+            change.status, change.approved, change.ended_block = "APPLIED", a["approved"], int(log["blockNumber"], 16)
+            return ("signer_change", change.change_id)
 
     def _on_ConsentGranted(self, a, log, ts):
         consent = ConsentState(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.core.responses import JsonResponse
 from api.deps import AdminDep, AttesterDep, ServicesDep
 from api.schemas.admin import DepartmentCreate, RegulatorCreate, ResourceCreate, SubjectCreate
+from api.schemas.subjects import UnsignedTransaction
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -25,7 +27,14 @@ def register_resource(body: ResourceCreate, _: AdminDep, services: ServicesDep):
     return services.admin_ops.register_resource(body)
 
 
-@router.post("/subjects", status_code=201)
-def register_subject(body: SubjectCreate, _: AttesterDep, services: ServicesDep):
-    """Bind a resident or enterprise to its signer wallets (real-name verification done upstream)."""
-    return services.admin_ops.register_subject(body)
+@router.post("/subjects", status_code=201, responses={
+    200: {"model": UnsignedTransaction},
+    202: {"description": "attested; more attesters must attest the same registration"}})
+def register_subject(body: SubjectCreate, principal: AttesterDep, services: ServicesDep):
+    """Bind a resident or enterprise to its signer wallets (real-name verification done upstream).
+
+    The identity attester's own transaction: without ``signed_transaction``, 200 with the
+    transaction to sign; with it, checked against this request and relayed: 201 registered, or 202
+    while fewer attesters than the deployment requires have attested it."""
+    status, result = services.subjects.register(principal, body)
+    return JsonResponse(result, status_code=status)

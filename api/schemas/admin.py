@@ -44,6 +44,9 @@ class ResourceCreate(Strict):
 class SubjectCreate(SubjectRef):
     signers: list[Address] = Field(min_length=1, max_length=16)
     threshold: int = Field(ge=1, le=16)
+    signed_transaction: str | None = Field(
+        default=None, pattern=r"^0x[0-9a-fA-F]+$", max_length=20_000,
+        description="the identity attester's own signed transaction; omit it to get the one to sign")
 
     @model_validator(mode="after")
     def _threshold(self):

@@ -1,4 +1,7 @@
-"""Catalog, participant and subject registration, sent with the platform's admin key."""
+"""Catalog and participant registration, sent with the platform's admin key.
+
+Subjects are registered by the identity attester, never with the admin key: see
+:mod:`api.services.subjects`."""
 
 from __future__ import annotations
 
@@ -9,9 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.core.errors import ApiError
-from api.schemas.admin import DepartmentCreate, RegulatorCreate, ResourceCreate, SubjectCreate
+from api.schemas.admin import DepartmentCreate, RegulatorCreate, ResourceCreate
 from ledger.exceptions import TransactionFailed
-from ledger.identity import IdType, normalize_id, subject_id as make_subject_id
 from ledger.policy import schema_hash
 from ledger.storage.models import ResourceRow
 
@@ -19,11 +21,9 @@ if TYPE_CHECKING:
     from api.services.context import AppServices
 
 SHARING_CLASS_INDEX = {"UNCONDITIONAL": 0, "CONDITIONAL": 1, "NOT_SHARED": 2}
-SUBJECT_KIND_INDEX = {IdType.RESIDENT_ID: 1, IdType.USCC: 2}
 #: Gas money for a new department's own transactions (sharing requests and answers).
 DEPARTMENT_FUNDING_WEI = 10**20
-_CONFLICTS = {"ParticipantsDepartmentExists", "ParticipantsDepartmentCodeTaken", "CatalogResourceExists",
-              "SubjectsAlreadyRegistered"}
+_CONFLICTS = {"ParticipantsDepartmentExists", "ParticipantsDepartmentCodeTaken", "CatalogResourceExists"}
 
 
 def code_to_bytes32(code: str) -> bytes:
@@ -90,12 +90,3 @@ class AdminService:
             session.add(row)
         row.resource_id, row.name, row.fields = body.resource_id, body.name, list(body.fields)
 
-    def register_subject(self, body: SubjectCreate) -> dict:
-        normalize_id(body.id_type, body.id_number)  # 422 with the failed rule, before anything is sent
-        if body.id_type == IdType.RESIDENT_ID and body.threshold != 1:
-            raise ApiError(422, "INVALID_INPUT", "a person's consents need exactly one signature (threshold 1)")
-        sid = make_subject_id(self.s.pepper, body.id_type, body.id_number)
-        result = self._send("Subjects", "register", sid, SUBJECT_KIND_INDEX[body.id_type], body.signers,
-                            body.threshold)
-        return {"subject_id": "0x" + sid.hex(), "kind": "PERSON" if body.id_type == IdType.RESIDENT_ID
-                else "ENTERPRISE", "signers": body.signers, "threshold": body.threshold, **result}

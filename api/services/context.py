@@ -19,6 +19,7 @@ from api.services.audit import AuditService
 from api.services.consents import ConsentService
 from api.services.release import ReleaseService
 from api.services.sharing import SharingService
+from api.services.subjects import SubjectService
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.log import AuditLog
 from ledger.chain.client import Chain, Deployment
@@ -57,6 +58,8 @@ class AppServices:
         migrate(self.engine)
         self.sessions = make_sessionmaker(self.engine)
 
+        # The only keys this process decrypts; never the identity attester's: binding a key to a
+        # subject is not the operator's act (DESIGN §1.1), so those transactions are only relayed.
         self.admin = load_key("admin")
         self.anchorer_key = load_key("anchorer")
         relayers = [load_key(name) for name in RELAYER_KEYS]
@@ -94,6 +97,7 @@ class AppServices:
         self.consents = ConsentService(self)
         self.release = ReleaseService(self)
         self.sharing = SharingService(self)
+        self.subjects = SubjectService(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:

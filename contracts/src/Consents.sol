@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IConsents} from "./interfaces/IConsents.sol";
 import {IParticipants} from "./interfaces/IParticipants.sol";
 import {ISubjects} from "./interfaces/ISubjects.sol";
 import {ParticipantsGuarded} from "./ParticipantsGuarded.sol";
+import {SignatureRules} from "./libraries/SignatureRules.sol";
 
 /**
  * @title Consents
@@ -93,7 +92,7 @@ contract Consents is IConsents, EIP712, ParticipantsGuarded {
         bytes32 subject = revocation.subject;
         _useNonce(subject, revocation.nonce);
         if (!_subjects.isSigner(subject, signer)) revert ConsentsNotSubjectSigner(subject, signer);
-        if (!_isValidSignature(signer, _hashTypedDataV4(_hashRevoke(revocation)), signature)) {
+        if (!SignatureRules.isValid(signer, _hashTypedDataV4(_hashRevoke(revocation)), signature)) {
             revert ConsentsInvalidSignature(signer);
         }
         bytes32 consentId = revocation.consentId;
@@ -216,27 +215,12 @@ contract Consents is IConsents, EIP712, ParticipantsGuarded {
             address signer = signers[i];
             if (signer <= previous) revert ConsentsSignersNotSorted();
             if (!_subjects.isSigner(subject, signer)) revert ConsentsNotSubjectSigner(subject, signer);
-            if (!_isValidSignature(signer, digest, signatures[i])) revert ConsentsInvalidSignature(signer);
+            if (!SignatureRules.isValid(signer, digest, signatures[i])) revert ConsentsInvalidSignature(signer);
             previous = signer;
         }
         uint256 threshold = _subjects.thresholdOf(subject);
         if (count < threshold) revert ConsentsBelowThreshold(count, threshold);
         if (threshold == 0) revert ConsentsUnknownSubject(subject);
-    }
-
-    /// @dev ECDSA (65-byte, low-s) first, then ERC-1271. Unlike SignatureChecker.isValidSignatureNow this needs no
-    /// account access for EOAs; a key can only recover to an account with code if it is an EIP-7702 delegated EOA,
-    /// whose key is its owner anyway.
-    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        if (signature.length == 65) {
-            // The error argument only details the failure, which is reported as a plain false here.
-            // slither-disable-next-line unused-return
-            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(
-                digest, uint8(signature[64]), bytes32(signature[0:32]), bytes32(signature[32:64])
-            );
-            if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
-        }
-        return SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature);
     }
 
     /// @dev Returns the record of an active consent of `subject`, or reverts.

@@ -9,7 +9,7 @@ import {Roles} from "./libraries/Roles.sol";
  * @title Participants
  * @notice Registry of departments, regulators and service accounts, and the single source of roles.
  * @dev Roles are plain OpenZeppelin {AccessControl} roles administered by `DEFAULT_ADMIN_ROLE`
- * (the data authority). The number of roles per account is counted so that {transactionAllowed}
+ * (the data authority), except `IDENTITY_ATTESTER_ROLE`, which only attesters grant and revoke. The number of roles per account is counted so that {transactionAllowed}
  * stays O(1).
  */
 contract Participants is AccessControl, IParticipants {
@@ -38,9 +38,13 @@ contract Participants is AccessControl, IParticipants {
     mapping(address account => uint256) private _roleCount;
 
     /// @param admin Initial holder of `DEFAULT_ADMIN_ROLE`.
-    constructor(address admin) {
-        if (admin == address(0)) revert ParticipantsZeroAddress();
+    /// @param attester Initial identity attester. Attesters administer their own role, so the admin (the platform
+    /// operator) can neither become one nor remove one.
+    constructor(address admin, address attester) {
+        if (admin == address(0) || attester == address(0)) revert ParticipantsZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setRoleAdmin(IDENTITY_ATTESTER_ROLE, IDENTITY_ATTESTER_ROLE);
+        _grantRole(IDENTITY_ATTESTER_ROLE, attester);
     }
 
     /// @inheritdoc IParticipants

@@ -324,8 +324,7 @@ contract ConsentsTest is Fixture {
 
     function test_revoke_revertsForRotatedOutSigner() public {
         (bytes32 id,) = _grantAlice(0);
-        vm.prank(attester);
-        subjects.rotateSigner(ALICE, alice, mallory);
+        _changeSigners(_signerChange(ALICE, _addresses(mallory), _addresses(alice), 1));
         vm.expectRevert(abi.encodeWithSelector(IConsents.ConsentsNotSubjectSigner.selector, ALICE, alice));
         vm.prank(alice);
         consents.revoke(id, ALICE);

@@ -26,6 +26,7 @@ contract GasTest is Fixture {
     bytes32 private _aliceConsent1;
     uint256 private _pendingRequest;
     uint256 private _approvedRequest;
+    ISubjects.SignerChange private _bobRotation;
 
     function setUp() public override {
         super.setUp();
@@ -56,6 +57,9 @@ contract GasTest is Fixture {
         vm.stopPrank();
         vm.prank(provider);
         catalog.approveSharing(_approvedRequest);
+        _bobRotation = _signerChange(BOB, _addresses(mallory), _addresses(bob), 1);
+        _propose(_bobRotation);
+        vm.warp(block.timestamp + NOTICE);
         vm.roll(block.number + 1);
         vm.pauseGasMetering();
     }
@@ -102,6 +106,45 @@ contract GasTest is Fixture {
         IConsents.Revoke memory r = _revocation(_aliceConsent1, ALICE, 2);
         bytes memory signature = _sign(ALICE_KEY, consents.hashRevoke(r));
         _measure(relayer, address(consents), abi.encodeCall(consents.revokeWithSig, (r, alice, signature)), 1, 50_000);
+    }
+
+    function test_gas_proposeSignerChange() public {
+        _measure(
+            attester,
+            address(subjects),
+            abi.encodeCall(subjects.proposeSignerChange, (ALICE, _addresses(mallory), _addresses(alice), 1)),
+            1,
+            120_000
+        );
+    }
+
+    function test_gas_applySignerChangeAfterNotice() public {
+        _measure(relayer, address(subjects), abi.encodeCall(subjects.applySignerChange, (_bobRotation)), 1, 85_000);
+    }
+
+    function test_gas_approveSignerChange() public {
+        ISubjects.SignerChange memory change = _signerChange(ALICE, _addresses(mallory), _addresses(alice), 1);
+        (address[] memory signers, bytes[] memory signatures) =
+            _signSorted(subjects.hashSignerChange(change), _keys(ALICE_KEY));
+        _measure(
+            relayer,
+            address(subjects),
+            abi.encodeCall(subjects.approveSignerChange, (change, signers, signatures)),
+            1,
+            160_000
+        );
+    }
+
+    function test_gas_cancelSignerChangeWithSig() public {
+        bytes32 changeId = subjects.hashSignerChange(_bobRotation);
+        bytes memory signature = _sign(BOB_KEY, subjects.hashCancelSignerChange(changeId));
+        _measure(
+            relayer,
+            address(subjects),
+            abi.encodeCall(subjects.cancelSignerChangeWithSig, (changeId, bob, signature)),
+            1,
+            45_000
+        );
     }
 
     function test_gas_anchor() public {

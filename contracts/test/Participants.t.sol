@@ -22,7 +22,42 @@ contract ParticipantsTest is Fixture {
 
     function test_constructor_revertsOnZeroAdmin() public {
         vm.expectRevert(abi.encodeWithSelector(IParticipants.ParticipantsZeroAddress.selector));
-        new Participants(address(0));
+        new Participants(address(0), attester);
+    }
+
+    function test_constructor_revertsOnZeroAttester() public {
+        vm.expectRevert(abi.encodeWithSelector(IParticipants.ParticipantsZeroAddress.selector));
+        new Participants(admin, address(0));
+    }
+
+    function test_constructor_makesAttestersTheirOwnAdmin() public view {
+        assertTrue(participants.hasRole(IDENTITY_ATTESTER_ROLE, attester));
+        assertFalse(participants.hasRole(IDENTITY_ATTESTER_ROLE, admin));
+        assertEq(participants.getRoleAdmin(IDENTITY_ATTESTER_ROLE), IDENTITY_ATTESTER_ROLE);
+        assertEq(participants.getRoleAdmin(RELAYER_ROLE), ADMIN_ROLE);
+    }
+
+    // ---------------------------------------------------------------- the attester role
+
+    function test_grantRole_adminCannotGrantAttester() public {
+        vm.expectRevert(_unauthorized(admin, IDENTITY_ATTESTER_ROLE));
+        vm.prank(admin);
+        participants.grantRole(IDENTITY_ATTESTER_ROLE, admin);
+    }
+
+    function test_revokeRole_adminCannotRevokeAttester() public {
+        vm.expectRevert(_unauthorized(admin, IDENTITY_ATTESTER_ROLE));
+        vm.prank(admin);
+        participants.revokeRole(IDENTITY_ATTESTER_ROLE, attester);
+    }
+
+    function test_grantRole_attesterGrantsAndRevokesAttester() public {
+        vm.startPrank(attester);
+        participants.grantRole(IDENTITY_ATTESTER_ROLE, stranger);
+        assertTrue(participants.hasRole(IDENTITY_ATTESTER_ROLE, stranger));
+        participants.revokeRole(IDENTITY_ATTESTER_ROLE, stranger);
+        vm.stopPrank();
+        assertFalse(participants.hasRole(IDENTITY_ATTESTER_ROLE, stranger));
     }
 
     function test_roleConstants_areHashesOfTheirNames() public view {
@@ -258,14 +293,15 @@ contract ParticipantsTest is Fixture {
         uint256 value,
         uint8 roleSeed
     ) public {
-        vm.assume(sender != admin && sender != address(0));
+        vm.assume(sender != admin && sender != attester && sender != address(0));
         bytes32[6] memory roles =
             [DEPARTMENT_ROLE, REGULATOR_ROLE, IDENTITY_ATTESTER_ROLE, RELAYER_ROLE, ANCHORER_ROLE, EMERGENCY_ROLE];
         bool member = participants.roleCount(sender) != 0;
         assertEq(participants.transactionAllowed(sender, target, value, 0, 0, ""), member && target != address(0) && value == 0);
 
-        vm.prank(admin);
-        participants.grantRole(roles[bound(roleSeed, 0, 5)], sender);
+        bytes32 role = roles[bound(roleSeed, 0, 5)];
+        vm.prank(role == IDENTITY_ATTESTER_ROLE ? attester : admin);
+        participants.grantRole(role, sender);
         assertEq(participants.transactionAllowed(sender, target, value, 0, 0, ""), target != address(0) && value == 0);
         assertTrue(participants.transactionAllowed(admin, target, value, 0, 0, ""));
     }
@@ -275,20 +311,26 @@ contract ParticipantsTest is Fixture {
             [DEPARTMENT_ROLE, REGULATOR_ROLE, IDENTITY_ATTESTER_ROLE, RELAYER_ROLE, ANCHORER_ROLE, EMERGENCY_ROLE];
         grantMask = bound(grantMask, 0, 63);
         revokeMask = bound(revokeMask, 0, 63);
-        vm.startPrank(admin);
         for (uint256 i; i < 6; ++i) {
-            if (grantMask & (1 << i) != 0) participants.grantRole(roles[i], stranger);
+            if (grantMask & (1 << i) == 0) continue;
+            vm.prank(_roleAdmin(roles[i]));
+            participants.grantRole(roles[i], stranger);
         }
         for (uint256 i; i < 6; ++i) {
-            if (revokeMask & (1 << i) != 0) participants.revokeRole(roles[i], stranger);
+            if (revokeMask & (1 << i) == 0) continue;
+            vm.prank(_roleAdmin(roles[i]));
+            participants.revokeRole(roles[i], stranger);
         }
-        vm.stopPrank();
         uint256 held;
         for (uint256 i; i < 6; ++i) {
             if (participants.hasRole(roles[i], stranger)) ++held;
         }
         assertEq(participants.roleCount(stranger), held);
         assertEq(held, _popCount(grantMask & ~revokeMask));
+    }
+
+    function _roleAdmin(bytes32 role) private view returns (address) {
+        return role == IDENTITY_ATTESTER_ROLE ? attester : admin;
     }
 
     function _popCount(uint256 x) private pure returns (uint256 n) {

@@ -37,6 +37,7 @@ from ledger import policy, policy_inputs
 from ledger.audit.anchoring import DEFAULT_MAX_ANCHOR_LAG_SECONDS
 from ledger.audit.contracts import check_contracts
 from ledger.audit.entry import AuditEntry, decode_leaf, format_time
+from ledger.audit.bindings import read_consent_signer_problems
 from ledger.audit.hasher import hash_leaf
 from ledger.audit.tree import MerkleTree
 from ledger.audit.verify import verify_consistency
@@ -391,6 +392,8 @@ def verify_trail(chain: Chain, leaves: list[bytes], resource_fields: dict[str, l
     check_integrity(leaves, anchors, report, reference_hashes)
     entries = decode_entries(leaves, report)
     timestamps = check_policy(chain, leaves, resource_fields, report, head, entries) if check_policies else {}
+    if check_policies:
+        report.problems += [Problem(p.kind, p.message) for p in read_consent_signer_problems(chain, head)]
     cited = {e.block_number for e in entries if e is not None and e.block_number <= head}
     wanted = cited | {b + 1 for b in cited if b < head} | {a.block_number for a in anchors} | {head}
     timestamps = block_timestamps(chain, wanted, timestamps)

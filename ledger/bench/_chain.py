@@ -22,15 +22,17 @@ class Operators:
     admin: str
     anchorer: str
     relayers: list[str]
+    attester: str
 
 
 def operators(rpc_url: str) -> Operators:
-    """A chain client holding the admin, anchorer and relayer keys; relayed work uses the relayer pool."""
-    admin, anchorer = keystore.load_key("admin"), keystore.load_key("anchorer")
+    """A chain client holding the admin, anchorer and relayer keys, and the identity attester's key
+    (the bench plays the attester too); relayed work uses the relayer pool."""
+    admin, anchorer, attester = (keystore.load_key(name) for name in ("admin", "anchorer", "attester"))
     relayers = [keystore.load_key(name) for name in RELAYERS]
-    chain = Chain(rpc_url, accounts=[*relayers, admin, anchorer], pool=[r.address for r in relayers],
+    chain = Chain(rpc_url, accounts=[*relayers, admin, anchorer, attester], pool=[r.address for r in relayers],
                   deployment=Deployment.load())
-    return Operators(chain, admin.address, anchorer.address, [r.address for r in relayers])
+    return Operators(chain, admin.address, anchorer.address, [r.address for r in relayers], attester.address)
 
 
 def deploy_audit_anchor(ops: Operators) -> BoundContract:

@@ -47,10 +47,10 @@ class Signed:
 
 
 def register_subjects(ops: Operators, pepper: bytes, count: int, first: int) -> list[tuple[bytes, LocalAccount]]:
-    """Bind ``count`` new person subjects, one fresh key each (admin = identity attester)."""
+    """Bind ``count`` new person subjects, one fresh key each, as the identity attester."""
     subjects_contract = ops.chain.contract("Subjects")
     subjects = [(subject_id(pepper, "resident_id", resident_id(first + i)), Account.create()) for i in range(count)]
-    hashes = [subjects_contract.send("register", sid, 1, [key.address], 1, sender=ops.admin, gas=400_000)
+    hashes = [subjects_contract.send("register", sid, 1, [key.address], 1, sender=ops.attester, gas=400_000)
               for sid, key in subjects]
     wait_all(ops, hashes, action="register bench subject")
     return subjects

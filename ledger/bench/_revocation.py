@@ -20,7 +20,7 @@ from ledger.bench._world import GRANTED, World, grant_consent, register_citizen
 
 
 def one_trial(world: World, index: int, *, concurrency: int, before: float, after: float) -> dict:
-    citizen = register_citizen(world.admin, world.department, index)
+    citizen = register_citizen(world.attester, world.department, index)
     citizen.consent_id, _ = grant_consent(world.api_url, citizen, world.department.address)
     host, port = world.api_url.removeprefix("http://").rsplit(":", 1)
     request = render_post(host, int(port), "/v1/records/query", world.query(citizen, GRANTED[:2]),

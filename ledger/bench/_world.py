@@ -1,6 +1,6 @@
 """The bench world: the demo world plus bench citizens with records and consents, set up as users do.
 
-Everything goes through the public API (admin registration, provider uploads, consents drafted,
+Everything goes through the public API (attester-signed registration, provider uploads, consents drafted,
 signed by the citizen's own key and relayed), so the release benchmark queries exactly the state
 a real deployment would hold. Citizen keys live in memory only: they sign, they are never stored.
 """
@@ -48,7 +48,7 @@ class BenchCitizen:
 class World:
     api_url: str
     department: ApiClient
-    admin: ApiClient
+    attester: ApiClient
     citizens: list[BenchCitizen] = field(default_factory=list)  # registered, with a record and a consent
     unconsented: list[BenchCitizen] = field(default_factory=list)  # registered, with a record, no consent
 
@@ -73,7 +73,7 @@ class World:
 
     def close(self) -> None:
         self.department.close()
-        self.admin.close()
+        self.attester.close()
 
 
 def _record(i: int) -> dict:
@@ -81,9 +81,10 @@ def _record(i: int) -> dict:
             "medical_status": "active", "monthly_base": 6000 + 10 * i}
 
 
-def register_citizen(admin: ApiClient, provider: ApiClient, index: int) -> BenchCitizen:
+def register_citizen(attester: ApiClient, provider: ApiClient, index: int) -> BenchCitizen:
     citizen = BenchCitizen(resident_id(index), Account.create(), record=_record(index))
-    admin.post("/v1/admin/subjects", {**citizen.subject, "signers": [citizen.account.address], "threshold": 1})
+    attester.post_signed("/v1/admin/subjects", {**citizen.subject, "signers": [citizen.account.address],
+                                                "threshold": 1})
     provider.put(f"/v1/resources/{RESOURCE}/records", {**citizen.subject, "data": citizen.record})
     return citizen
 
@@ -110,11 +111,11 @@ def build_world(api_url: str, *, citizens: int = 8, unconsented: int = 2, first_
     from api.demo import seed
 
     seed(api_url)
-    admin = ApiClient(api_url, keystore.load_key("admin")).login()
+    attester = ApiClient(api_url, keystore.load_key("attester")).login()
     department = ApiClient(api_url, keystore.load_key(DEPARTMENT)).login()
-    world = World(api_url, department, admin)
+    world = World(api_url, department, attester)
     for i in range(citizens + unconsented):
-        citizen = register_citizen(admin, department, first_index + i)
+        citizen = register_citizen(attester, department, first_index + i)
         if i < citizens:
             citizen.consent_id, citizen.consent_message = grant_consent(api_url, citizen, department.address)
             world.citizens.append(citizen)

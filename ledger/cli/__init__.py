@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ledger.cli import audit, auth, bench, besu, consent, deploy, devnet, keys, records, serve
+from ledger.cli import attest, audit, auth, bench, besu, consent, deploy, devnet, keys, records, serve
 
 
 @click.group()
@@ -13,5 +13,5 @@ def main() -> None:
     """Consent Ledger: consent, release and audit on a permissioned chain."""
 
 
-for _area in (devnet, keys, deploy, serve, auth, consent, records, audit, besu, bench):
+for _area in (devnet, keys, deploy, serve, auth, attest, consent, records, audit, besu, bench):
     main.add_command(_area.command)

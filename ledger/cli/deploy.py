@@ -19,8 +19,9 @@ def command(rpc: str | None, force: bool) -> None:
     admin = keystore.load_key("admin")
     relayers = [keystore.load_key(f"relayer-{i}").address for i in range(4)]
     anchorer = keystore.load_key("anchorer").address
+    attester = keystore.address_of("attester")  # only its address: the attester signs for itself
     chain = Chain(rpc or rpc_url(), accounts=[admin])
-    deployment, reused = deploy(chain, admin, relayers=relayers, anchorer=anchorer, force=force)
+    deployment, reused = deploy(chain, admin, relayers=relayers, anchorer=anchorer, attester=attester, force=force)
     verb = "reusing" if reused else "deployed"
     click.echo(f"{verb} contracts on chain {deployment.chain_id} (block {deployment.deploy_block}):")
     for name, address in deployment.contracts.items():

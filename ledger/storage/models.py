@@ -102,6 +102,24 @@ class SubjectSignerRow(Base):
     signer: Mapped[str] = mapped_column(String(42), primary_key=True, index=True)
 
 
+class SubjectSignerChangeRow(Base):
+    __tablename__ = "subject_signer_changes"
+
+    change_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(66), index=True)
+    add: Mapped[list] = mapped_column(JSON)
+    remove: Mapped[list] = mapped_column(JSON)
+    threshold: Mapped[int] = mapped_column(Integer)
+    nonce: Mapped[str] = mapped_column(String(80))
+    effective_at: Mapped[int] = mapped_column(BigInteger)
+    proposed_by: Mapped[str] = mapped_column(String(42))
+    proposed_block: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    approved: Mapped[bool | None] = mapped_column(Boolean)
+    ended_block: Mapped[int | None] = mapped_column(BigInteger)
+    ended_by: Mapped[str | None] = mapped_column(String(42))
+
+
 class ConsentRow(Base):
     __tablename__ = "consents"
     consent_id: Mapped[str] = mapped_column(String(66), primary_key=True)

@@ -39,7 +39,7 @@ def test_query_with_malformed_resident_id_is_422(clients, id_number, fragment):
 
 
 def test_subject_with_malformed_uscc_is_422(clients):
-    reply = clients("admin").request("POST", "/v1/admin/subjects", {
+    reply = clients("attester").request("POST", "/v1/admin/subjects", {
         "id_type": "uscc", "id_number": "91370100MA5F3K2Y1H", "signers": [Account.create().address], "threshold": 1})
     assert reply.status_code == 422 and reply.json()["error"]["code"] == "INVALID_ID_NUMBER"
 

@@ -45,7 +45,7 @@ interface IParticipants is IAccessControl {
     /// @return The role identifier, keccak256("REGULATOR_ROLE").
     function REGULATOR_ROLE() external view returns (bytes32);
 
-    /// @notice Role allowed to register data subjects and manage their signers.
+    /// @notice Role allowed to register data subjects and propose changes to their signers; its own admin role.
     /// @return The role identifier, keccak256("IDENTITY_ATTESTER_ROLE").
     function IDENTITY_ATTESTER_ROLE() external view returns (bytes32);
 

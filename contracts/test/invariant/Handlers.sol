@@ -247,6 +247,7 @@ contract OutsiderHandler is Signing {
     bytes32[3] public codeDomain = [bytes32("HRSS"), bytes32("CIVIL"), bytes32("X")];
     bytes32[7] public roleDomain;
     bytes32 public consentId;
+    bytes32 public pendingChange;
 
     uint256 public ghostCalls;
     uint256 public ghostAccepted;
@@ -277,6 +278,11 @@ contract OutsiderHandler is Signing {
         ];
     }
 
+    /// @dev A change proposed by the attester in the test's set-up, still in its notice period.
+    function setPendingChange(bytes32 changeId) external {
+        pendingChange = changeId;
+    }
+
     function outsiderKey(uint256 i) public pure returns (uint256) {
         return _key(string.concat("outsider-", vm.toString(i % OUTSIDERS)));
     }
@@ -305,6 +311,11 @@ contract OutsiderHandler is Signing {
         bytes32 subject = subjectDomain[subjectSeed % 4];
         address signer = outsider(signerSeed);
         op = bound(op, 0, 4);
+        ISubjects.SignerChange memory change = ISubjects.SignerChange({
+            subject: subject, add: _list(actor), remove: new address[](0), threshold: 1, nonce: _subjects.signerChangeNonce(subject)
+        });
+        bytes memory approval = _sign(outsiderKey(actorSeed), _subjects.hashSignerChange(change));
+        bytes memory cancellation = _sign(outsiderKey(actorSeed), _subjects.hashCancelSignerChange(pendingChange));
         vm.prank(actor);
         if (op == 0) {
             _record(
@@ -312,13 +323,15 @@ contract OutsiderHandler is Signing {
                 abi.encodeCall(_subjects.register, (subject, ISubjects.SubjectKind.PERSON, _list(signer), 1))
             );
         } else if (op == 1) {
-            _record(address(_subjects), abi.encodeCall(_subjects.bindSigner, (subject, signer)));
+            _record(address(_subjects), abi.encodeCall(_subjects.proposeSignerChange, (subject, _list(signer), new address[](0), 1)));
         } else if (op == 2) {
-            _record(address(_subjects), abi.encodeCall(_subjects.unbindSigner, (subject, signer)));
+            _record(address(_subjects), abi.encodeCall(_subjects.cancelSignerChange, (pendingChange)));
         } else if (op == 3) {
-            _record(address(_subjects), abi.encodeCall(_subjects.rotateSigner, (subject, signer, actor)));
+            _record(address(_subjects), abi.encodeCall(_subjects.cancelSignerChangeWithSig, (pendingChange, actor, cancellation)));
         } else {
-            _record(address(_subjects), abi.encodeCall(_subjects.setThreshold, (subject, 1)));
+            bytes[] memory signatures = new bytes[](1);
+            signatures[0] = approval;
+            _record(address(_subjects), abi.encodeCall(_subjects.approveSignerChange, (change, _list(actor), signatures)));
         }
     }
 

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IConsents} from "../../src/interfaces/IConsents.sol";
+import {ISubjects} from "../../src/interfaces/ISubjects.sol";
 import {Fixture} from "../utils/Fixture.sol";
 import {AnchorHandler, ConsentHandler, OutsiderHandler} from "./Handlers.sol";
 
@@ -99,6 +100,9 @@ contract RoleInvariantTest is Fixture {
         for (uint256 i; i < handler.OUTSIDERS(); ++i) {
             assertEq(participants.roleCount(handler.outsider(i)), 0, "outsider holds a role");
         }
+        vm.prank(attester);
+        (bytes32 pending,) = subjects.proposeSignerChange(BOB, _addresses(mallory), _none(), 1);
+        handler.setPendingChange(pending);
         targetContract(address(handler));
         bytes4[] memory actions = new bytes4[](5);
         actions[0] = OutsiderHandler.participantsNoRevert.selector;
@@ -143,7 +147,9 @@ contract RoleInvariantTest is Fixture {
         for (uint256 i; i < 4; ++i) {
             bytes32 s = handler.subjectDomain(i);
             digest = keccak256(
-                abi.encode(digest, subjects.kindOf(s), subjects.thresholdOf(s), subjects.signersOf(s))
+                abi.encode(
+                    digest, subjects.kindOf(s), subjects.thresholdOf(s), subjects.signersOf(s), subjects.signerChangeNonce(s)
+                )
             );
             // Nonces 0..600 of the handler live in bitmap words 0..2 (Consents storage slot 3).
             for (uint256 w; w < 3; ++w) {
@@ -151,6 +157,9 @@ contract RoleInvariantTest is Fixture {
                 digest = keccak256(abi.encode(digest, vm.load(address(consents), slot)));
             }
         }
+        (bytes32 changeSubject, ISubjects.SignerChangeStatus changeStatus, uint64 effectiveAt) =
+            subjects.signerChange(handler.pendingChange());
+        digest = keccak256(abi.encode(digest, changeSubject, changeStatus, effectiveAt));
         (IConsents.ConsentStatus status, uint64 grantedAt, uint64 endedAt) = consents.consentRecord(consentId);
         digest = keccak256(abi.encode(digest, status, grantedAt, endedAt));
         digest = keccak256(abi.encode(digest, catalog.requestCount(), catalog.sharingRequest(1)));

@@ -85,6 +85,7 @@ abstract contract Fixture is Signing {
     uint64 internal constant START = 1_767_225_600; // 2026-01-01T00:00:00Z
     /// @dev The bound the deployment uses (ledger/deploy.py).
     uint64 internal constant MAX_TREE_SIZE_STEP = 2 ** 20;
+    uint64 internal constant NOTICE = 72 hours;
 
     // Test keys are derived from labels; none of them is a well-known development key.
     uint256 internal immutable ALICE_KEY = _key("alice");
@@ -148,15 +149,14 @@ abstract contract Fixture is Signing {
         acme3 = vm.addr(ACME3_KEY);
         mallory = vm.addr(MALLORY_KEY);
 
-        participants = new Participants(admin);
-        subjects = new Subjects(participants);
+        participants = new Participants(admin, attester);
+        subjects = new Subjects(participants, NOTICE, 1);
         catalog = new Catalog(participants);
         consents = new Consents(participants, subjects);
         auditAnchor = new AuditAnchor(participants, MAX_TREE_SIZE_STEP);
         wallet = new ERC1271Wallet(vm.addr(WALLET_OWNER_KEY));
 
         vm.startPrank(admin);
-        participants.grantRole(IDENTITY_ATTESTER_ROLE, attester);
         participants.grantRole(ANCHORER_ROLE, anchorer);
         participants.grantRole(EMERGENCY_ROLE, emergency);
         participants.grantRole(RELAYER_ROLE, relayer);
@@ -175,6 +175,34 @@ abstract contract Fixture is Signing {
     }
 
     // ---------------------------------------------------------------- builders
+
+    function _none() internal pure returns (address[] memory) {
+        return new address[](0);
+    }
+
+    /// @dev A signer change of `subject` carrying its next change nonce.
+    function _signerChange(bytes32 subject, address[] memory add, address[] memory remove, uint8 threshold)
+        internal
+        view
+        returns (ISubjects.SignerChange memory)
+    {
+        return ISubjects.SignerChange({
+            subject: subject, add: add, remove: remove, threshold: threshold, nonce: subjects.signerChangeNonce(subject)
+        });
+    }
+
+    /// @dev Proposes `change` as the attester; returns its id.
+    function _propose(ISubjects.SignerChange memory change) internal returns (bytes32 changeId) {
+        vm.prank(attester);
+        (changeId,) = subjects.proposeSignerChange(change.subject, change.add, change.remove, change.threshold);
+    }
+
+    /// @dev Proposes `change`, waits out the notice period and applies it.
+    function _changeSigners(ISubjects.SignerChange memory change) internal returns (bytes32 changeId) {
+        changeId = _propose(change);
+        vm.warp(block.timestamp + NOTICE);
+        subjects.applySignerChange(change);
+    }
 
     function _addresses(address a) internal pure returns (address[] memory list) {
         list = new address[](1);

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "0003_catalog"
-down_revision = "0001"
+down_revision = "0002_subjects"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,220 @@
+"""Subjects and their signers: registration and signer changes, never signed with an API key.
+
+Registering a subject and proposing a change to its signers are acts of the identity attester,
+whose key the API does not hold: the API prepares the transaction, the attester signs it, the
+API checks and relays it (:mod:`api.services.transactions`). A proposed change takes effect only
+after the Subjects contract's notice period, during which any current signer can cancel it; the
+subject's signers can instead approve a change with k-of-n EIP-712 signatures, which applies it
+at once. Signers hold no gas and are not allow-listed on the permissioned chain, so their
+approvals and cancellations are signatures the API relays with its relayer keys (as consents
+and revocations are); the contract checks every signature itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from api.core.errors import ApiError
+from api.core.security import Principal
+from api.schemas.admin import SubjectCreate
+from api.schemas.common import iso
+from api.schemas.subjects import SignerChangeCancel, SignerChangeCreate
+from api.services.transactions import ledger_refusal, relay, unsigned
+from ledger.eip712 import Domain, InvalidSignature, InvalidTypedData, hash_typed_data, recover_signer
+from ledger.exceptions import TransactionFailed
+from ledger.identity import IdType, normalize_id, subject_id as make_subject_id
+from ledger.projection import SignerChangeState, SubjectState
+from ledger.signer_changes import SignerChange, cancel_typed_data, parse_signer_change, signer_change_typed_data
+
+if TYPE_CHECKING:
+    from api.services.context import AppServices
+
+SUBJECT_KIND_INDEX = {IdType.RESIDENT_ID: 1, IdType.USCC: 2}
+
+
+class SubjectService:
+    def __init__(self, services: "AppServices"):
+        self.s = services
+        self._domain: Domain | None = None
+
+    @property
+    def contract(self):
+        return self.s.chain.contract("Subjects")
+
+    @property
+    def domain(self) -> Domain:
+        if self._domain is None:
+            self._domain = Domain.from_eip5267(self.contract.call("eip712Domain"))
+        return self._domain
+
+    # -- registration (the attester's own transaction) ------------------------------------------
+    def register(self, principal: Principal, body: SubjectCreate) -> tuple[int, dict]:
+        normalize_id(body.id_type, body.id_number)  # 422 with the failed rule, before anything is sent
+        if body.id_type == IdType.RESIDENT_ID and body.threshold != 1:
+            raise ApiError(422, "INVALID_INPUT", "a person's consents need exactly one signature (threshold 1)")
+        sid = "0x" + make_subject_id(self.s.pepper, body.id_type, body.id_number).hex()
+        if sid in self.s.projection.subjects:
+            raise ApiError(409, "ALREADY_REGISTERED", "this subject is already registered")
+        kind = SUBJECT_KIND_INDEX[body.id_type]
+        data = self.contract.encode("register", bytes.fromhex(sid[2:]), kind, body.signers, body.threshold)
+        if body.signed_transaction is None:
+            return 200, {"subject_id": sid, "transaction": unsigned(self.s, principal.address, self.contract.address,
+                                                                    data, action="register subject")}
+        receipt = relay(self.s, principal, body.signed_transaction, self.contract.address, data,
+                        action="register subject")
+        if sid not in self.s.projection.subjects:  # more attesters must attest the same registration
+            attested = next(args for name, args in self.contract.events(receipt) if name == "RegistrationAttested")
+            return 202, {"subject_id": sid, "status": "ATTESTED", "attestations": attested["count"],
+                         "attestations_required": self.contract.call("requiredAttestations"),
+                         "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
+        return 201, {"subject_id": sid, "kind": "PERSON" if kind == 1 else "ENTERPRISE", "signers": body.signers,
+                     "threshold": body.threshold, "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
+
+    # -- signer changes --------------------------------------------------------------------------
+    def _subject(self, subject_id: str) -> SubjectState:
+        subject = self.s.projection.subjects.get(subject_id)
+        if subject is None:
+            raise ApiError(404, "UNKNOWN_SUBJECT", "no subject with this id on the ledger")
+        return subject
+
+    def _change(self, subject_id: str, change_id: str) -> SignerChangeState:
+        change = self.s.projection.signer_changes.get(change_id)
+        if change is None or change.subject_id != subject_id:
+            raise ApiError(404, "NOT_FOUND", "no signer change with this id for this subject")
+        return change
+
+    def _next_nonce(self, subject_id: str) -> int:
+        return self.contract.call("signerChangeNonce", bytes.fromhex(subject_id[2:]))
+
+    def change_signers(self, principal: Principal, subject_id: str, body: SignerChangeCreate) -> tuple[int, dict]:
+        subject = self._subject(subject_id)
+        if body.typed_data is not None:
+            return self._approve(principal, subject, body)
+        add, remove = sorted(body.add, key=str.lower), sorted(body.remove, key=str.lower)
+        if principal.has("IDENTITY_ATTESTER"):
+            return self._propose(principal, subject, add, remove, body)
+        if principal.address not in subject.signers:
+            raise ApiError(403, "NOT_SUBJECT_SIGNER", "only the identity attester or the subject's signers change "
+                                                      "its signers")
+        change = SignerChange(bytes.fromhex(subject_id[2:]), tuple(add), tuple(remove), body.threshold,
+                              self._next_nonce(subject_id))
+        typed = signer_change_typed_data(self.domain, change)
+        return 200, {"change_id": "0x" + hash_typed_data(typed).hex(), "typed_data": typed,
+                     "signatures_needed": subject.threshold}
+
+    def _propose(self, principal: Principal, subject: SubjectState, add: list[str], remove: list[str],
+                 body: SignerChangeCreate) -> tuple[int, dict]:
+        data = self.contract.encode("proposeSignerChange", bytes.fromhex(subject.subject_id[2:]), add, remove,
+                                    body.threshold)
+        if body.signed_transaction is None:
+            return 200, {"transaction": unsigned(self.s, principal.address, self.contract.address, data,
+                                                 action="propose signer change")}
+        receipt = relay(self.s, principal, body.signed_transaction, self.contract.address, data,
+                        action="propose signer change")
+        proposed = next(args for name, args in self.contract.events(receipt) if name == "SignerChangeProposed")
+        change = self.s.projection.signer_changes["0x" + proposed["changeId"].hex()]
+        return 201, {**self.public(change), "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
+
+    def _approve(self, principal: Principal, subject: SubjectState, body: SignerChangeCreate) -> tuple[int, dict]:
+        if principal.address not in subject.signers:
+            raise ApiError(403, "NOT_SUBJECT_SIGNER", "you are not a bound signer of this subject")
+        try:
+            change = parse_signer_change(body.typed_data, self.domain)
+        except InvalidTypedData as exc:
+            raise ApiError(422, "INVALID_TYPED_DATA", str(exc)) from None
+        if "0x" + change.subject.hex() != subject.subject_id:
+            raise ApiError(422, "INVALID_TYPED_DATA", "the change is for another subject")
+        if (set(change.add), set(change.remove), change.threshold) != (set(body.add), set(body.remove),
+                                                                       body.threshold):
+            raise ApiError(422, "INVALID_TYPED_DATA", "the typed data says another change than add, remove and "
+                                                      "threshold")
+        digest = hash_typed_data(body.typed_data)
+        approvals: dict[str, str] = {}
+        for signature in body.signatures:
+            try:
+                signer = recover_signer(digest, signature)
+            except InvalidSignature as exc:
+                raise ApiError(422, "INVALID_SIGNATURE", str(exc)) from None
+            if signer not in subject.signers:
+                raise ApiError(422, "INVALID_SIGNATURE", f"the signature is by {signer}, who is not a bound signer "
+                                                         f"of this subject")
+            approvals[signer] = signature
+        if len(approvals) < subject.threshold:
+            raise ApiError(422, "SIGNATURES_NEEDED", f"{subject.threshold} distinct signers must approve, "
+                                                     f"{len(approvals)} did")
+        signers = sorted(approvals, key=lambda a: int(a, 16))
+        try:
+            receipt = self.contract.transact("approveSignerChange", change.as_abi_tuple(), signers,
+                                             [bytes.fromhex(approvals[s][2:]) for s in signers])
+        except TransactionFailed as exc:
+            raise ledger_refusal(exc) from None
+        self.s.indexer.sync(receipt.block_number)
+        applied = self.s.projection.signer_changes["0x" + digest.hex()]
+        return 201, {**self.public(applied), "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
+
+    def cancel(self, principal: Principal, subject_id: str, change_id: str, body: SignerChangeCancel) -> dict:
+        subject = self._subject(subject_id)
+        change = self._change(subject_id, change_id)
+        if principal.address not in subject.signers:
+            raise ApiError(403, "NOT_SUBJECT_SIGNER", "only a current signer of the subject cancels its changes")
+        if change.status != "PENDING":
+            raise ApiError(409, "CHANGE_NOT_PENDING", f"this change is already {change.status.lower()}")
+        typed = cancel_typed_data(self.domain, change_id)
+        if body.signature is None:
+            return {"change_id": change_id, "typed_data": typed}
+        try:
+            signer = recover_signer(hash_typed_data(typed), body.signature)
+        except InvalidSignature as exc:
+            raise ApiError(422, "INVALID_SIGNATURE", str(exc)) from None
+        if signer != principal.address:
+            raise ApiError(422, "INVALID_SIGNATURE", "the signature is not by the signed-in signer")
+        try:
+            receipt = self.contract.transact("cancelSignerChangeWithSig", bytes.fromhex(change_id[2:]), signer,
+                                             bytes.fromhex(body.signature[2:]))
+        except TransactionFailed as exc:
+            raise ledger_refusal(exc) from None
+        self.s.indexer.sync(receipt.block_number)
+        return {**self.public(self.s.projection.signer_changes[change_id]), "tx_hash": receipt.tx_hash,
+                "block_number": receipt.block_number}
+
+    def apply(self, subject_id: str, change_id: str) -> dict:
+        change = self._change(subject_id, change_id)
+        if change.status != "PENDING":
+            raise ApiError(409, "CHANGE_NOT_PENDING", f"this change is already {change.status.lower()}")
+        try:
+            receipt = self.contract.transact("applySignerChange", self._message(change).as_abi_tuple())
+        except TransactionFailed as exc:
+            raise ledger_refusal(exc) from None
+        self.s.indexer.sync(receipt.block_number)
+        return {**self.public(self.s.projection.signer_changes[change_id]), "tx_hash": receipt.tx_hash,
+                "block_number": receipt.block_number}
+
+    # -- listing (how the subject learns of a change) ------------------------------------------------
+    def for_subject(self, principal: Principal, subject_id: str) -> list[dict]:
+        subject = self._subject(subject_id)
+        if principal.address not in subject.signers and not principal.has("IDENTITY_ATTESTER") \
+                and not principal.has("REGULATOR"):
+            raise ApiError(403, "NOT_SUBJECT_SIGNER", "signer changes are shown to the subject's signers, "
+                                                      "attesters and regulators")
+        return self._listed({subject_id})
+
+    def for_signer(self, principal: Principal) -> list[dict]:
+        return self._listed(self.s.projection.signer_subjects.get(principal.address, set()))
+
+    def _listed(self, subject_ids: set[str]) -> list[dict]:
+        changes = [c for c in self.s.projection.signer_changes.values() if c.subject_id in subject_ids]
+        return [self.public(c) for c in sorted(changes, key=lambda c: (c.proposed_block, c.change_id))]
+
+    def _message(self, change: SignerChangeState) -> SignerChange:
+        return SignerChange(bytes.fromhex(change.subject_id[2:]), change.add, change.remove, change.threshold,
+                            change.nonce)
+
+    def public(self, change: SignerChangeState) -> dict:
+        out = {"change_id": change.change_id, "subject_id": change.subject_id, "add": list(change.add),
+               "remove": list(change.remove), "threshold": change.threshold, "status": change.status,
+               "effective_at": iso(change.effective_at), "proposed_by": change.proposed_by,
+               "proposed_block": change.proposed_block, "approved": change.approved,
+               "ended_block": change.ended_block, "ended_by": change.ended_by}
+        if change.status == "PENDING":  # what the signers sign to approve it at once
+            out["approval_typed_data"] = signer_change_typed_data(self.domain, self._message(change))
+        return out
