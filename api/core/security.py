@@ -1,15 +1,23 @@
 """Sign-In with Ethereum (EIP-4361) challenges and short-lived JWT bearer tokens.
 
-A challenge nonce is stored, expires, and is spent by exactly one login (an UPDATE that only
-succeeds while ``used_at`` is empty). Tokens are HS256 with the algorithm pinned and iss, aud,
-exp and iat required. Roles are not trusted from the token: every request reads them from the
-chain projection, so a role revoked on-chain stops working at once.
+Challenges are stateless: the nonce is ``hex(expiry || random || MAC)``, the MAC an HMAC under a
+server key over the address, expiry and random part, so issuing one writes nothing and an
+unauthenticated flood costs no database write (nor any wait on SQLite's single writer lock,
+which the audit log needs). A login checks the MAC, the expiry, the message's scheme, domain,
+URI and chain against this server, the signature, and only then records the nonce as spent
+(a primary-key insert, so a replay fails, on any instance sharing the database) until it
+expires; expired ones are purged periodically.
+
+Tokens are HS256 with the algorithm pinned and iss, aud, exp and iat required. Roles are not
+trusted from the token: every request reads them from the chain projection, so a role revoked
+on-chain stops working at once.
 """
 
 from __future__ import annotations
 
-import secrets
-import string
+import hashlib
+import hmac
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,19 +25,23 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from eth_utils import is_address, to_checksum_address
-from siwe import SiweMessage
-from sqlalchemy import update
+from siwe import ExpiredMessage, NotYetValidMessage, SiweMessage, VerificationError
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.core.config import Settings
 from api.core.errors import ApiError
-from ledger.storage.models import AuthNonceRow
+from ledger.storage.models import UsedAuthNonceRow
+
 
 ISSUER = "consent-ledger"
 AUDIENCE = "consent-ledger-api"
 ALGORITHM = "HS256"
-_NONCE_ALPHABET = string.ascii_letters + string.digits
 _VERIFIED_CACHE_SIZE = 10_000
+_NONCE_RANDOM_BYTES = 8
+_NONCE_MAC_BYTES = 16
+_NONCE_HEX_LENGTH = 2 * (8 + _NONCE_RANDOM_BYTES + _NONCE_MAC_BYTES)  # 64: fits the used-nonce column
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,55 +61,92 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def _refused(code: str, message: str) -> ApiError:
+    return ApiError(401, code, message)
+
+
 class Authenticator:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], chain_id: int):
         self.settings = settings
         self.sessions = sessions
         self.chain_id = chain_id
+        # Domain-separated from the token key, so a challenge MAC can never pass as a token signature.
+        self._nonce_key = hmac.new(settings.jwt_secret, b"consent-ledger siwe nonce v1", hashlib.sha256).digest()
         self._verified: dict[str, tuple[str, float]] = {}
+
+    # -- challenges --------------------------------------------------------------------------------
+    def _nonce_mac(self, address: str, expiry_and_random: bytes) -> bytes:
+        message = bytes.fromhex(address[2:]) + expiry_and_random
+        return hmac.new(self._nonce_key, message, hashlib.sha256).digest()[:_NONCE_MAC_BYTES]
+
+    def _make_nonce(self, address: str, expires: datetime) -> str:
+        body = int(expires.timestamp()).to_bytes(8, "big") + os.urandom(_NONCE_RANDOM_BYTES)
+        return (body + self._nonce_mac(address, body)).hex()
+
+    def _nonce_expiry(self, address: str, nonce: str) -> datetime:
+        """The expiry a nonce carries, if this server made it for ``address``; raises otherwise."""
+        try:
+            raw = bytes.fromhex(nonce) if len(nonce) == _NONCE_HEX_LENGTH else b""
+        except ValueError:
+            raw = b""
+        body, mac = raw[:-_NONCE_MAC_BYTES], raw[-_NONCE_MAC_BYTES:]
+        if not raw or not hmac.compare_digest(mac, self._nonce_mac(address, body)):
+            raise _refused("NONCE_INVALID", "the challenge nonce was not issued by this server for this address")
+        expires = datetime.fromtimestamp(int.from_bytes(body[:8], "big"), UTC)
+        if expires <= _now():
+            raise _refused("NONCE_INVALID", "the challenge has expired; ask for a new one")
+        return expires
 
     def challenge(self, address: str) -> tuple[str, str]:
         if not isinstance(address, str) or not is_address(address):
             raise ApiError(422, "INVALID_ADDRESS", "address must be a 20-byte 0x-hex Ethereum address")
         address = to_checksum_address(address)
-        nonce = "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(24))
-        issued = _now()
+        issued = _now().replace(microsecond=0)
         expires = issued + timedelta(seconds=self.settings.siwe_ttl_seconds)
+        nonce = self._make_nonce(address, expires)
         message = SiweMessage(
-            scheme=self.settings.public_url.split("://", 1)[0], domain=self.settings.siwe_domain,
+            scheme=self.settings.public_scheme, domain=self.settings.siwe_domain,
             address=address, statement="Sign in to Consent Ledger.", uri=self.settings.public_url,
             version="1", chain_id=self.chain_id, nonce=nonce, issued_at=_iso(issued),
             expiration_time=_iso(expires),
         ).prepare_message()
-        with self.sessions.begin() as session:
-            session.add(AuthNonceRow(nonce=nonce, address=address, issued_at=issued, expires_at=expires))
         return message, nonce
 
+    # -- login ----------------------------------------------------------------------------------------
     def login(self, message: str, signature: str) -> tuple[str, str]:
         """Verify a signed challenge, spend its nonce; returns (token, address)."""
         try:
             parsed = SiweMessage.from_message(message=message)
-        except Exception as exc:
-            raise ApiError(401, "INVALID_SIWE_MESSAGE", f"not a valid Sign-In with Ethereum message: {exc}") from None
-        if parsed.domain != self.settings.siwe_domain or int(parsed.chain_id) != self.chain_id:
-            raise ApiError(401, "INVALID_SIWE_MESSAGE", "the message is for another domain or chain")
-        try:
-            parsed.verify(signature, domain=self.settings.siwe_domain, nonce=parsed.nonce)
-        except Exception as exc:
-            raise ApiError(401, "INVALID_SIGNATURE",
-                           f"the signature does not match the message ({type(exc).__name__})") from None
-        now = _now()
-        with self.sessions.begin() as session:
-            spent = session.execute(
-                update(AuthNonceRow)
-                .where(AuthNonceRow.nonce == parsed.nonce, AuthNonceRow.address == to_checksum_address(parsed.address),
-                       AuthNonceRow.used_at.is_(None), AuthNonceRow.expires_at > now)
-                .values(used_at=now)
-            ).rowcount
-        if spent != 1:
-            raise ApiError(401, "NONCE_INVALID", "the challenge nonce is unknown, expired or already used")
+        except Exception:  # the siwe parser raises assorted errors for malformed text
+            raise _refused("INVALID_SIWE_MESSAGE", "not a valid Sign-In with Ethereum (EIP-4361) message") from None
+        if parsed.scheme != self.settings.public_scheme:
+            raise _refused("SIWE_SCHEME_MISMATCH", f"the message must be for the scheme {self.settings.public_scheme}")
+        if parsed.domain != self.settings.siwe_domain:
+            raise _refused("SIWE_DOMAIN_MISMATCH", f"the message must be for the domain {self.settings.siwe_domain}")
+        if str(parsed.uri).rstrip("/") != self.settings.public_url.rstrip("/"):
+            raise _refused("SIWE_URI_MISMATCH", f"the message must be for the URI {self.settings.public_url}")
+        if int(parsed.chain_id) != self.chain_id:
+            raise _refused("SIWE_CHAIN_MISMATCH", f"the message must be for chain id {self.chain_id}")
         address = to_checksum_address(parsed.address)
+        expires = self._nonce_expiry(address, parsed.nonce)
+        try:
+            parsed.verify(signature, scheme=self.settings.public_scheme, domain=self.settings.siwe_domain,
+                          nonce=parsed.nonce)
+        except (ExpiredMessage, NotYetValidMessage):
+            raise _refused("SIWE_EXPIRED", "the message is expired or not yet valid; ask for a new challenge") from None
+        except VerificationError:
+            raise _refused("INVALID_SIGNATURE", "the signature does not match the message and address") from None
+        try:
+            with self.sessions.begin() as session:
+                session.add(UsedAuthNonceRow(nonce=parsed.nonce, address=address, expires_at=expires))
+        except IntegrityError:
+            raise _refused("NONCE_INVALID", "this challenge was already used; ask for a new one") from None
         return self.issue_token(address), address
+
+    def purge_expired(self) -> int:
+        """Forget spent nonces that have expired (a replay of them fails on the expiry anyway)."""
+        with self.sessions.begin() as session:
+            return session.execute(delete(UsedAuthNonceRow).where(UsedAuthNonceRow.expires_at <= _now())).rowcount
 
     def issue_token(self, address: str) -> str:
         now = _now()

@@ -1,4 +1,8 @@
-"""Value types shared by the schemas: checksummed addresses, 0x-hex ids, UTC times."""
+"""Value types shared by the schemas: checksummed addresses, 0x-hex ids, UTC times, bounded integers.
+
+Every integer a client sends is bounded here: the database stores 64-bit signed integers, and a
+Python int beyond that fails deep inside the driver (an OverflowError, once a 500).
+"""
 
 from __future__ import annotations
 
@@ -39,6 +43,10 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+#: Largest value a database integer column holds (BIGINT / SQLite INTEGER).
+MAX_DB_INT = 2**63 - 1
+MAX_PAGE = 1000
+
 Address = Annotated[str, AfterValidator(_address)]
 Hex32 = Annotated[str, AfterValidator(_hex32)]
 ResourceSlug = Annotated[str, AfterValidator(_slug)]
@@ -51,6 +59,12 @@ class Strict(BaseModel):
     """Unknown keys are errors, so a typo never silently drops a constraint."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Reply(BaseModel):
+    """A response body: documents the fields every client may rely on; more may be added."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 class SubjectRef(Strict):

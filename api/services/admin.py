@@ -8,7 +8,7 @@ import orjson
 from eth_utils import keccak
 from sqlalchemy.orm import Session
 
-from api.core.errors import ApiError
+from api.core.errors import ApiError, ledger_refusal
 from api.schemas.admin import DepartmentCreate, RegulatorCreate, ResourceCreate, SubjectCreate
 from ledger.exceptions import TransactionFailed
 from ledger.identity import IdType, normalize_id, subject_id as make_subject_id
@@ -48,7 +48,7 @@ class AdminService:
         except TransactionFailed as exc:
             if exc.error_name in _CONFLICTS:
                 raise ApiError(409, "ALREADY_REGISTERED", f"already registered ({exc.error_name})") from None
-            raise ApiError(422, "LEDGER_REJECTED", str(exc)) from None
+            raise ledger_refusal(exc) from None
         self.s.indexer.sync(receipt.block_number)
         return {"tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
 

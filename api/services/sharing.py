@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from eth_utils import keccak
 
-from api.core.errors import ApiError
+from api.core.errors import ApiError, ledger_refusal
 from api.core.security import Principal
 from api.schemas.common import iso
 from api.schemas.sharing import SharingDecision, SharingRequestCreate
@@ -43,7 +43,7 @@ class SharingService:
             gas = int(rpc.call("eth_estimateGas", [{"from": sender, "to": catalog.address, "data": data}]), 16)
         except RpcError as exc:
             failure = self.s.chain.errors.failure("sharing", revert_data(exc))
-            raise ApiError(422, "LEDGER_REJECTED", str(failure)) from None
+            raise ledger_refusal(failure) from None
         nonce = int(rpc.call("eth_getTransactionCount", [sender, "pending"]), 16)
         gas_price = int(rpc.call("eth_gasPrice"), 16)
         return {"transaction": {"from": sender, "to": catalog.address, "data": data, "value": "0x0",
@@ -64,9 +64,9 @@ class SharingService:
             tx_hash = self.s.chain.rpc.call("eth_sendRawTransaction", [signed])
             receipt = self.s.chain.sender.wait(tx_hash, action="sharing")
         except RpcError as exc:
-            raise ApiError(422, "LEDGER_REJECTED", f"the ledger refused the transaction: {exc.rpc_message}") from None
+            raise ledger_refusal(TransactionFailed(f"sharing relay refused by the node: {exc.rpc_message}")) from None
         except TransactionFailed as exc:
-            raise ApiError(422, "LEDGER_REJECTED", str(exc)) from None
+            raise ledger_refusal(exc) from None
         self.s.indexer.sync(receipt.block_number)
         return receipt
 
