@@ -37,10 +37,21 @@ def _slug(value: str) -> str:
     return value
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: 9999-12-31T23:59:59Z, the last second a datetime (and ISO 8601 with four-digit years) can show.
+LATEST_TIMESTAMP = 253402300799
+
+
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must carry a time zone (ISO 8601, e.g. 2026-01-01T00:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be a time between 1970 and 9999 (UTC)") from None
+    if value < _EPOCH:  # on-chain times are unsigned seconds since 1970
+        raise ValueError("must not be before 1970-01-01T00:00:00Z")
+    return value
 
 
 #: Largest value a database integer column holds (BIGINT / SQLite INTEGER).
@@ -76,5 +87,6 @@ def iso(moment: datetime | int | None) -> str | None:
     if moment is None:
         return None
     if isinstance(moment, int):
-        moment = datetime.fromtimestamp(moment, UTC)
+        # Chain times are uint64: clamp what datetime cannot hold rather than fail the whole listing.
+        moment = datetime.fromtimestamp(min(max(moment, 0), LATEST_TIMESTAMP), UTC)
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

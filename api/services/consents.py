@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 
 from api.core.errors import ApiError
 from api.core.security import Principal
-from api.schemas.common import iso
+from api.schemas.common import LATEST_TIMESTAMP, iso
 from api.schemas.consents import ConsentDraftCreate
 from ledger.eip712 import (ConsentMessage, InvalidTypedData, RevokeMessage, consent_typed_data,
                            hash_typed_data, parse_canonical_typed_data, recover_signer, revoke_typed_data)
@@ -143,6 +143,8 @@ class ConsentService:
         if message.deadline > now + MAX_SIGNING_WINDOW:
             raise ApiError(422, "DEADLINE_TOO_FAR", f"the signing deadline may be at most "
                                                     f"{MAX_SIGNING_WINDOW // 86400} days ahead")
+        if max(message.valid_from, message.valid_until) > LATEST_TIMESTAMP:
+            raise ApiError(422, "INVALID_CONSENT", "validFrom and validUntil must be before the year 10000")
         consent_id = "0x" + hash_typed_data(canonical).hex()
         return self._collect(principal, consent_id, message, canonical, signatures)
 

@@ -127,3 +127,26 @@ def test_pending_submission_expires_at_its_deadline(clients, active_enterprise_c
     late = rep.request("POST", f"/v1/consents/{consent_id}/signatures", {"signature": rep.sign_typed_data(typed)})
     assert late.status_code == 409 and late.json()["error"]["code"] == "DEADLINE_PASSED", late.text
     _drafts_still_work(clients, active_enterprise_consent)
+
+
+def test_consent_with_times_past_year_9999_cannot_poison_listings(clients):
+    """validUntil = 2**64 - 1 is a valid uint64, but no listing can show it as a date."""
+    li = clients("citizen-li")
+    draft = li.post("/v1/consents/drafts", {
+        "id_type": "resident_id", "id_number": "440304199003072312", "grantee": clients("dept-hrss").address,
+        "resources": [{"resource_id": "hrss.social_insurance", "fields": ["name"]}], "purpose": "forever",
+        **window()})
+    typed = copy.deepcopy(draft["typed_data"])
+    typed["message"]["validUntil"] = 2**64 - 1
+    reply = li.request("POST", "/v1/consents", {"typed_data": typed, "signatures": [li.sign_typed_data(typed)]})
+    assert reply.status_code == 422 and reply.json()["error"]["code"] == "INVALID_CONSENT", reply.text
+    assert li.request("GET", "/v1/consents").status_code == 200
+    assert clients("dept-hrss").request("GET", "/v1/consents").status_code == 200
+
+
+def test_signing_deadline_is_bounded(clients):
+    agent = clients("enterprise-agent-1")
+    typed = _typed(agent, clients("dept-tax").address, "far_deadline")
+    typed["message"]["deadline"] = 2**64 - 1
+    reply = agent.request("POST", "/v1/consents", {"typed_data": typed, "signatures": [agent.sign_typed_data(typed)]})
+    assert reply.status_code == 422 and reply.json()["error"]["code"] == "DEADLINE_TOO_FAR", reply.text

@@ -60,6 +60,18 @@ def test_out_of_range_integers_in_bodies_are_422(clients):
         "valid_from": "2026-01-01T00:00:00Z", "valid_until": "2027-01-01T00:00:00Z", "max_uses": NEGATIVE_HUGE})
     assert not isinstance(reply, str), reply
     assert reply.status_code == 422 and reply.json()["error"]["code"] == "INVALID_INPUT"
+    # A record value the sealer cannot encode (orjson holds 64-bit integers).
+    reply = _send(clients("dept-hrss"), "PUT", "/v1/resources/hrss.social_insurance/records", {
+        "id_type": "resident_id", "id_number": "370102198506124536", "data": {"pension_months": HUGE}})
+    assert not isinstance(reply, str), reply
+    assert reply.status_code == 422 and reply.json()["error"]["code"] == "INVALID_INPUT", reply.text
+    # A time zone offset that pushes a time past year 9999.
+    reply = _send(zhang, "POST", "/v1/consents/drafts", {
+        "id_type": "resident_id", "id_number": "370102198506124536", "grantee": clients("dept-hrss").address,
+        "resources": [{"resource_id": "hrss.social_insurance", "fields": ["name"]}], "purpose": "x",
+        "valid_from": "2026-01-01T00:00:00Z", "valid_until": "9999-12-31T23:59:59-14:00"})
+    assert not isinstance(reply, str), reply
+    assert reply.status_code == 422 and reply.json()["error"]["code"] == "INVALID_INPUT", reply.text
 
 
 def _auth_rows(system) -> int:
