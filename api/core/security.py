@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from eth_utils import is_address, to_checksum_address
-from siwe import ExpiredMessage, NotYetValidMessage, SiweMessage, VerificationError
+from siwe import ExpiredMessage, NotYetValidMessage, SiweMessage
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -134,7 +134,7 @@ class Authenticator:
                           nonce=parsed.nonce)
         except (ExpiredMessage, NotYetValidMessage):
             raise _refused("SIWE_EXPIRED", "the message is expired or not yet valid; ask for a new challenge") from None
-        except VerificationError:
+        except Exception:  # VerificationError, or eth-keys' BadSignature for a signature that does not recover
             raise _refused("INVALID_SIGNATURE", "the signature does not match the message and address") from None
         try:
             with self.sessions.begin() as session:

@@ -122,6 +122,14 @@ def test_siwe_message_must_name_this_server(auth, old, new, code):
     assert _code(lambda: auth.login(changed, _signed(account, changed))) == code
 
 
+@pytest.mark.parametrize("signature", ["0x" + "00" * 65, "0x" + "ff" * 65, "0x" + "11" * 64 + "05",
+                                       "0x" + "11" * 64 + "1b", "0x" + "00" * 64 + "1c"])
+def test_signatures_that_do_not_recover_are_refused(auth, signature):
+    message, _ = auth.challenge(Account.create().address)
+    assert _code(lambda: auth.login(message, signature)) == "INVALID_SIGNATURE"
+    assert _rows(auth) == 0
+
+
 def test_spent_nonces_are_purged_once_expired(auth):
     account = Account.create()
     message, _ = auth.challenge(account.address)
