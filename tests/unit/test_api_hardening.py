@@ -130,6 +130,21 @@ def test_signatures_that_do_not_recover_are_refused(auth, signature):
     assert _rows(auth) == 0
 
 
+@pytest.mark.parametrize("message", ["0" * 4096, "\n" * 4096, "a wants you to sign in\n" + "0x" * 2000,
+                                     "Nonce: " * 585])
+def test_crafted_messages_are_refused_in_linear_time(auth, message):
+    """The siwe library's ABNF parser takes seconds on 4 KB of zeros; the login never runs it."""
+    started = time.perf_counter()
+    assert _code(lambda: auth.login(message, "0x" + "11" * 65)) == "INVALID_SIWE_MESSAGE"
+    assert time.perf_counter() - started < 0.5
+
+
+def test_the_issued_message_is_reproducible_from_its_nonce(auth):
+    account = Account.create()
+    message, nonce = auth.challenge(account.address)
+    assert auth._message(account.address, nonce, auth._nonce_expiry(account.address, nonce)) == message
+
+
 def test_spent_nonces_are_purged_once_expired(auth):
     account = Account.create()
     message, _ = auth.challenge(account.address)
