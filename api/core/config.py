@@ -71,6 +71,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
+        check_key_password(rpc_url())
         home = data_dir()
         explicit = os.environ.get("CONSENT_LEDGER_JWT_SECRET")
         if explicit is not None:
@@ -81,7 +82,6 @@ class Settings:
             secret = load_or_create_secret(home / "secrets" / "jwt.key")
         host = os.environ.get("CONSENT_LEDGER_API_HOST", API_HOST)
         port = int(os.environ.get("CONSENT_LEDGER_API_PORT", API_PORT))
-        check_key_password(rpc_url())
         rate = _number("CONSENT_LEDGER_RATE_LIMIT", 5000.0)
         auth_rate = _number("CONSENT_LEDGER_AUTH_RATE_LIMIT", 20.0)
         challenge_rate = _number("CONSENT_LEDGER_CHALLENGE_RATE_LIMIT", 1.0)

@@ -144,3 +144,18 @@ def test_each_principal_has_a_request_budget(fresh_system):
     finally:
         greedy.close()
         polite.close()
+
+
+def test_crafted_sign_in_message_is_refused_at_once(system):
+    """4 KB of zeros as a SIWE message (found by fuzzing): the EIP-4361 ABNF parser took over 10 s
+    of CPU on it, so a handful of unauthenticated requests could stall the API."""
+    with httpx.Client(base_url=system.api_url, timeout=30) as http:
+        for _ in range(10):
+            started = time.monotonic()
+            reply = http.post("/v1/auth/login", json={"message": "0" * 4096, "signature": "0x" + "00" * 65})
+            elapsed = time.monotonic() - started
+            if reply.status_code != 429:  # an earlier test may have spent this client's sign-in budget
+                break
+            _wait_out(reply)
+    assert reply.status_code == 401 and reply.json()["error"]["code"] == "INVALID_SIWE_MESSAGE", reply.text
+    assert elapsed < 2.0, f"a crafted sign-in message took {elapsed:.1f} s"
