@@ -8,11 +8,11 @@ so JavaScript wallets do not lose precision.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import is_address, to_checksum_address
@@ -232,15 +232,16 @@ def parse_canonical_typed_data(full_message: Any, domain: Domain) -> tuple[Conse
     return parsed, canonical
 
 
-def _exact(value: Any) -> bytes:
+def _exact(value: Any) -> str:
     # Compared as JSON text: in Python True == 1 == 1.0, in typed data they are different values.
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    # (The standard library, not orjson, which refuses integers beyond 64 bits.)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=True)
 
 
 def _first_difference(given: dict, canonical: dict) -> str:
     for field, expected in canonical["message"].items():
         if _exact(given["message"][field]) != _exact(expected):
-            return (f"message.{field} must be written {orjson.dumps(expected).decode()} (uint256 values as decimal "
+            return (f"message.{field} must be written {json.dumps(expected)} (uint256 values as decimal "
                     f"strings, smaller integers as JSON numbers, addresses checksummed, hex in lower case)")
     for part in ("types", "domain", "primaryType"):
         if _exact(given.get(part)) != _exact(canonical[part]):

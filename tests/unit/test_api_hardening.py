@@ -177,6 +177,8 @@ def test_canonical_typed_data_parses_to_itself():
     ("validFrom", str(VECTOR["message"]["validFrom"])),
     ("grantee", VECTOR["message"]["grantee"].lower()),
     ("subject", VECTOR["message"]["subject"].upper().replace("0X", "0x")),
+    ("nonce", 2**256 - 1),                             # a JSON number beyond 64 bits
+    ("fieldMasks", [2**200]),
 ])
 def test_non_canonical_spellings_are_refused(field, value):
     typed = _typed()
