@@ -215,10 +215,10 @@ class ConsentService:
         the deadline, so a copy of its signatures can never collide with a later draft."""
         with self._lock(consent_id):
             with self.s.sessions.begin() as session:
+                if consent_id in self.s.projection.consents:
+                    raise ApiError(409, "CONSENT_EXISTS", "this consent is on the ledger: revoke it instead")
                 draft = session.get(ConsentDraftRow, consent_id)
-                if draft is None or draft.status == ACTIVE or consent_id in self.s.projection.consents:
-                    if consent_id in self.s.projection.consents:
-                        raise ApiError(409, "CONSENT_EXISTS", "this consent is on the ledger: revoke it instead")
+                if draft is None or draft.status == ACTIVE:
                     raise ApiError(404, "NOT_FOUND", "no pending consent submission with this id")
                 subject = self.s.projection.subjects.get(draft.subject_id)
                 if subject is None:
