@@ -1,13 +1,16 @@
-"""Request dependencies as ``Annotated`` aliases: services, the authenticated principal, roles."""
+"""Request dependencies as ``Annotated`` aliases: services, the authenticated principal, roles,
+sign-in budgets, the ops token."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.core.errors import ApiError
+from api.core.ratelimit import SignInLimits, client_host
 from api.core.security import Principal
 from api.services.context import AppServices
 
@@ -56,3 +59,35 @@ AttesterDep = Annotated[Principal, Depends(require_role("IDENTITY_ATTESTER"))]
 DepartmentDep = Annotated[Principal, Depends(require_role("DEPARTMENT"))]
 RegulatorDep = Annotated[Principal, Depends(require_role("REGULATOR"))]
 SignerDep = Annotated[Principal, Depends(require_role("SUBJECT_SIGNER"))]
+
+
+def get_sign_in_limits(request: Request) -> SignInLimits:
+    return request.app.state.sign_in_limits
+
+
+def get_client_host(request: Request) -> str:
+    return client_host(request.scope)
+
+
+SignInLimitsDep = Annotated[SignInLimits, Depends(get_sign_in_limits)]
+ClientHostDep = Annotated[str, Depends(get_client_host)]
+
+
+def has_ops_token(services: ServicesDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> bool:
+    """Whether the request carries the ops token (``Authorization: Bearer <token>``)."""
+    expected = services.settings.ops_token
+    return bool(credentials and expected and credentials.scheme.lower() == "bearer"
+                and hmac.compare_digest(credentials.credentials.encode(), expected.encode()))
+
+
+OpsTokenDep = Annotated[bool, Depends(has_ops_token)]
+
+
+def require_ops_token(authorized: OpsTokenDep) -> None:
+    if not authorized:
+        raise ApiError(401, "OPS_TOKEN_REQUIRED", "this endpoint is for operations: send 'Authorization: Bearer "
+                                                  "<ops token>' (CONSENT_LEDGER_OPS_TOKEN or <data dir>/secrets/ops.token)")
+
+
+OpsDep = Annotated[None, Depends(require_ops_token)]

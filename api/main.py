@@ -1,19 +1,50 @@
-"""The FastAPI application: settings → services → routes, one error shape, body-size limit."""
+"""The FastAPI application: settings → services → routes, one error shape, rate and body-size limits."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from api.core.responses import JsonResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.core.config import Settings
 from api.core.errors import error_response, install_error_handlers
+from api.core.ratelimit import RateLimit, RateLimiter, SignInLimits
+from api.core.responses import JsonResponse
 from api.routes import admin, audit, auth, consents, health, records, sharing, subjects
 
 log = logging.getLogger(__name__)
+HOUSEKEEPING_INTERVAL_SECONDS = 60.0
+
+
+class Housekeeping:
+    """Purges what expires: spent sign-in nonces, consent drafts long past their deadline."""
+
+    def __init__(self, services, interval: float = HOUSEKEEPING_INTERVAL_SECONDS):
+        self.services = services
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="housekeeping", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def run_once(self) -> None:
+        for purge in (self.services.auth.purge_expired, self.services.consents.purge_expired):
+            try:
+                purge()
+            except Exception:  # a busy or unavailable database: try again next round
+                log.warning("housekeeping: %s failed", purge.__qualname__, exc_info=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.run_once()
 
 
 class BodySizeLimit:
@@ -64,9 +95,12 @@ def create_app(settings: Settings | None = None, *, services=None) -> FastAPI:
         else:
             app.state.services = services
         app.state.services.start()
+        housekeeping = Housekeeping(app.state.services)
+        housekeeping.start()
         try:
             yield
         finally:
+            housekeeping.stop()
             app.state.services.stop()
 
     app = FastAPI(title="Consent Ledger API", version="1.0", default_response_class=JsonResponse,
@@ -74,5 +108,9 @@ def create_app(settings: Settings | None = None, *, services=None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, auth, admin, records, consents, sharing, audit, subjects):
         app.include_router(module.router)
+    app.state.sign_in_limits = SignInLimits(settings)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    # Outermost: a request over its budget is refused before anything else is done for it.
+    app.add_middleware(RateLimit, limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst,
+                                                      max_keys=settings.rate_limit_max_keys))
     return app

@@ -8,12 +8,14 @@ so JavaScript wallets do not lose precision.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
-from eth_utils import to_checksum_address
+from eth_utils import is_address, to_checksum_address
 
 from ledger.exceptions import LedgerError
 
@@ -41,6 +43,12 @@ _DOMAIN_FIELDS = (("name", "string"), ("version", "string"), ("chainId", "uint25
 
 class InvalidTypedData(LedgerError):
     """Typed data that is not a well-formed Consent or Revoke of this ledger's domain."""
+
+
+class NonCanonicalTypedData(InvalidTypedData):
+    """Typed data that means a valid Consent or Revoke but is spelt otherwise than this ledger writes
+    it (a hex nonce, a number as a string, a lower-case address): refused, so that what is stored is
+    exactly what the builders produce and every later reader can trust its form."""
 
 
 class InvalidSignature(LedgerError):
@@ -105,21 +113,36 @@ class ConsentMessage:
 
     @classmethod
     def from_json(cls, message: dict[str, Any]) -> "ConsentMessage":
+        field = "message"
         try:
-            return cls(
-                subject=_bytes32(message["subject"]),
-                grantee=to_checksum_address(message["grantee"]),
-                resources=tuple(_bytes32(r) for r in message["resources"]),
-                field_masks=tuple(_uint(m, 256) for m in message["fieldMasks"]),
-                purpose=str(message["purpose"]),
-                valid_from=_uint(message["validFrom"], 64),
-                valid_until=_uint(message["validUntil"], 64),
-                max_uses=_uint(message["maxUses"], 32),
-                nonce=_uint(message["nonce"], 256),
-                deadline=_uint(message["deadline"], 64),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidTypedData(f"malformed Consent message: {exc}") from exc
+            field = "subject"
+            subject = _bytes32(message["subject"])
+            field = "grantee"
+            grantee = _address(message["grantee"])
+            field = "resources"
+            resources = tuple(_bytes32(r) for r in _list(message["resources"]))
+            field = "fieldMasks"
+            field_masks = tuple(_uint(m, 256) for m in _list(message["fieldMasks"]))
+            field = "purpose"
+            purpose = message["purpose"]
+            if not isinstance(purpose, str):
+                raise ValueError("expected a string")
+            field = "validFrom"
+            valid_from = _uint(message["validFrom"], 64)
+            field = "validUntil"
+            valid_until = _uint(message["validUntil"], 64)
+            field = "maxUses"
+            max_uses = _uint(message["maxUses"], 32)
+            field = "nonce"
+            nonce = _uint(message["nonce"], 256)
+            field = "deadline"
+            deadline = _uint(message["deadline"], 64)
+        except KeyError:
+            raise InvalidTypedData(f"malformed Consent message: {field} is missing") from None
+        except ValueError as exc:
+            raise InvalidTypedData(f"malformed Consent message: {field}: {exc}") from None
+        return cls(subject, grantee, resources, field_masks, purpose, valid_from, valid_until, max_uses, nonce,
+                   deadline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +161,16 @@ class RevokeMessage:
 
     @classmethod
     def from_json(cls, message: dict[str, Any]) -> "RevokeMessage":
-        try:
-            return cls(_bytes32(message["consentId"]), _bytes32(message["subject"]),
-                       _uint(message["nonce"], 256), _uint(message["deadline"], 64))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidTypedData(f"malformed Revoke message: {exc}") from exc
+        values = []
+        for field, parse in (("consentId", _bytes32), ("subject", _bytes32), ("nonce", lambda v: _uint(v, 256)),
+                             ("deadline", lambda v: _uint(v, 64))):
+            if field not in message:
+                raise InvalidTypedData(f"malformed Revoke message: {field} is missing")
+            try:
+                values.append(parse(message[field]))
+            except ValueError as exc:
+                raise InvalidTypedData(f"malformed Revoke message: {field}: {exc}") from None
+        return cls(*values)
 
 
 def typed_data(domain: Domain, primary_type: str, message: dict[str, Any]) -> dict[str, Any]:
@@ -189,6 +217,38 @@ def parse_typed_data(full_message: Any, domain: Domain) -> ConsentMessage | Revo
     return ConsentMessage.from_json(message) if primary == "Consent" else RevokeMessage.from_json(message)
 
 
+def parse_canonical_typed_data(full_message: Any, domain: Domain) -> tuple[ConsentMessage | RevokeMessage, dict]:
+    """The strict parser for typed data that crosses the API boundary: the parsed message and the
+    canonical typed data, which is the only form to store or hash.
+
+    Anything :func:`parse_typed_data` refuses raises :class:`InvalidTypedData`; a valid message
+    spelt otherwise than :func:`typed_data` writes it raises :class:`NonCanonicalTypedData`
+    naming the first field that differs.
+    """
+    parsed = parse_typed_data(full_message, domain)
+    canonical = typed_data(domain, full_message["primaryType"], parsed.as_json())
+    if _exact(full_message) != _exact(canonical):
+        raise NonCanonicalTypedData(_first_difference(full_message, canonical))
+    return parsed, canonical
+
+
+def _exact(value: Any) -> str:
+    # Compared as JSON text: in Python True == 1 == 1.0, in typed data they are different values.
+    # (The standard library, not orjson, which refuses integers beyond 64 bits.)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=True)
+
+
+def _first_difference(given: dict, canonical: dict) -> str:
+    for field, expected in canonical["message"].items():
+        if _exact(given["message"][field]) != _exact(expected):
+            return (f"message.{field} must be written {json.dumps(expected)} (uint256 values as decimal "
+                    f"strings, smaller integers as JSON numbers, addresses checksummed, hex in lower case)")
+    for part in ("types", "domain", "primaryType"):
+        if _exact(given.get(part)) != _exact(canonical[part]):
+            return f"{part} must be exactly as the draft gives it"
+    return "typed_data must hold only types, primaryType, domain and message, exactly as the draft gives them"
+
+
 def recover_signer(digest: bytes, signature: str | bytes) -> str:
     """Address whose key produced ``signature`` over ``digest``; rejects malformed or high-s signatures."""
     try:
@@ -225,25 +285,49 @@ def _domain_key(domain: Any) -> tuple | None:
     try:
         return (domain.get("name"), domain.get("version"), int(domain.get("chainId")),
                 to_checksum_address(domain.get("verifyingContract")), frozenset(domain))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_DECIMAL = re.compile(r"^[0-9]{1,80}$")
+_HEX = re.compile(r"^0x[0-9a-fA-F]{1,66}$")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _bytes32(value: Any) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 66:
-        raise ValueError(f"expected 0x-prefixed 32-byte hex, got {value!r}")
+    if not isinstance(value, str) or not _HEX32.match(value):
+        raise ValueError(f"expected 0x-prefixed 32-byte hex, got {_shown(value)}")
     return bytes.fromhex(value[2:])
+
+
+def _address(value: Any) -> str:
+    if not isinstance(value, str) or not is_address(value):
+        raise ValueError(f"expected a 20-byte 0x-hex address, got {_shown(value)}")
+    return to_checksum_address(value)
+
+
+def _list(value: Any) -> list:
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {_shown(value)}")
+    return value
 
 
 def _uint(value: Any, bits: int) -> int:
     if isinstance(value, bool):
         raise ValueError("expected an unsigned integer, got a boolean")
-    if isinstance(value, str):
-        number = int(value, 16) if value.startswith("0x") else int(value, 10)
+    if isinstance(value, str) and _DECIMAL.match(value):
+        number = int(value, 10)
+    elif isinstance(value, str) and _HEX.match(value):
+        number = int(value, 16)
     elif isinstance(value, int):
         number = value
     else:
-        raise ValueError(f"expected an unsigned integer, got {value!r}")
+        raise ValueError(f"expected an unsigned integer, got {_shown(value)}")
     if not 0 <= number < 2**bits:
-        raise ValueError(f"{number} does not fit uint{bits}")
+        raise ValueError(f"{_shown(number)} does not fit uint{bits}")
     return number

@@ -17,12 +17,12 @@ import enum
 import hashlib
 import hmac
 import os
-import stat
 import unicodedata
 from pathlib import Path
 
 from ledger._idcheck import check_resident_id, check_uscc
 from ledger.exceptions import ConfigurationError, InvalidIdentifier
+from ledger.storage.sealing import read_secret_file
 
 __all__ = [
     "IdType",
@@ -119,12 +119,7 @@ def _pepper_from_env(raw: str) -> bytes:
 
 
 def _read_pepper_file(path: Path) -> bytes:
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigurationError(
-            f"pepper file {path} is accessible to other users (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
-        )
-    value = path.read_bytes()
+    value = read_secret_file(path)
     if len(value) != PEPPER_SIZE:
         raise ConfigurationError(f"pepper file {path} holds {len(value)} bytes, expected {PEPPER_SIZE}")
     return value

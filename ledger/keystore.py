@@ -7,18 +7,27 @@ PBKDF2 with 2**18 rounds keeps a load around 0.1 s; the default 10**6 rounds (or
 
 Addresses are read from the files' plaintext ``address`` field, so listing keys and building
 the genesis file or the gateway's bootstrap allow-list never needs the password.
+
+The default password is public (it is in the README): it is only fit for keys of the local
+devnet. With any other chain RPC, loading a key under it warns loudly, and the API refuses to
+start (:func:`check_key_password`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import os
 import re
+import stat
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from ledger.config import data_dir, key_password
-from ledger.exceptions import KeystoreError
+from ledger.config import DEVNET_KEY_PASSWORD, data_dir, key_password, rpc_url
+from ledger.exceptions import ConfigurationError, KeystoreError
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -26,6 +35,11 @@ if TYPE_CHECKING:
 #: Keys generated on the devnet's first start and funded in its genesis block. ``attester`` stands
 #: for the identity attester (real-name verification); the API process never loads it.
 AUTHORITY_KEYS = ("admin", "anchorer", "relayer-0", "relayer-1", "relayer-2", "relayer-3", "attester")
+
+log = logging.getLogger(__name__)
+
+#: Set to 1 to run against a non-local chain with the public default password anyway (a test rig).
+ALLOW_DEFAULT_PASSWORD_ENV = "CONSENT_LEDGER_ALLOW_DEFAULT_KEY_PASSWORD"
 
 KDF = "pbkdf2"
 KDF_ITERATIONS = 2**18
@@ -61,10 +75,55 @@ def new_key(name: str, *, password: str | None = None) -> "LocalAccount":
     return account
 
 
+def is_local_rpc(url: str) -> bool:
+    """Whether ``url`` points at this machine (the embedded devnet's gateway listens on loopback)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _default_password_problem(url: str) -> str | None:
+    if key_password() != DEVNET_KEY_PASSWORD or is_local_rpc(url):
+        return None
+    return (f"the keystore is protected by the public default password while the chain RPC is {url}, not the "
+            f"local devnet: set CONSENT_LEDGER_KEY_PASSWORD to a strong secret (and re-encrypt the keys with it)")
+
+
+def check_key_password(url: str) -> None:
+    """Refuse the default password off the local devnet (unless explicitly allowed, then warn)."""
+    problem = _default_password_problem(url)
+    if problem is None:
+        return
+    if os.environ.get(ALLOW_DEFAULT_PASSWORD_ENV) == "1":
+        _warn(problem)
+        return
+    raise ConfigurationError(f"refusing to start: {problem} (or set {ALLOW_DEFAULT_PASSWORD_ENV}=1 to accept the "
+                             f"risk)")
+
+
+_warned = False
+
+
+def _warn(problem: str) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        log.warning("WARNING: %s", problem)
+        print(f"WARNING: {problem}", file=sys.stderr)
+
+
 def load_key(name: str, *, password: str | None = None) -> "LocalAccount":
     """Decrypt the key ``name``."""
     from eth_account import Account
 
+    if password is None:
+        problem = _default_password_problem(rpc_url())
+        if problem:
+            _warn(problem)
     path = key_path(name)
     keyfile = _read(path, name)
     try:
@@ -114,8 +173,9 @@ def _read(path: Path, name: str) -> dict:
         mode = path.stat().st_mode
     except FileNotFoundError:
         raise KeystoreError(f"no key {name!r} in {path.parent} (create it with `consent-ledger keys new {name}`)") from None
-    if mode & 0o077:
-        path.chmod(0o600)  # a copied-in file may have come with loose permissions
+    if mode & 0o077:  # it may already have been copied: tightening it quietly would hide that
+        raise KeystoreError(f"key file {path} is accessible to other users (mode {stat.S_IMODE(mode):o}); check "
+                            f"who may have read it, then run: chmod 600 {path}")
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:

@@ -1,15 +1,24 @@
 """Sign-In with Ethereum (EIP-4361) challenges and short-lived JWT bearer tokens.
 
-A challenge nonce is stored, expires, and is spent by exactly one login (an UPDATE that only
-succeeds while ``used_at`` is empty). Tokens are HS256 with the algorithm pinned and iss, aud,
-exp and iat required. Roles are not trusted from the token: every request reads them from the
-chain projection, so a role revoked on-chain stops working at once.
+Challenges are stateless: the nonce is ``hex(expiry || random || MAC)``, the MAC an HMAC under a
+server key over the address, expiry and random part, so issuing one writes nothing and an
+unauthenticated flood costs no database write (nor any wait on SQLite's single writer lock,
+which the audit log needs). A login checks the MAC and the expiry, that the message is exactly
+the one issued for that nonce (naming the changed part: scheme, domain, URI, chain), the
+signature, and only then records the nonce as spent
+(a primary-key insert, so a replay fails, on any instance sharing the database) until it
+expires; expired ones are purged periodically.
+
+Tokens are HS256 with the algorithm pinned and iss, aud, exp and iat required. Roles are not
+trusted from the token: every request reads them from the chain projection, so a role revoked
+on-chain stops working at once.
 """
 
 from __future__ import annotations
 
-import secrets
-import string
+import hashlib
+import hmac
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,19 +26,25 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from eth_utils import is_address, to_checksum_address
+from eth_account import Account
+from eth_account.messages import encode_defunct
 from siwe import SiweMessage
-from sqlalchemy import update
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.core.config import Settings
 from api.core.errors import ApiError
-from ledger.storage.models import AuthNonceRow
+from ledger.storage.models import UsedAuthNonceRow
+
 
 ISSUER = "consent-ledger"
 AUDIENCE = "consent-ledger-api"
 ALGORITHM = "HS256"
-_NONCE_ALPHABET = string.ascii_letters + string.digits
 _VERIFIED_CACHE_SIZE = 10_000
+_NONCE_RANDOM_BYTES = 8
+_NONCE_MAC_BYTES = 16
+_NONCE_HEX_LENGTH = 2 * (8 + _NONCE_RANDOM_BYTES + _NONCE_MAC_BYTES)  # 64: fits the used-nonce column
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,55 +64,123 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def _refused(code: str, message: str) -> ApiError:
+    return ApiError(401, code, message)
+
+
+_NOT_SIWE = "not a Sign-In with Ethereum (EIP-4361) message issued by this server"
+
+
+def _address_and_nonce(message: str) -> tuple[str, str]:
+    lines = message.split("\n")
+    nonces = [line[len("Nonce: "):] for line in lines if line.startswith("Nonce: ")]
+    if len(lines) < 2 or not is_address(lines[1]) or len(nonces) != 1:
+        raise _refused("INVALID_SIWE_MESSAGE", _NOT_SIWE)
+    return to_checksum_address(lines[1]), nonces[0]
+
+
+# A changed line of the message, by its prefix, and what to call the change.
+_FIELDS = (("URI: ", "SIWE_URI_MISMATCH", "URI"), ("Chain ID: ", "SIWE_CHAIN_MISMATCH", "chain id"),
+           ("Version: ", "INVALID_SIWE_MESSAGE", "version"))
+
+
+def _mismatch(message: str, expected: str) -> ApiError:
+    """Which part of the issued message was changed."""
+    given_lines, expected_lines = message.split("\n"), expected.split("\n")
+    given_head, wanted_head = given_lines[0], expected_lines[0]
+    if given_head != wanted_head:
+        scheme, _, _ = wanted_head.partition("://")
+        if not given_head.startswith(scheme + "://"):
+            return _refused("SIWE_SCHEME_MISMATCH", f"the message must be for the scheme {scheme}")
+        return _refused("SIWE_DOMAIN_MISMATCH", f"the message must be for {wanted_head.partition(' ')[0]}")
+    for prefix, code, name in _FIELDS:
+        wanted = next(line for line in expected_lines if line.startswith(prefix))
+        if wanted not in given_lines:
+            return _refused(code, f"the message must say {wanted!r} (this server's {name})")
+    return _refused("INVALID_SIWE_MESSAGE", "the message differs from the challenge this server issued; sign it "
+                                            "exactly as given")
+
+
 class Authenticator:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], chain_id: int):
         self.settings = settings
         self.sessions = sessions
         self.chain_id = chain_id
+        # Domain-separated from the token key, so a challenge MAC can never pass as a token signature.
+        self._nonce_key = hmac.new(settings.jwt_secret, b"consent-ledger siwe nonce v1", hashlib.sha256).digest()
         self._verified: dict[str, tuple[str, float]] = {}
+
+    # -- challenges --------------------------------------------------------------------------------
+    def _nonce_mac(self, address: str, expiry_and_random: bytes) -> bytes:
+        message = bytes.fromhex(address[2:]) + expiry_and_random
+        return hmac.new(self._nonce_key, message, hashlib.sha256).digest()[:_NONCE_MAC_BYTES]
+
+    def _make_nonce(self, address: str, expires: datetime) -> str:
+        body = int(expires.timestamp()).to_bytes(8, "big") + os.urandom(_NONCE_RANDOM_BYTES)
+        return (body + self._nonce_mac(address, body)).hex()
+
+    def _nonce_expiry(self, address: str, nonce: str) -> datetime:
+        """The expiry a nonce carries, if this server made it for ``address``; raises otherwise."""
+        try:
+            raw = bytes.fromhex(nonce) if len(nonce) == _NONCE_HEX_LENGTH else b""
+        except ValueError:
+            raw = b""
+        body, mac = raw[:-_NONCE_MAC_BYTES], raw[-_NONCE_MAC_BYTES:]
+        if not raw or not hmac.compare_digest(mac, self._nonce_mac(address, body)):
+            raise _refused("NONCE_INVALID", "the challenge nonce was not issued by this server for this address")
+        expires = datetime.fromtimestamp(int.from_bytes(body[:8], "big"), UTC)
+        if expires <= _now():
+            raise _refused("NONCE_INVALID", "the challenge has expired; ask for a new one")
+        return expires
+
+    def _message(self, address: str, nonce: str, expires: datetime) -> str:
+        """The one EIP-4361 message this server issues for (address, nonce): everything in it follows
+        from the nonce, so a login compares text instead of running a parser on it."""
+        issued = expires - timedelta(seconds=self.settings.siwe_ttl_seconds)
+        return SiweMessage(
+            scheme=self.settings.public_scheme, domain=self.settings.siwe_domain,
+            address=address, statement="Sign in to Consent Ledger.", uri=self.settings.public_url,
+            version="1", chain_id=self.chain_id, nonce=nonce, issued_at=_iso(issued),
+            expiration_time=_iso(expires),
+        ).prepare_message()
 
     def challenge(self, address: str) -> tuple[str, str]:
         if not isinstance(address, str) or not is_address(address):
             raise ApiError(422, "INVALID_ADDRESS", "address must be a 20-byte 0x-hex Ethereum address")
         address = to_checksum_address(address)
-        nonce = "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(24))
-        issued = _now()
-        expires = issued + timedelta(seconds=self.settings.siwe_ttl_seconds)
-        message = SiweMessage(
-            scheme=self.settings.public_url.split("://", 1)[0], domain=self.settings.siwe_domain,
-            address=address, statement="Sign in to Consent Ledger.", uri=self.settings.public_url,
-            version="1", chain_id=self.chain_id, nonce=nonce, issued_at=_iso(issued),
-            expiration_time=_iso(expires),
-        ).prepare_message()
-        with self.sessions.begin() as session:
-            session.add(AuthNonceRow(nonce=nonce, address=address, issued_at=issued, expires_at=expires))
-        return message, nonce
+        expires = _now().replace(microsecond=0) + timedelta(seconds=self.settings.siwe_ttl_seconds)
+        nonce = self._make_nonce(address, expires)
+        return self._message(address, nonce, expires), nonce
 
+    # -- login ----------------------------------------------------------------------------------------
     def login(self, message: str, signature: str) -> tuple[str, str]:
-        """Verify a signed challenge, spend its nonce; returns (token, address)."""
+        """Verify a signed challenge, spend its nonce; returns (token, address).
+
+        The message must be exactly the one issued. It is never handed to a general EIP-4361
+        parser: the ABNF one takes seconds on a few kilobytes of crafted text (an
+        unauthenticated CPU exhaustion); reading the address and nonce lines is linear."""
+        address, nonce = _address_and_nonce(message)
+        expires = self._nonce_expiry(address, nonce)
+        expected = self._message(address, nonce, expires)
+        if message != expected:
+            raise _mismatch(message, expected)
         try:
-            parsed = SiweMessage.from_message(message=message)
-        except Exception as exc:
-            raise ApiError(401, "INVALID_SIWE_MESSAGE", f"not a valid Sign-In with Ethereum message: {exc}") from None
-        if parsed.domain != self.settings.siwe_domain or int(parsed.chain_id) != self.chain_id:
-            raise ApiError(401, "INVALID_SIWE_MESSAGE", "the message is for another domain or chain")
+            signer = Account.recover_message(encode_defunct(text=message), signature=signature)
+        except Exception:  # eth-account and eth-keys raise assorted errors for signatures that do not recover
+            signer = None
+        if signer != address:
+            raise _refused("INVALID_SIGNATURE", "the signature does not match the message and address")
         try:
-            parsed.verify(signature, domain=self.settings.siwe_domain, nonce=parsed.nonce)
-        except Exception as exc:
-            raise ApiError(401, "INVALID_SIGNATURE",
-                           f"the signature does not match the message ({type(exc).__name__})") from None
-        now = _now()
-        with self.sessions.begin() as session:
-            spent = session.execute(
-                update(AuthNonceRow)
-                .where(AuthNonceRow.nonce == parsed.nonce, AuthNonceRow.address == to_checksum_address(parsed.address),
-                       AuthNonceRow.used_at.is_(None), AuthNonceRow.expires_at > now)
-                .values(used_at=now)
-            ).rowcount
-        if spent != 1:
-            raise ApiError(401, "NONCE_INVALID", "the challenge nonce is unknown, expired or already used")
-        address = to_checksum_address(parsed.address)
+            with self.sessions.begin() as session:
+                session.add(UsedAuthNonceRow(nonce=nonce, address=address, expires_at=expires))
+        except IntegrityError:
+            raise _refused("NONCE_INVALID", "this challenge was already used; ask for a new one") from None
         return self.issue_token(address), address
+
+    def purge_expired(self) -> int:
+        """Forget spent nonces that have expired (a replay of them fails on the expiry anyway)."""
+        with self.sessions.begin() as session:
+            return session.execute(delete(UsedAuthNonceRow).where(UsedAuthNonceRow.expires_at <= _now())).rowcount
 
     def issue_token(self, address: str) -> str:
         now = _now()

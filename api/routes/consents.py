@@ -1,15 +1,17 @@
-"""Subjects' signers draft, sign, submit and revoke consents; departments list theirs."""
+"""Subjects' signers draft, sign, submit, withdraw and revoke consents; departments list theirs."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
-from api.core.responses import JsonResponse
 
+from api.core.responses import JsonResponse
 from api.deps import PrincipalDep, ServicesDep, SignerDep
 from api.schemas.common import Hex32
-from api.schemas.consents import ConsentDraftCreate, ConsentDraftPublic, ConsentSubmit, RevocationSubmit, SignatureAdd
+from api.schemas.consents import (ConsentDraftCreate, ConsentDraftPublic, ConsentList, ConsentSubmit,
+                                  RevocationDraft, RevocationSubmit, Submission, SignatureAdd, TransactionReceipt,
+                                  Withdrawal)
 from api.services.consents import ConsentService
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
@@ -21,6 +23,9 @@ def _service(services: ServicesDep) -> ConsentService:
 
 
 ConsentServiceDep = Annotated[ConsentService, Depends(_service)]
+_SUBMISSION_STATUSES: dict[int | str, dict[str, Any]] = {
+    201: {"model": Submission, "description": "the threshold is met and the grant is mined"},
+    202: {"model": Submission, "description": "stored, waiting for more signatures"}}
 
 
 @router.post("/drafts", status_code=201, response_model=ConsentDraftPublic)
@@ -30,30 +35,42 @@ def create_draft(body: ConsentDraftCreate, principal: SignerDep, service: Consen
     return {"consent_id": consent_id, "typed_data": typed}
 
 
-@router.post("")
+@router.post("", status_code=201, response_model=Submission, responses=_SUBMISSION_STATUSES)
 def submit(body: ConsentSubmit, principal: SignerDep, service: ConsentServiceDep):
-    """201 once the signatures meet the subject's threshold and the grant is mined; else 202."""
+    """201 once the signatures meet the subject's threshold and the grant is mined; else 202.
+
+    ``typed_data`` must be in the canonical form drafts have (422 ``NON_CANONICAL_TYPED_DATA``
+    otherwise); a pending submission expires at its ``deadline``."""
     status, result = service.submit(principal, body.typed_data, body.signatures)
     return JsonResponse(result, status_code=status)
 
 
-@router.post("/{consent_id}/signatures")
+@router.delete("/{consent_id}", response_model=Withdrawal)
+def withdraw(consent_id: ConsentId, principal: SignerDep, service: ConsentServiceDep):
+    """A signer of the subject withdraws a pending submission (its signatures are discarded). A consent
+    already on the ledger is revoked instead (409 ``CONSENT_EXISTS``)."""
+    return service.withdraw(principal, consent_id)
+
+
+@router.post("/{consent_id}/signatures", status_code=201, response_model=Submission,
+             responses=_SUBMISSION_STATUSES)
 def add_signature(consent_id: ConsentId, body: SignatureAdd, principal: SignerDep, service: ConsentServiceDep):
     status, result = service.add_signature(principal, consent_id, body.signature)
     return JsonResponse(result, status_code=status)
 
 
-@router.post("/{consent_id}/revocation-drafts", status_code=201)
+@router.post("/{consent_id}/revocation-drafts", status_code=201, response_model=RevocationDraft)
 def revocation_draft(consent_id: ConsentId, principal: SignerDep, service: ConsentServiceDep):
     return {"typed_data": service.revocation_draft(principal, consent_id)}
 
 
-@router.post("/{consent_id}/revocations")
+@router.post("/{consent_id}/revocations", response_model=TransactionReceipt)
 def revoke(consent_id: ConsentId, body: RevocationSubmit, principal: SignerDep, service: ConsentServiceDep):
     return service.revoke(principal, consent_id, body.typed_data, body.signature)
 
 
-@router.get("")
+@router.get("", response_model=ConsentList)
 def list_consents(principal: PrincipalDep, service: ConsentServiceDep):
-    """A signer sees their subjects' consents (and drafts); a department the consents granted to it."""
+    """A signer sees their subjects' consents, pending submissions and expired ones; a department the
+    consents granted to it."""
     return {"consents": service.visible(principal)}

@@ -1,27 +1,45 @@
-"""Operations endpoints: liveness, readiness and Prometheus metrics."""
+"""Operations endpoints: liveness (public), readiness (bare status public, details with the ops
+token) and Prometheus metrics (ops token only)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from api.core.responses import JsonResponse
+from typing import Any
+
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.core.responses import JsonResponse
+from api.deps import OpsDep, OpsTokenDep, ServicesDep
+from api.schemas.common import Reply
 
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz")
-def healthz() -> dict:
+class Health(Reply):
+    status: str
+
+
+class Readiness(Reply):
+    ready: bool
+    checks: dict[str, Any] | None = None
+
+
+@router.get("/healthz", response_model=Health)
+def healthz():
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-def readyz(request: Request) -> JsonResponse:
-    """Chain, database, indexer and anchoring all in order; 503 otherwise."""
-    report = request.app.state.services.readiness()
-    return JsonResponse(report, status_code=200 if report["ready"] else 503)
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+def readyz(services: ServicesDep, detailed: OpsTokenDep):
+    """200 when chain, database, indexer and anchoring are all in order, else 503. Load balancers get
+    ``{"ready": bool}``; the checks (heads, lags, errors) only with the ops token."""
+    report = services.readiness()
+    body = report if detailed else {"ready": report["ready"]}
+    return JsonResponse(body, status_code=200 if report["ready"] else 503)
 
 
-@router.get("/metrics")
-def metrics() -> Response:
+@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+def metrics(_: OpsDep):
+    """Prometheus text format; needs the ops token."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from api.core.responses import JsonResponse
 from api.core.security import Principal
 from api.deps import DepartmentDep, PrincipalDep, ServicesDep, require_role
+from api.schemas.common import MAX_DB_INT
 from api.schemas.sharing import SharingDecision, SharingRequestCreate
 
 router = APIRouter(prefix="/v1/sharing-requests", tags=["sharing"])
+RequestId = Annotated[int, Path(ge=0, le=MAX_DB_INT)]
 
 ProviderOrAdminDep = Annotated[Principal, Depends(require_role("DEPARTMENT", "ADMIN"))]
 
@@ -24,13 +26,13 @@ def request_sharing(body: SharingRequestCreate, principal: DepartmentDep, servic
 
 
 @router.post("/{request_id}/approve")
-def approve(request_id: int, body: SharingDecision, principal: DepartmentDep, services: ServicesDep):
+def approve(request_id: RequestId, body: SharingDecision, principal: DepartmentDep, services: ServicesDep):
     status, result = services.sharing.decide(principal, request_id, True, body)
     return JsonResponse(result, status_code=status)
 
 
 @router.post("/{request_id}/deny")
-def deny(request_id: int, body: SharingDecision, principal: DepartmentDep, services: ServicesDep):
+def deny(request_id: RequestId, body: SharingDecision, principal: DepartmentDep, services: ServicesDep):
     status, result = services.sharing.decide(principal, request_id, False, body)
     return JsonResponse(result, status_code=status)
 

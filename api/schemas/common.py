@@ -1,4 +1,8 @@
-"""Value types shared by the schemas: checksummed addresses, 0x-hex ids, UTC times."""
+"""Value types shared by the schemas: checksummed addresses, 0x-hex ids, UTC times, bounded integers.
+
+Every integer a client sends is bounded here: the database stores 64-bit signed integers, and a
+Python int beyond that fails deep inside the driver (an OverflowError, once a 500).
+"""
 
 from __future__ import annotations
 
@@ -33,11 +37,26 @@ def _slug(value: str) -> str:
     return value
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: 9999-12-31T23:59:59Z, the last second a datetime (and ISO 8601 with four-digit years) can show.
+LATEST_TIMESTAMP = 253402300799
+
+
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must carry a time zone (ISO 8601, e.g. 2026-01-01T00:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be a time between 1970 and 9999 (UTC)") from None
+    if value < _EPOCH:  # on-chain times are unsigned seconds since 1970
+        raise ValueError("must not be before 1970-01-01T00:00:00Z")
+    return value
 
+
+#: Largest value a database integer column holds (BIGINT / SQLite INTEGER).
+MAX_DB_INT = 2**63 - 1
+MAX_PAGE = 1000
 
 Address = Annotated[str, AfterValidator(_address)]
 Hex32 = Annotated[str, AfterValidator(_hex32)]
@@ -53,6 +72,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Reply(BaseModel):
+    """A response body: documents the fields every client may rely on; more may be added."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 class SubjectRef(Strict):
     id_type: IdType
     id_number: str = Field(min_length=1, max_length=40)
@@ -62,5 +87,6 @@ def iso(moment: datetime | int | None) -> str | None:
     if moment is None:
         return None
     if isinstance(moment, int):
-        moment = datetime.fromtimestamp(moment, UTC)
+        # Chain times are uint64: clamp what datetime cannot hold rather than fail the whole listing.
+        moment = datetime.fromtimestamp(min(max(moment, 0), LATEST_TIMESTAMP), UTC)
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from api.schemas.common import Address, FieldName, Purpose, ResourceSlug, Strict, SubjectRef, UtcDateTime
+from api.schemas.common import Address, FieldName, Purpose, Reply, ResourceSlug, Strict, SubjectRef, UtcDateTime
 
 
 class ResourceGrant(Strict):
@@ -29,9 +29,38 @@ class ConsentDraftCreate(SubjectRef):
         return self
 
 
-class ConsentDraftPublic(Strict):
+class ConsentDraftPublic(Reply):
     consent_id: str
     typed_data: dict[str, Any]
+
+
+class Submission(Reply):
+    consent_id: str
+    status: str  # active | pending_signatures
+    tx_hash: str | None = None
+    block_number: int | None = None
+    signatures_needed: int | None = None
+    signed_by: list[str] | None = None
+
+
+class Withdrawal(Reply):
+    consent_id: str
+    status: str  # withdrawn
+
+
+class RevocationDraft(Reply):
+    typed_data: dict[str, Any]
+
+
+class TransactionReceipt(Reply):
+    consent_id: str
+    status: str
+    tx_hash: str
+    block_number: int
+
+
+class ConsentList(Reply):
+    consents: list[dict[str, Any]]
 
 
 Signature = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="65-byte r||s||v, 0x-hex")

@@ -11,7 +11,7 @@ from eth_utils import keccak
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.core.errors import ApiError
+from api.core.errors import ApiError, ledger_refusal
 from api.schemas.admin import DepartmentCreate, RegulatorCreate, ResourceCreate
 from ledger.exceptions import TransactionFailed
 from ledger.policy import schema_hash
@@ -45,7 +45,7 @@ class AdminService:
         except TransactionFailed as exc:
             if exc.error_name in _CONFLICTS:
                 raise ApiError(409, "ALREADY_REGISTERED", f"already registered ({exc.error_name})") from None
-            raise ApiError(422, "LEDGER_REJECTED", str(exc)) from None
+            raise ledger_refusal(exc) from None
         self.s.indexer.sync(receipt.block_number)
         return {"tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
 

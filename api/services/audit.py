@@ -16,8 +16,6 @@ from ledger.storage.models import AnchorRow, AuditEntryRow, ResourceRow
 if TYPE_CHECKING:
     from api.services.context import AppServices
 
-MAX_PAGE = 500
-
 
 class AuditService:
     def __init__(self, services: "AppServices"):
@@ -27,7 +25,6 @@ class AuditService:
         return set(self.s.projection.signer_subjects.get(principal.address, ()))
 
     def entries(self, principal: Principal, *, after: int, limit: int, mine_only: bool = False) -> list[dict]:
-        limit = max(1, min(limit, MAX_PAGE))
         query = select(AuditEntryRow.leaf).where(AuditEntryRow.seq > after).order_by(AuditEntryRow.seq).limit(limit)
         if mine_only or not principal.has("REGULATOR"):
             subjects = self._own_subjects(principal)
@@ -65,7 +62,7 @@ class AuditService:
     def anchors(self, *, after: int, limit: int) -> list[dict]:
         with self.s.sessions() as session:
             rows = session.scalars(select(AnchorRow).where(AnchorRow.tree_size > after)
-                                   .order_by(AnchorRow.tree_size).limit(max(1, min(limit, MAX_PAGE)))).all()
+                                   .order_by(AnchorRow.tree_size).limit(limit)).all()
         return [{"tree_size": r.tree_size, "root_hash": r.root_hash, "tx_hash": r.tx_hash,
                  "block_number": r.block_number, "anchored_at": iso(r.anchored_at)} for r in rows]
 

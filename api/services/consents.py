@@ -2,26 +2,32 @@
 
 The API never signs a consent: it checks each signature against the subject's bound signers
 (the contract checks again on-chain) and relays once the threshold is met.
+
+Typed data from a client is parsed strictly once, at the boundary
+(:func:`ledger.eip712.parse_canonical_typed_data`): a non-canonical spelling is refused, and only
+the canonical form is stored, so nothing read back later can surprise its reader. A pending
+submission (below its subject's threshold) holds its nonce until its deadline; its signers may
+withdraw it; past its deadline it is listed as expired and purged a week later.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import zlib
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from eth_utils import keccak
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from api.core.errors import ApiError
 from api.core.security import Principal
-from api.schemas.common import iso
+from api.schemas.common import LATEST_TIMESTAMP, iso
 from api.schemas.consents import ConsentDraftCreate
-from ledger.eip712 import (ConsentMessage, InvalidSignature, InvalidTypedData, RevokeMessage, consent_typed_data,
-                           hash_typed_data, parse_typed_data, recover_signer, revoke_typed_data)
-from ledger.exceptions import TransactionFailed
+from ledger.eip712 import (ConsentMessage, InvalidTypedData, RevokeMessage, consent_typed_data,
+                           hash_typed_data, parse_canonical_typed_data, recover_signer, revoke_typed_data)
 from ledger.identity import subject_id as make_subject_id
 from ledger.projection import ConsentState, SubjectState
 from ledger.storage.models import ConsentDraftRow
@@ -30,20 +36,22 @@ if TYPE_CHECKING:
     from api.services.context import AppServices
 
 DRAFT_LIFETIME = 24 * 3600
-_REVERT_STATUS = {
-    "ConsentsSignatureExpired": (422, "DEADLINE_PASSED", "the signing deadline has passed; make a new draft"),
-    "ConsentsNonceAlreadyUsed": (409, "NONCE_USED", "this nonce was already used; make a new draft"),
-    "ConsentsAlreadyExists": (409, "CONSENT_EXISTS", "this consent is already on the ledger"),
-    "ConsentsNotActive": (409, "CONSENT_NOT_ACTIVE", "this consent is not active"),
-}
+#: A submission may ask for a later signing deadline than a draft gets, but not an unbounded one.
+MAX_SIGNING_WINDOW = 30 * 24 * 3600
+#: Expired and withdrawn submissions stay listed this long after their deadline, then are purged.
+EXPIRED_RETENTION = 7 * 24 * 3600
+_LOCK_STRIPES = 64
+
+PENDING, ACTIVE, WITHDRAWN, EXPIRED = "pending_signatures", "active", "withdrawn", "expired"
 
 
 class ConsentService:
     def __init__(self, services: "AppServices"):
         self.s = services
-        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        # A fixed set of locks (by consent id hash): one lock per consent id would grow without bound.
+        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         self._nonce_lock = threading.Lock()
-        self._reserved_nonces: dict[str, set[int]] = defaultdict(set)
+        self._reserved_nonces: dict[str, dict[int, int]] = defaultdict(dict)  # subject -> nonce -> deadline
 
     # -- helpers ---------------------------------------------------------------------------------
     def subject_for(self, principal: Principal, id_type, id_number: str) -> SubjectState:
@@ -58,27 +66,34 @@ class ConsentService:
         if principal.address not in subject.signers:
             raise ApiError(403, "NOT_SUBJECT_SIGNER", "you are not a bound signer of this subject")
 
-    def _next_nonce(self, subject_id: str) -> int:
-        """Lowest nonce above every one this subject used or has reserved in a draft."""
-        with self._nonce_lock:
-            used = [c.nonce for c in self.s.projection.consents.values() if c.subject_id == subject_id]
-            with self.s.sessions() as session:
-                drafts = session.scalars(select(ConsentDraftRow.typed_data)
-                                         .where(ConsentDraftRow.subject_id == subject_id)).all()
-            used += [int(td["message"]["nonce"]) for td in drafts]
-            used += list(self._reserved_nonces[subject_id])
-            nonce = max(used, default=-1) + 1
-            consents = self.s.chain.contract("Consents")
-            while consents.call("isNonceUsed", bytes.fromhex(subject_id[2:]), nonce):
-                nonce += 1
-            self._reserved_nonces[subject_id].add(nonce)
-            return nonce
+    def _lock(self, consent_id: str) -> threading.Lock:
+        return self._locks[zlib.crc32(consent_id.encode()) % _LOCK_STRIPES]
 
-    def _relay_failure(self, exc: TransactionFailed) -> ApiError:
-        status = _REVERT_STATUS.get(exc.error_name or "")
-        if status:
-            return ApiError(*status)
-        return ApiError(422, "LEDGER_REJECTED", f"the ledger refused the transaction: {exc}")
+    def _next_nonce(self, subject_id: str, deadline: int) -> int:
+        """The lowest nonce that this subject has not used on-chain and that no live draft or pending
+        submission holds. Nonces are unordered (a bitmap on-chain), so gaps are fine, and a huge nonce
+        someone signed elsewhere cannot push the next one out of range."""
+        now = int(time.time())
+        with self._nonce_lock:
+            reserved = self._reserved_nonces[subject_id]
+            for nonce in [n for n, until in reserved.items() if until <= now]:
+                del reserved[nonce]
+            taken = {c.nonce for c in self.s.projection.consents.values() if c.subject_id == subject_id}
+            with self.s.sessions() as session:
+                taken.update(int(n) for n in session.scalars(
+                    select(ConsentDraftRow.nonce).where(ConsentDraftRow.subject_id == subject_id,
+                                                        ConsentDraftRow.deadline > now)))
+            taken.update(reserved)
+            consents = self.s.chain.contract("Consents")
+            nonce = 0
+            while True:
+                while nonce in taken:
+                    nonce += 1
+                if not consents.call("isNonceUsed", bytes.fromhex(subject_id[2:]), nonce):
+                    break
+                taken.add(nonce)
+            reserved[nonce] = deadline
+            return nonce
 
     # -- drafts --------------------------------------------------------------------------------
     def create_draft(self, principal: Principal, body: ConsentDraftCreate) -> tuple[str, dict]:
@@ -101,25 +116,37 @@ class ConsentService:
                 raise ApiError(422, "INVALID_INPUT", f"{item.resource_id} is listed twice")
             grants[key] = sum(1 << meta.fields.index(f) for f in set(item.fields))
         keys = sorted(grants)  # the contract wants resources strictly increasing
+        deadline = int(time.time()) + DRAFT_LIFETIME
         message = ConsentMessage(
             subject=bytes.fromhex(subject.subject_id[2:]), grantee=body.grantee, resources=tuple(keys),
             field_masks=tuple(grants[k] for k in keys), purpose=body.purpose,
             valid_from=int(body.valid_from.timestamp()), valid_until=int(body.valid_until.timestamp()),
-            max_uses=body.max_uses, nonce=self._next_nonce(subject.subject_id),
-            deadline=int(time.time()) + DRAFT_LIFETIME)
+            max_uses=body.max_uses, nonce=self._next_nonce(subject.subject_id, deadline), deadline=deadline)
         typed = consent_typed_data(self.s.domain, message)
         consent_id = "0x" + hash_typed_data(typed).hex()
         with self.s.sessions.begin() as session:
-            session.add(ConsentDraftRow(consent_id=consent_id, subject_id=subject.subject_id, typed_data=typed,
-                                        signatures={}, status="pending_signatures", created_by=principal.address,
-                                        created_at=datetime.now(UTC)))
+            session.add(self._new_row(consent_id, message, typed, principal))
         return consent_id, typed
+
+    @staticmethod
+    def _new_row(consent_id: str, message: ConsentMessage, typed: dict, principal: Principal) -> ConsentDraftRow:
+        return ConsentDraftRow(consent_id=consent_id, subject_id="0x" + message.subject.hex(), typed_data=typed,
+                               signatures={}, nonce=str(message.nonce), deadline=message.deadline, status=PENDING,
+                               created_by=principal.address, created_at=datetime.now(UTC))
 
     # -- signatures and relaying -----------------------------------------------------------------
     def submit(self, principal: Principal, typed: dict, signatures: list[str]) -> tuple[int, dict]:
-        message = self._parse(typed, ConsentMessage)
-        consent_id = "0x" + hash_typed_data(typed).hex()
-        return self._collect(principal, consent_id, message, typed, signatures)
+        message, canonical = self._parse(typed, ConsentMessage)
+        now = int(time.time())
+        if message.deadline <= now:
+            raise ApiError(409, "DEADLINE_PASSED", "the signing deadline has passed; make a new draft")
+        if message.deadline > now + MAX_SIGNING_WINDOW:
+            raise ApiError(422, "DEADLINE_TOO_FAR", f"the signing deadline may be at most "
+                                                    f"{MAX_SIGNING_WINDOW // 86400} days ahead")
+        if max(message.valid_from, message.valid_until) > LATEST_TIMESTAMP:
+            raise ApiError(422, "INVALID_CONSENT", "validFrom and validUntil must be before the year 10000")
+        consent_id = "0x" + hash_typed_data(canonical).hex()
+        return self._collect(principal, consent_id, message, canonical, signatures)
 
     def add_signature(self, principal: Principal, consent_id: str, signature: str) -> tuple[int, dict]:
         with self.s.sessions() as session:
@@ -128,23 +155,17 @@ class ConsentService:
             if consent_id in self.s.projection.consents:
                 raise ApiError(409, "CONSENT_EXISTS", "this consent is already on the ledger")
             raise ApiError(404, "NOT_FOUND", "no consent draft with this id")
-        message = self._parse(draft.typed_data, ConsentMessage)
-        return self._collect(principal, consent_id, message, draft.typed_data, [signature])
+        message, canonical = self._parse(draft.typed_data, ConsentMessage)
+        return self._collect(principal, consent_id, message, canonical, [signature])
 
     def _parse(self, typed: dict, kind):
-        try:
-            parsed = parse_typed_data(typed, self.s.domain)
-        except InvalidTypedData as exc:
-            raise ApiError(422, "INVALID_TYPED_DATA", str(exc)) from None
+        parsed, canonical = parse_canonical_typed_data(typed, self.s.domain)
         if not isinstance(parsed, kind):
-            raise ApiError(422, "INVALID_TYPED_DATA", f"expected a {kind.__name__.removesuffix('Message')}")
-        return parsed
+            raise InvalidTypedData(f"expected a {kind.__name__.removesuffix('Message')}")
+        return parsed, canonical
 
     def _recover(self, digest: bytes, signature: str, subject: SubjectState) -> str:
-        try:
-            signer = recover_signer(digest, signature)
-        except InvalidSignature as exc:
-            raise ApiError(422, "INVALID_SIGNATURE", str(exc)) from None
+        signer = recover_signer(digest, signature)
         if signer not in subject.signers:
             raise ApiError(422, "INVALID_SIGNATURE",
                            f"the signature is by {signer}, who is not a bound signer of this subject")
@@ -159,16 +180,18 @@ class ConsentService:
         self._require_signer(principal, subject)
         digest = bytes.fromhex(consent_id[2:])
         recovered = {self._recover(digest, sig, subject): sig for sig in signatures}
-        with self._locks[consent_id]:
+        with self._lock(consent_id):
             if consent_id in self.s.projection.consents:
                 raise ApiError(409, "CONSENT_EXISTS", "this consent is already on the ledger")
             with self.s.sessions.begin() as session:
                 draft = session.get(ConsentDraftRow, consent_id)
                 if draft is None:
-                    draft = ConsentDraftRow(consent_id=consent_id, subject_id=subject_id, typed_data=typed,
-                                            signatures={}, status="pending_signatures",
-                                            created_by=principal.address, created_at=datetime.now(UTC))
+                    draft = self._new_row(consent_id, message, typed, principal)
                     session.add(draft)
+                elif draft.status == WITHDRAWN:
+                    raise ApiError(409, "CONSENT_WITHDRAWN", "this submission was withdrawn; make a new draft")
+                if message.deadline <= time.time():
+                    raise ApiError(409, "DEADLINE_PASSED", "the signing deadline has passed; make a new draft")
                 collected = dict(draft.signatures) | recovered
                 draft.signatures = collected
             valid = {s: sig for s, sig in collected.items() if s in subject.signers}
@@ -177,16 +200,50 @@ class ConsentService:
                              "signatures_needed": subject.threshold - len(valid),
                              "signed_by": sorted(valid)}
             signers = sorted(valid, key=lambda a: int(a, 16))[: max(subject.threshold, 1)]
-            try:
-                receipt = self.s.chain.contract("Consents").transact(
-                    "grant", message.as_abi_tuple(), signers, [bytes.fromhex(valid[s][2:]) for s in signers])
-            except TransactionFailed as exc:
-                raise self._relay_failure(exc) from None
+            receipt = self.s.chain.contract("Consents").transact(
+                "grant", message.as_abi_tuple(), signers, [bytes.fromhex(valid[s][2:]) for s in signers])
             self.s.indexer.sync(receipt.block_number)
             with self.s.sessions.begin() as session:
-                session.get(ConsentDraftRow, consent_id).status = "active"
+                session.get(ConsentDraftRow, consent_id).status = ACTIVE
         return 201, {"consent_id": consent_id, "status": "active", "tx_hash": receipt.tx_hash,
                      "block_number": receipt.block_number}
+
+    # -- withdrawal and expiry -----------------------------------------------------------------------
+    def withdraw(self, principal: Principal, consent_id: str) -> dict:
+        """A signer of the subject takes back a pending submission: its collected signatures are
+        discarded and it can no longer be completed through the API. Its nonce stays reserved until
+        the deadline, so a copy of its signatures can never collide with a later draft."""
+        with self._lock(consent_id):
+            with self.s.sessions.begin() as session:
+                if consent_id in self.s.projection.consents:
+                    raise ApiError(409, "CONSENT_EXISTS", "this consent is on the ledger: revoke it instead")
+                draft = session.get(ConsentDraftRow, consent_id)
+                if draft is None or draft.status == ACTIVE:
+                    raise ApiError(404, "NOT_FOUND", "no pending consent submission with this id")
+                subject = self.s.projection.subjects.get(draft.subject_id)
+                if subject is None:
+                    raise ApiError(404, "UNKNOWN_SUBJECT", "the consent's subject is not registered")
+                self._require_signer(principal, subject)
+                if draft.status == WITHDRAWN:
+                    raise ApiError(409, "CONSENT_WITHDRAWN", "this submission was already withdrawn")
+                draft.status = WITHDRAWN
+                draft.signatures = {}
+        return {"consent_id": consent_id, "status": WITHDRAWN}
+
+    def purge_expired(self) -> int:
+        """Forget expired nonce reservations; delete submissions that were never completed, a retention
+        period after their deadline."""
+        now = int(time.time())
+        with self._nonce_lock:
+            for subject_id, reserved in list(self._reserved_nonces.items()):
+                for nonce in [n for n, until in reserved.items() if until <= now]:
+                    del reserved[nonce]
+                if not reserved:
+                    del self._reserved_nonces[subject_id]
+        cutoff = now - EXPIRED_RETENTION
+        with self.s.sessions.begin() as session:
+            return session.execute(delete(ConsentDraftRow).where(ConsentDraftRow.deadline < cutoff,
+                                                                  ConsentDraftRow.status != ACTIVE)).rowcount
 
     # -- revocation ----------------------------------------------------------------------------------
     def _consent_for_signer(self, principal: Principal, consent_id: str) -> ConsentState:
@@ -200,23 +257,21 @@ class ConsentService:
         consent = self._consent_for_signer(principal, consent_id)
         if consent.status != "ACTIVE":
             raise ApiError(409, "CONSENT_NOT_ACTIVE", "this consent is already revoked")
+        deadline = int(time.time()) + DRAFT_LIFETIME
         message = RevokeMessage(bytes.fromhex(consent_id[2:]), bytes.fromhex(consent.subject_id[2:]),
-                                self._next_nonce(consent.subject_id), int(time.time()) + DRAFT_LIFETIME)
+                                self._next_nonce(consent.subject_id, deadline), deadline)
         return revoke_typed_data(self.s.domain, message)
 
     def revoke(self, principal: Principal, consent_id: str, typed: dict, signature: str) -> dict:
         consent = self._consent_for_signer(principal, consent_id)
-        message = self._parse(typed, RevokeMessage)
+        message, canonical = self._parse(typed, RevokeMessage)
         if "0x" + message.consent_id.hex() != consent_id or "0x" + message.subject.hex() != consent.subject_id:
-            raise ApiError(422, "INVALID_TYPED_DATA", "the revocation is for another consent")
-        signer = self._recover(hash_typed_data(typed), signature, self.s.projection.subjects[consent.subject_id])
+            raise InvalidTypedData("the revocation is for another consent")
+        signer = self._recover(hash_typed_data(canonical), signature, self.s.projection.subjects[consent.subject_id])
         if consent.status != "ACTIVE":
             raise ApiError(409, "CONSENT_NOT_ACTIVE", "this consent is already revoked")
-        try:
-            receipt = self.s.chain.contract("Consents").transact(
-                "revokeWithSig", message.as_abi_tuple(), signer, bytes.fromhex(signature[2:]))
-        except TransactionFailed as exc:
-            raise self._relay_failure(exc) from None
+        receipt = self.s.chain.contract("Consents").transact(
+            "revokeWithSig", message.as_abi_tuple(), signer, bytes.fromhex(signature[2:]))
         # Fold the revocation before answering: every request after this reply is denied.
         self.s.indexer.sync(receipt.block_number)
         return {"consent_id": consent_id, "status": "revoked", "tx_hash": receipt.tx_hash,
@@ -238,9 +293,10 @@ class ConsentService:
         out = [self._public(c, drafts.get(c.consent_id), now) for c in consents]
         on_chain = {c.consent_id for c in consents}
         for draft in drafts.values():
-            if draft.consent_id not in on_chain and draft.status == "pending_signatures":
+            if draft.consent_id not in on_chain and draft.status == PENDING:
                 out.append({"consent_id": draft.consent_id, "subject_id": draft.subject_id,
-                            "status": "pending_signatures", "typed_data": draft.typed_data,
+                            "status": PENDING if draft.deadline > now else EXPIRED,
+                            "deadline": iso(draft.deadline), "typed_data": draft.typed_data,
                             "signed_by": sorted(draft.signatures)})
         return out
 

@@ -54,6 +54,10 @@ class ResourceMeta:
 class AppServices:
     def __init__(self, settings: Settings):
         self.settings = settings
+        # Local secrets first: a refused secret file stops the start before anything is touched.
+        self.pepper = load_or_create_pepper(settings.data_dir)
+        self.sealer = RecordSealer.from_data_dir(settings.data_dir)
+        self._salt_key = load_or_create_secret(settings.data_dir / "secrets" / "audit-salt.key")
         self.engine = make_engine(settings.database_url)
         migrate(self.engine)
         self.sessions = make_sessionmaker(self.engine)
@@ -71,9 +75,6 @@ class AppServices:
                                   self.chain.sender.current_fees)
         self.domain = Domain.from_eip5267(self.chain.contract("Consents").call("eip712Domain"))
 
-        self.pepper = load_or_create_pepper(settings.data_dir)
-        self.sealer = RecordSealer.from_data_dir(settings.data_dir)
-        self._salt_key = load_or_create_secret(settings.data_dir / "secrets" / "audit-salt.key")
         self.auth = Authenticator(settings, self.sessions, self.chain_id)
 
         self.indexer = Indexer(self.chain, self.sessions)

@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING
 
 from eth_utils import keccak
 
-from api.core.errors import ApiError
+from api.core.errors import ApiError, ledger_refusal
 from api.core.security import Principal
 from api.schemas.common import iso
 from api.schemas.sharing import SharingDecision, SharingRequestCreate
-from ledger.chain.errors import revert_data
-from ledger.chain.rawtx import InvalidTransaction, decode_transaction
-from ledger.chain.rpc import RpcError
-from ledger.exceptions import FeeCapExceeded, TransactionFailed
+from api.services.transactions import relay, unsigned
+from ledger.chain.sender import Receipt
+from ledger.exceptions import TransactionFailed
 from ledger.projection import AgreementState, SharingRequestState
 from ledger.workdays import add_working_days
 
@@ -41,41 +40,12 @@ class SharingService:
 
     # -- transactions the department signs -----------------------------------------------------------
     def _unsigned(self, sender: str, data: str) -> dict:
-        catalog = self.s.chain.contract("Catalog")
-        rpc = self.s.chain.rpc
-        try:
-            gas = int(rpc.call("eth_estimateGas", [{"from": sender, "to": catalog.address, "data": data}]), 16)
-        except RpcError as exc:
-            failure = self.s.chain.errors.failure("sharing", revert_data(exc))
-            raise ApiError(422, "LEDGER_REJECTED", str(failure)) from None
-        nonce = int(rpc.call("eth_getTransactionCount", [sender, "pending"]), 16)
-        try:
-            fees = self.s.chain.sender.current_fees()  # the platform's one fee policy
-        except FeeCapExceeded as exc:
-            raise ApiError(503, "FEE_CAP_EXCEEDED", str(exc)) from None
-        return {"transaction": {"from": sender, "to": catalog.address, "data": data, "value": "0x0",
-                                "chainId": self.s.chain_id, "nonce": nonce, "gas": gas + gas // 5,
-                                **fees.fields()}}
+        return {"transaction": unsigned(self.s, sender, self.s.chain.contract("Catalog").address, data,
+                                        action="sharing")}
 
-    def _relay(self, principal: Principal, signed: str, expected_data: str):
-        try:
-            tx = decode_transaction(bytes.fromhex(signed[2:]), self.s.chain_id)
-        except (InvalidTransaction, ValueError) as exc:
-            raise ApiError(422, "INVALID_TRANSACTION", f"not a signed transaction for this chain: {exc}") from None
-        catalog = self.s.chain.contract("Catalog")
-        if tx.sender != principal.address.lower():
-            raise ApiError(403, "NOT_YOUR_TRANSACTION", "the transaction is not signed by the signed-in department")
-        if (tx.to or "").lower() != catalog.address.lower() or "0x" + tx.data.hex() != expected_data or tx.value:
-            raise ApiError(422, "INVALID_TRANSACTION", "the signed transaction does not match this request")
-        try:
-            tx_hash = self.s.chain.rpc.call("eth_sendRawTransaction", [signed])
-            receipt = self.s.chain.sender.wait(tx_hash, action="sharing")
-        except RpcError as exc:
-            raise ApiError(422, "LEDGER_REJECTED", f"the ledger refused the transaction: {exc.rpc_message}") from None
-        except TransactionFailed as exc:
-            raise ApiError(422, "LEDGER_REJECTED", str(exc)) from None
-        self.s.indexer.sync(receipt.block_number)
-        return receipt
+    def _relay(self, principal: Principal, signed: str, expected_data: str) -> Receipt:
+        return relay(self.s, principal, signed, self.s.chain.contract("Catalog").address, expected_data,
+                     action="sharing")
 
     # -- requests ----------------------------------------------------------------------------------
     def request(self, principal: Principal, body: SharingRequestCreate) -> tuple[int, dict]:
@@ -140,7 +110,7 @@ class SharingService:
             try:
                 receipt = catalog.transact("endAgreement", request_id, reason_hash, sender=self.s.admin.address)
             except TransactionFailed as exc:
-                raise ApiError(422, "LEDGER_REJECTED", str(exc)) from None
+                raise ledger_refusal(exc) from None
             self.s.indexer.sync(receipt.block_number)
         else:
             data = catalog.encode("endAgreement", request_id, reason_hash)

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from api.core.errors import ApiError
+from api.core.errors import ApiError, ledger_refusal
 from api.core.security import Principal
 from api.schemas.admin import SubjectCreate
 from api.schemas.common import iso
 from api.schemas.subjects import SignerChangeCancel, SignerChangeCreate
-from api.services.transactions import ledger_refusal, relay, unsigned
+from api.services.transactions import relay, unsigned
 from ledger.eip712 import Domain, InvalidSignature, InvalidTypedData, hash_typed_data, recover_signer
 from ledger.exceptions import TransactionFailed
 from ledger.identity import IdType, normalize_id, subject_id as make_subject_id

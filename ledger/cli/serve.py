@@ -43,5 +43,8 @@ def command(host: str, port: int, demo: bool, log_level: str) -> None:
     if demo:
         threading.Thread(target=_seed_when_up, args=(f"http://{host}:{port}",), daemon=True).start()
     click.echo(f"API: http://{host}:{port}  (OpenAPI docs at /docs)")
+    # Client addresses key the rate limits: X-Forwarded-For is believed only from the proxies named
+    # in CONSENT_LEDGER_TRUSTED_PROXIES (uvicorn would otherwise trust it from 127.0.0.1).
+    proxies = os.environ.get("CONSENT_LEDGER_TRUSTED_PROXIES", "").strip()
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level=log_level,
-                access_log=False)
+                access_log=False, proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)

@@ -1,4 +1,4 @@
-"""SQL tables: audit log, anchors, encrypted records, the chain projection, drafts and auth nonces.
+"""SQL tables: audit log, anchors, encrypted records, the chain projection, drafts and used auth nonces.
 
 The projection tables mirror contract events (the chain stays authoritative); ``indexer_state``
 holds the block watermark up to which they are complete.
@@ -175,24 +175,33 @@ class IndexerStateRow(Base):
 
 
 class ConsentDraftRow(Base):
-    """Typed data prepared for signing, and the signatures collected so far (k-of-n)."""
+    """Typed data prepared for signing, and the signatures collected so far (k-of-n).
+
+    ``typed_data`` is always the canonical form (:func:`ledger.eip712.parse_canonical_typed_data`);
+    ``nonce`` and ``deadline`` are copied out of it so that nonce reservation and expiry are plain
+    column reads. ``status``: pending_signatures, active (on the ledger) or withdrawn.
+    """
 
     __tablename__ = "consent_drafts"
     consent_id: Mapped[str] = mapped_column(String(66), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(66), index=True)
     typed_data: Mapped[dict] = mapped_column(JSON)
     signatures: Mapped[dict] = mapped_column(JSON, default=dict)  # signer -> signature
+    nonce: Mapped[str] = mapped_column(String(80))  # uint256 as decimal text
+    deadline: Mapped[int] = mapped_column(BigInteger, index=True)
     status: Mapped[str] = mapped_column(String(24))
     created_by: Mapped[str] = mapped_column(String(42))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AuthNonceRow(Base):
-    """SIWE challenge nonces; a nonce is spent once (``used_at`` set) and expires."""
+class UsedAuthNonceRow(Base):
+    """A SIWE challenge nonce spent by a successful login, kept until it expires to refuse a replay.
 
-    __tablename__ = "auth_nonces"
+    Challenges themselves are stateless (the nonce carries its expiry and a MAC), so issuing one
+    writes nothing; expired rows are purged periodically.
+    """
+
+    __tablename__ = "auth_used_nonces"
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     address: Mapped[str] = mapped_column(String(42))
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +27,57 @@ class SealError(LedgerError):
     """A sealed field failed authentication: wrong key, moved or altered ciphertext."""
 
 
-def load_or_create_secret(path: Path, size: int = 32) -> bytes:
-    """A random secret kept in one owner-only file, created atomically on first use."""
+def check_secret_file(path: Path) -> None:
+    """Refuse a secret file that other users may read or write: it may already have leaked, and
+    quietly tightening it would hide that."""
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        raise ConfigurationError(f"secret file {path} is accessible to other users (mode "
+                                 f"{stat.S_IMODE(mode):o}); check who may have read it, then run: chmod 600 {path}")
+
+
+def read_secret_file(path: Path) -> bytes:
+    check_secret_file(path)
+    return path.read_bytes()
+
+
+def _create_once(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` (0600) unless it exists; concurrent first calls agree on one."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if path.exists():
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(size))
+            fh.write(content)
             fh.flush()
             os.fsync(fh.fileno())
         try:
             os.link(tmp, path)  # fails if another process created it first: keep theirs
         except FileExistsError:
             pass
+    finally:
         tmp.unlink(missing_ok=True)
-    secret = path.read_bytes()
+
+
+def load_or_create_secret(path: Path, size: int = 32) -> bytes:
+    """A random secret kept in one owner-only file, created atomically on first use."""
+    _create_once(path, os.urandom(size))
+    secret = read_secret_file(path)
     if len(secret) != size:
         raise ConfigurationError(f"{path} must hold exactly {size} bytes")
     return secret
+
+
+def load_or_create_token(path: Path) -> str:
+    """A random bearer token (64 hex characters) kept as text in one owner-only file, so an operator's
+    tools can read it as it is (e.g. Prometheus ``authorization.credentials_file``)."""
+    _create_once(path, os.urandom(32).hex().encode())
+    token = read_secret_file(path).decode("ascii", "replace").strip()
+    if len(token) < 32:
+        raise ConfigurationError(f"{path} must hold a token of 32+ characters")
+    return token
 
 
 class RecordSealer:
