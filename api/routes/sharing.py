@@ -38,7 +38,7 @@ def deny(request_id: RequestId, body: SharingDecision, principal: DepartmentDep,
 
 
 @router.post("/{request_id}/end")
-def end_agreement(request_id: int, body: SharingDecision, principal: ProviderOrAdminDep, services: ServicesDep):
+def end_agreement(request_id: RequestId, body: SharingDecision, principal: ProviderOrAdminDep, services: ServicesDep):
     """End an approved request's agreement before its term. The provider department signs its own
     transaction (without ``signed_transaction``: 200 with the transaction to sign); the admin's is sent
     with the platform's admin key."""

@@ -6,14 +6,14 @@ replaced by ``auth_used_nonces`` (one row per successful login, purged once expi
 whose typed data does not parse is dropped (it could never be relayed, and it broke drafting).
 
 Revision ID: 0005_api
-Revises: 0001
+Revises: 0003_catalog
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0005_api'
-down_revision = '0001'
+down_revision = '0003_catalog'
 branch_labels = None
 depends_on = None
 
