@@ -107,6 +107,12 @@ def operator_chain(running: LocalSystem, *key_names: str):
     return Chain(running.rpc_url, accounts=accounts, deployment=Deployment.load(running.home / "deployment.json"))
 
 
+def ops_headers(running: LocalSystem) -> dict[str, str]:
+    """The ops token's header: ``/metrics`` and the detailed ``/readyz`` need it."""
+    token = (running.home / "secrets" / "ops.token").read_text().strip()
+    return {"authorization": f"Bearer {token}"}
+
+
 def cli(running: LocalSystem, *args: str, check: bool = False) -> subprocess.CompletedProcess:
     """Runs ``consent-ledger ARGS`` against ``running`` as the regulator or operator would."""
     done = subprocess.run([sys.executable, "-m", "ledger.cli", *args], env=running.env, capture_output=True,

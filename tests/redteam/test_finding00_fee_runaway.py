@@ -15,6 +15,7 @@ import pytest
 from ledger.chain.errors import ErrorDecoder
 from ledger.chain.rpc import RpcClient
 from ledger.chain.sender import TransactionSender
+from tests.redteam.conftest import ops_headers
 from tests.devnet.conftest import CHAIN_ID, keystore_template, make_devnet  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.redteam, pytest.mark.integration]
@@ -79,12 +80,12 @@ def test_the_supervisor_tops_up_an_authority_key_running_low(make_devnet):
 def test_readiness_and_metrics_watch_the_platform_keys(system):
     import httpx
 
-    ready = httpx.get(system.api_url + "/readyz", timeout=10).json()
+    ready = httpx.get(system.api_url + "/readyz", headers=ops_headers(system), timeout=10).json()
     funds = ready["checks"]["funds"]
     assert funds["ok"] is True and funds["warnings"] == []
     assert set(funds["keys"]) == {"admin", "anchorer", "relayer-0", "relayer-1", "relayer-2", "relayer-3"}
     assert funds["keys"]["anchorer"]["transactions_left"] > 10**9
-    metrics = httpx.get(system.api_url + "/metrics", timeout=10).text
+    metrics = httpx.get(system.api_url + "/metrics", headers=ops_headers(system), timeout=10).text
     for name in ("consent_ledger_key_balance_wei", "consent_ledger_key_transactions_left",
                  "consent_ledger_key_days_left", "consent_ledger_key_low_funds"):
         assert f'{name}{{key="anchorer"}}' in metrics, name

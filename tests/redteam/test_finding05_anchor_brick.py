@@ -13,7 +13,7 @@ import pytest
 
 from ledger import keystore
 from ledger.exceptions import TransactionFailed
-from tests.redteam.conftest import operator_chain
+from tests.redteam.conftest import operator_chain, ops_headers
 from tests.support.flows import ZHANG, query
 
 pytestmark = pytest.mark.redteam
@@ -46,7 +46,7 @@ def test_anchor_of_max_tree_size_is_refused_and_anchoring_goes_on(fresh_system, 
         while contract.call("latest")[1] <= seq and time.monotonic() < deadline:
             time.sleep(0.2)
         assert contract.call("latest")[1] > seq, "the API stopped anchoring"
-        ready = clients("regulator").request("GET", "/readyz", auth=False).json()
+        ready = clients("regulator").http.get("/readyz", headers=ops_headers(running)).json()
         assert ready["checks"]["anchoring"]["ok"], ready
     finally:
         chain.close()

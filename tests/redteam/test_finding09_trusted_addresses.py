@@ -80,13 +80,14 @@ def test_genuine_code_wired_to_the_operators_own_registry_is_named(system, clien
     admin = operator_chain(system, "admin")
     sender = keystore.load_key("admin").address
 
-    def create(name: str, *args: str) -> str:
+    def create(name: str, types: list[str], *args) -> str:
         artifact = compiler.artifact(name)
-        data = artifact.bytecode + abi_encode(["address"] * len(args), list(args)).hex()
+        data = artifact.bytecode + abi_encode(types, list(args)).hex()
         return to_checksum_address(admin.sender.transact(None, data, sender=sender, action=f"deploy look-alike {name}").contract_address)
 
-    own_subjects = create("Subjects", contracts["Participants"])
-    own_consents = create("Consents", contracts["Participants"], own_subjects)
+    # Its own registry, with the same notice period and attestation count: only the wiring differs.
+    own_subjects = create("Subjects", ["address", "uint64", "uint256"], contracts["Participants"], 72 * 3600, 1)
+    own_consents = create("Consents", ["address", "address"], contracts["Participants"], own_subjects)
     admin.close()
     export = _export(system, tmp_path)
     _rewrite_header(export, Consents=own_consents)

@@ -48,8 +48,8 @@ def test_out_of_range_integers_are_422(clients, who, method, path):
 
 
 def test_out_of_range_integers_in_bodies_are_422(clients):
-    admin, zhang = clients("admin"), clients("citizen-zhang")
-    reply = _send(admin, "POST", "/v1/admin/subjects", {
+    attester, zhang = clients("attester"), clients("citizen-zhang")
+    reply = _send(attester, "POST", "/v1/admin/subjects", {
         "id_type": "resident_id", "id_number": "110101199003074477", "signers": [Account.create().address],
         "threshold": HUGE})
     assert not isinstance(reply, str), reply

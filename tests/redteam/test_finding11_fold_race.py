@@ -20,6 +20,7 @@ from api.core.security import Principal
 from api.schemas.records import RecordQuery
 from api.services.context import ResourceMeta
 from api.services.release import ReleaseService
+from ledger import policy
 from ledger.identity import subject_id
 from ledger.indexer import Indexer
 from ledger.projection import Projection
@@ -42,7 +43,7 @@ WORLD_AT_H = [  # a department, a sensitive resource and a subject, all before H
     _log(H, 0, "DepartmentRegistered", {"account": DEPARTMENT, "code": b"d" * 32, "name": "hrss"}),
     _log(H, 1, "RoleGranted", {"role": keccak(text="DEPARTMENT_ROLE"), "account": DEPARTMENT}),
     _log(H, 2, "ResourceRegistered", {"resourceId": keccak(text=SLUG), "provider": DEPARTMENT, "sharingClass": 0,
-                                      "sensitive": True, "fieldCount": 2, "schemaHash": b"s" * 32}),
+                                      "sensitive": True, "fieldCount": 2, "schemaHash": policy.schema_hash(FIELDS)}),
     _log(H, 3, "SubjectRegistered", {"subjectId": SUBJECT, "kind": 1, "threshold": 1}),
 ]
 AT_H_PLUS_1 = [  # the consent, and another event of the same block after it
@@ -119,7 +120,7 @@ class _Services:
         self.indexer, self.projection, self.pepper = indexer, indexer.projection, PEPPER
         self.audit = _Audit()
         self.resources_by_slug = {SLUG: ResourceMeta(SLUG, "0x" + keccak(text=SLUG).hex(), "social insurance",
-                                                     FIELDS, "0x" + "73" * 32)}
+                                                     FIELDS, "0x" + policy.schema_hash(FIELDS).hex())}
         self.settings = type("Settings", (), {"max_anchor_lag_seconds": 10.0})()
         self.anchorer = type("Anchorer", (), {"lag_seconds": staticmethod(lambda: 0.0)})()
 
