@@ -13,7 +13,7 @@ from api.core.config import Settings
 from api.core.errors import error_response, install_error_handlers
 from api.core.ratelimit import RateLimit, RateLimiter, SignInLimits
 from api.core.responses import JsonResponse
-from api.routes import admin, audit, auth, consents, health, records, sharing, subjects
+from api.routes import admin, audit, auth, consents, docs, health, records, sharing, subjects
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL_SECONDS = 60.0
@@ -104,8 +104,9 @@ def create_app(settings: Settings | None = None, *, services=None) -> FastAPI:
             app.state.services.stop()
 
     app = FastAPI(title="Consent Ledger API", version="1.0", default_response_class=JsonResponse,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     install_error_handlers(app)
+    docs.install(app)
     for module in (health, auth, admin, records, consents, sharing, audit, subjects):
         app.include_router(module.router)
     app.state.sign_in_limits = SignInLimits(settings)

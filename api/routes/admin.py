@@ -6,30 +6,34 @@ from fastapi import APIRouter
 
 from api.core.responses import JsonResponse
 from api.deps import AdminDep, AttesterDep, ServicesDep
-from api.schemas.admin import DepartmentCreate, RegulatorCreate, ResourceCreate, SubjectCreate
-from api.schemas.subjects import UnsignedTransaction
+from api.schemas.admin import (DepartmentCreate, DepartmentOut, RegulatorCreate, RegulatorOut, ResourceCreate,
+                               ResourceOut, SubjectAttested, SubjectCreate, SubjectRegistered, SubjectTransaction)
+from api.schemas.common import BODY, SIGNED_IN, errors
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+_ADMIN_ERRORS = errors(*SIGNED_IN, *BODY, 409)
 
 
-@router.post("/departments", status_code=201)
+@router.post("/departments", status_code=201, response_model=DepartmentOut, responses=_ADMIN_ERRORS)
 def register_department(body: DepartmentCreate, _: AdminDep, services: ServicesDep):
     return services.admin_ops.register_department(body)
 
 
-@router.post("/regulators", status_code=201)
+@router.post("/regulators", status_code=201, response_model=RegulatorOut, responses=_ADMIN_ERRORS)
 def register_regulator(body: RegulatorCreate, _: AdminDep, services: ServicesDep):
     return services.admin_ops.register_regulator(body)
 
 
-@router.post("/resources", status_code=201)
+@router.post("/resources", status_code=201, response_model=ResourceOut, responses=_ADMIN_ERRORS)
 def register_resource(body: ResourceCreate, _: AdminDep, services: ServicesDep):
     return services.admin_ops.register_resource(body)
 
 
-@router.post("/subjects", status_code=201, responses={
-    200: {"model": UnsignedTransaction},
-    202: {"description": "attested; more attesters must attest the same registration"}})
+@router.post("/subjects", status_code=201, response_model=SubjectRegistered, responses={
+    200: {"model": SubjectTransaction, "description": "the registration transaction for the attester to sign"},
+    201: {"description": "registered"},
+    202: {"model": SubjectAttested, "description": "attested; more attesters must attest the same registration"},
+    **_ADMIN_ERRORS})
 def register_subject(body: SubjectCreate, principal: AttesterDep, services: ServicesDep):
     """Bind a resident or enterprise to its signer wallets (real-name verification done upstream).
 

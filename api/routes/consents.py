@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path
 
 from api.core.responses import JsonResponse
 from api.deps import PrincipalDep, ServicesDep, SignerDep
-from api.schemas.common import Hex32
+from api.schemas.common import BODY, SIGNED_IN, Hex32, errors
 from api.schemas.consents import (ConsentDraftCreate, ConsentDraftPublic, ConsentList, ConsentSubmit,
                                   RevocationDraft, RevocationSubmit, Submission, SignatureAdd, TransactionReceipt,
                                   Withdrawal)
@@ -23,12 +23,15 @@ def _service(services: ServicesDep) -> ConsentService:
 
 
 ConsentServiceDep = Annotated[ConsentService, Depends(_service)]
+_SIGNER_ERRORS = errors(*SIGNED_IN, 404, 409)
+_SIGNER_BODY_ERRORS = errors(*SIGNED_IN, *BODY, 404, 409)
 _SUBMISSION_STATUSES: dict[int | str, dict[str, Any]] = {
     201: {"model": Submission, "description": "the threshold is met and the grant is mined"},
-    202: {"model": Submission, "description": "stored, waiting for more signatures"}}
+    202: {"model": Submission, "description": "stored, waiting for more signatures"},
+    **_SIGNER_BODY_ERRORS}
 
 
-@router.post("/drafts", status_code=201, response_model=ConsentDraftPublic)
+@router.post("/drafts", status_code=201, response_model=ConsentDraftPublic, responses=_SIGNER_BODY_ERRORS)
 def create_draft(body: ConsentDraftCreate, principal: SignerDep, service: ConsentServiceDep):
     """Typed data (eth_signTypedData_v4) for the subject's signers to sign in their wallets."""
     consent_id, typed = service.create_draft(principal, body)
@@ -45,7 +48,7 @@ def submit(body: ConsentSubmit, principal: SignerDep, service: ConsentServiceDep
     return JsonResponse(result, status_code=status)
 
 
-@router.delete("/{consent_id}", response_model=Withdrawal)
+@router.delete("/{consent_id}", response_model=Withdrawal, responses=_SIGNER_ERRORS)
 def withdraw(consent_id: ConsentId, principal: SignerDep, service: ConsentServiceDep):
     """A signer of the subject withdraws a pending submission (its signatures are discarded). A consent
     already on the ledger is revoked instead (409 ``CONSENT_EXISTS``)."""
@@ -59,17 +62,18 @@ def add_signature(consent_id: ConsentId, body: SignatureAdd, principal: SignerDe
     return JsonResponse(result, status_code=status)
 
 
-@router.post("/{consent_id}/revocation-drafts", status_code=201, response_model=RevocationDraft)
+@router.post("/{consent_id}/revocation-drafts", status_code=201, response_model=RevocationDraft,
+             responses=_SIGNER_ERRORS)
 def revocation_draft(consent_id: ConsentId, principal: SignerDep, service: ConsentServiceDep):
     return {"typed_data": service.revocation_draft(principal, consent_id)}
 
 
-@router.post("/{consent_id}/revocations", response_model=TransactionReceipt)
+@router.post("/{consent_id}/revocations", response_model=TransactionReceipt, responses=_SIGNER_BODY_ERRORS)
 def revoke(consent_id: ConsentId, body: RevocationSubmit, principal: SignerDep, service: ConsentServiceDep):
     return service.revoke(principal, consent_id, body.typed_data, body.signature)
 
 
-@router.get("", response_model=ConsentList)
+@router.get("", response_model=ConsentList, response_model_exclude_unset=True, responses=errors(401, 429, 503))
 def list_consents(principal: PrincipalDep, service: ConsentServiceDep):
     """A signer sees their subjects' consents, pending submissions and expired ones; a department the
     consents granted to it."""

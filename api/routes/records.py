@@ -9,24 +9,28 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api.core.responses import JsonResponse
-
 from api.deps import PrincipalDep, ServicesDep, get_services, principal_from_header
-from api.schemas.common import ResourceSlug
-from api.schemas.records import RecordQuery, RecordUpsert
+from api.schemas.common import BODY, SIGNED_IN, ResourceSlug, errors
+from api.schemas.records import Denial, RecordQuery, RecordStored, RecordUpsert, Release
 
 router = APIRouter(tags=["records"])
 _QUERY_SCHEMA = RecordQuery.model_json_schema(ref_template="#/components/schemas/{model}")
 
 
-@router.put("/v1/resources/{resource_id}/records")
+@router.put("/v1/resources/{resource_id}/records", response_model=RecordStored,
+            responses=errors(*SIGNED_IN, *BODY, 404))
 def upsert_record(resource_id: Annotated[ResourceSlug, Path()], body: RecordUpsert, principal: PrincipalDep,
                   services: ServicesDep):
     """The provider department stores (or updates) fields of one subject's record, sealed at rest."""
     return services.release.upsert_record(principal, resource_id, body)
 
 
-@router.post("/v1/records/query", openapi_extra={
-    "requestBody": {"required": True, "content": {"application/json": {"schema": _QUERY_SCHEMA}}}})
+@router.post("/v1/records/query", response_model=Release, responses={
+    **errors(401, 413, 422, 429, 503),
+    403: {"model": Denial, "description": "denied by policy, with its reason code (NO_CONSENT, REVOKED, ...); audited"},
+    404: {"model": Denial, "description": "allowed, but the provider holds no record (NO_RECORD); audited"}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _QUERY_SCHEMA}}},
+                   "security": [{"HTTPBearer": []}]})
 async def query_records(request: Request):
     """200 with only the permitted fields, or 403 with the policy's reason code; audited either way.
 

@@ -6,7 +6,8 @@ from enum import Enum
 
 from pydantic import Field, model_validator
 
-from api.schemas.common import Address, FieldName, ResourceSlug, Strict, SubjectRef
+from api.schemas.common import (Address, FieldName, ResourceSlug, Strict, SubjectRef, TransactionRef,
+                               UnsignedTransaction)
 
 
 class DepartmentCreate(Strict):
@@ -55,3 +56,45 @@ class SubjectCreate(SubjectRef):
         if self.threshold > len(self.signers):
             raise ValueError("threshold cannot exceed the number of signers")
         return self
+
+
+# -- answers -----------------------------------------------------------------------------------------
+class DepartmentOut(TransactionRef):
+    address: str
+    code: str
+    name: str
+
+
+class RegulatorOut(TransactionRef):
+    address: str
+    name: str
+
+
+class ResourceOut(TransactionRef):
+    resource_id: str
+    resource_key: str = Field(description="keccak256 of resource_id, the on-chain key")
+    schema_hash: str = Field(description="hash of the field list, held on-chain")
+    fields: list[str]
+    sharing_class: SharingClass
+    sensitive: bool
+    provider: str
+
+
+class SubjectRegistered(TransactionRef):
+    subject_id: str
+    kind: str = Field(description="PERSON or ENTERPRISE")
+    signers: list[str]
+    threshold: int
+
+
+class SubjectAttested(TransactionRef):
+    """An attestation recorded; the registration waits for more attesters."""
+
+    subject_id: str
+    status: str = Field(description="ATTESTED")
+    attestations: int
+    attestations_required: int
+
+
+class SubjectTransaction(UnsignedTransaction):
+    subject_id: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -90,3 +90,56 @@ def iso(moment: datetime | int | None) -> str | None:
         # Chain times are uint64: clamp what datetime cannot hold rather than fail the whole listing.
         moment = datetime.fromtimestamp(min(max(moment, 0), LATEST_TIMESTAMP), UTC)
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# -- errors ------------------------------------------------------------------------------------------
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable, machine-readable: INVALID_INPUT, ROLE_REQUIRED, REVOKED, ...")
+    message: str = Field(description="for people; never the library's or the node's own text")
+
+
+class ErrorResponse(Reply):
+    """Every error: ``{"error": {"code", "message"}}``."""
+
+    error: ErrorDetail
+
+
+_ERRORS = {
+    400: "the body could not be parsed (not UTF-8 JSON)",
+    401: "not signed in, or the access token (or the ops token) is invalid or expired",
+    403: "signed in, but without the role or the binding to the subject this needs",
+    404: "no such resource, subject, consent, request, change or entry",
+    409: "the request conflicts with the ledger's state (already registered, answered, revoked, used ...)",
+    413: "the request body is over the size limit",
+    422: "invalid input (INVALID_INPUT names the field) or a request the ledger refuses",
+    429: "over the rate limit (RATE_LIMITED); retry after the seconds in Retry-After",
+    503: "the ledger or the database is unavailable, or anchoring lags (ANCHOR_LAG); nothing changed or released",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict]:
+    """``responses=`` entries for these error statuses, all with the one error body."""
+    out: dict[int | str, dict] = {}
+    for status in statuses:
+        out[status] = {"model": ErrorResponse, "description": _ERRORS[status]}
+        if status == 429:
+            out[status]["headers"] = {"Retry-After": {"description": "seconds until a retry is admitted",
+                                                      "schema": {"type": "integer"}}}
+    return out
+
+
+#: The statuses of any request with a JSON body: unparseable (400), too large (413).
+BODY = (400, 413)
+#: The statuses of a signed-in request with parameters or a body, before any route-specific ones.
+SIGNED_IN = (401, 403, 422, 429, 503)
+
+
+class TransactionRef(Reply):
+    tx_hash: str
+    block_number: int
+
+
+class UnsignedTransaction(Reply):
+    """A transaction for the caller to sign with its own key and send back as ``signed_transaction``."""
+
+    transaction: dict[str, Any] = Field(description="from, to, data, value, chainId, nonce, gas and fee fields")

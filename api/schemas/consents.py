@@ -59,8 +59,38 @@ class TransactionReceipt(Reply):
     block_number: int
 
 
+class ResourceFields(Reply):
+    resource_id: str
+    fields: list[str]
+
+
+class ConsentOut(Reply):
+    """A consent on the ledger (with its grant and use counts) or a submission still collecting
+    signatures (with its typed data and deadline); ``status`` tells which."""
+
+    consent_id: str
+    subject_id: str
+    status: str = Field(description="active, revoked, expired, not_yet_valid, exhausted (on the ledger); "
+                                    "pending_signatures or expired (a submission)")
+    grantee: str | None = None
+    resources: list[ResourceFields] | None = None
+    purpose: str | None = None
+    purpose_hash: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    max_uses: int | None = None
+    uses: int | None = None
+    block_number: int | None = None
+    tx_hash: str | None = None
+    revoked_block: int | None = None
+    revoked_by: str | None = None
+    deadline: str | None = Field(default=None, description="a submission's signing deadline")
+    typed_data: dict[str, Any] | None = Field(default=None, description="a submission's typed data")
+    signed_by: list[str] | None = None
+
+
 class ConsentList(Reply):
-    consents: list[dict[str, Any]]
+    consents: list[ConsentOut]
 
 
 Signature = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="65-byte r||s||v, 0x-hex")

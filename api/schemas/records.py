@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import Field, field_validator
 
-from api.schemas.common import FieldName, Purpose, ResourceSlug, SubjectRef
+from api.schemas.common import ErrorResponse, FieldName, Purpose, Reply, ResourceSlug, SubjectRef
 
 
 class RecordUpsert(SubjectRef):
@@ -27,3 +27,36 @@ class RecordQuery(SubjectRef):
     resource_id: ResourceSlug
     fields: list[FieldName] = Field(min_length=1, max_length=256)
     purpose: Purpose
+
+
+# -- answers -----------------------------------------------------------------------------------------
+class RecordStored(Reply):
+    resource_id: str
+    subject_id: str
+    fields: list[str] = Field(description="every field the record now holds")
+
+
+class Decision(Reply):
+    result: Literal["ALLOW", "DENY"]
+    consent_id: str | None = Field(description="the consent the decision used, if it needed one")
+    block_number: int = Field(description="the chain state the policy was evaluated against")
+    reason: str = Field(description="OK, or the policy's reason code (NO_CONSENT, REVOKED, ...)")
+
+
+class AuditRef(Reply):
+    seq: int = Field(description="the decision's audit entry (leaf index)")
+    payload_salt: str | None = Field(default=None, description="on a release: the salt of the payload hash")
+    payload_hash: str | None = Field(default=None, description="on a release: hash of the released data")
+
+
+class Release(Reply):
+    data: dict[str, Any] = Field(description="only the requested, permitted fields")
+    decision: Decision
+    audit: AuditRef
+
+
+class Denial(ErrorResponse):
+    """A policy denial (403, with the reason code) or no record (404 ``NO_RECORD``): audited either way."""
+
+    decision: Decision
+    audit: AuditRef

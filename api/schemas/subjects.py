@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import Address, Strict
+from api.schemas.common import Address, Strict, UnsignedTransaction  # noqa: F401 (the routes import it here)
 
 SignedTransaction = Field(default=None, pattern=r"^0x[0-9a-fA-F]+$", max_length=20_000,
                           description="the attester's own signed transaction; omit it to get the one to sign")
@@ -65,11 +65,6 @@ class SignerChangeOut(BaseModel):
 
 class SignerChangeList(BaseModel):
     signer_changes: list[SignerChangeOut]
-
-
-class UnsignedTransaction(BaseModel):
-    transaction: dict[str, Any] = Field(description="sign this yourself, then send it back as signed_transaction")
-    subject_id: str | None = None
 
 
 class SignerChangeDraft(BaseModel):
