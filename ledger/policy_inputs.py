@@ -17,19 +17,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ledger import policy
+from ledger.domain import resource_key_hex, schema_hash_hex
 from ledger.projection import Projection
-
-
-@lru_cache(maxsize=4096)
-def resource_key_hex(resource_id: str) -> str:
-    """The projection's key of a resource slug: 0x + keccak256(slug)."""
-    return "0x" + policy.resource_key(resource_id).hex()
-
-
-@lru_cache(maxsize=1024)
-def schema_hash_hex(fields: tuple[str, ...]) -> str:
-    """0x + the schema hash of a field list, as the Catalog contract keeps it."""
-    return "0x" + policy.schema_hash(list(fields)).hex()
 
 
 def is_active_department(state: Projection, account: str) -> bool:

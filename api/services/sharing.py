@@ -24,6 +24,7 @@ from api.schemas.common import iso
 from api.schemas.sharing import SharingDecision, SharingRequestCreate
 from api.services.transactions import relay, unsigned
 from ledger.chain.sender import Receipt
+from ledger.domain import SharingClass, purpose_hash
 from ledger.exceptions import TransactionFailed
 from ledger.projection import AgreementState, SharingRequestState
 from ledger.workdays import add_working_days
@@ -53,7 +54,7 @@ class SharingService:
         state = self.s.projection.resources.get(meta.resource_key) if meta else None
         if meta is None or state is None:
             raise ApiError(404, "UNKNOWN_RESOURCE", f"no catalog resource {body.resource_id}")
-        if state.sharing_class != "CONDITIONAL":
+        if state.sharing_class != SharingClass.CONDITIONAL:
             raise ApiError(422, "NOT_CONDITIONAL", "only CONDITIONAL resources need a sharing agreement")
         unknown = sorted(set(body.fields) - set(meta.fields))
         if unknown:
@@ -62,7 +63,7 @@ class SharingService:
             raise ApiError(422, "INVALID_INPUT", "valid_until is in the past")
         mask = sum(1 << meta.fields.index(f) for f in set(body.fields))
         data = self.s.chain.contract("Catalog").encode(
-            "requestSharing", bytes.fromhex(meta.resource_key[2:]), mask, keccak(text=body.purpose),
+            "requestSharing", bytes.fromhex(meta.resource_key[2:]), mask, purpose_hash(body.purpose),
             int(body.valid_until.timestamp()))
         if body.signed_transaction is None:
             return 200, self._unsigned(principal.address, data)

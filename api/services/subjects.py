@@ -20,6 +20,7 @@ from api.schemas.admin import SubjectCreate
 from api.schemas.common import iso
 from api.schemas.subjects import SignerChangeCancel, SignerChangeCreate
 from api.services.transactions import relay, unsigned
+from ledger.domain import SubjectKind
 from ledger.eip712 import Domain, InvalidSignature, InvalidTypedData, hash_typed_data, recover_signer
 from ledger.exceptions import TransactionFailed
 from ledger.identity import IdType, normalize_id, subject_id as make_subject_id
@@ -29,7 +30,6 @@ from ledger.signer_changes import SignerChange, cancel_typed_data, parse_signer_
 if TYPE_CHECKING:
     from api.services.context import AppServices
 
-SUBJECT_KIND_INDEX = {IdType.RESIDENT_ID: 1, IdType.USCC: 2}
 
 
 class SubjectService:
@@ -55,8 +55,8 @@ class SubjectService:
         sid = "0x" + make_subject_id(self.s.pepper, body.id_type, body.id_number).hex()
         if sid in self.s.projection.subjects:
             raise ApiError(409, "ALREADY_REGISTERED", "this subject is already registered")
-        kind = SUBJECT_KIND_INDEX[body.id_type]
-        data = self.contract.encode("register", bytes.fromhex(sid[2:]), kind, body.signers, body.threshold)
+        kind = SubjectKind.for_id_type(body.id_type)
+        data = self.contract.encode("register", bytes.fromhex(sid[2:]), int(kind), body.signers, body.threshold)
         if body.signed_transaction is None:
             return 200, {"subject_id": sid, "transaction": unsigned(self.s, principal.address, self.contract.address,
                                                                     data, action="register subject")}
@@ -67,7 +67,7 @@ class SubjectService:
             return 202, {"subject_id": sid, "status": "ATTESTED", "attestations": attested["count"],
                          "attestations_required": self.contract.call("requiredAttestations"),
                          "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
-        return 201, {"subject_id": sid, "kind": "PERSON" if kind == 1 else "ENTERPRISE", "signers": body.signers,
+        return 201, {"subject_id": sid, "kind": kind.name, "signers": body.signers,
                      "threshold": body.threshold, "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
 
     # -- signer changes --------------------------------------------------------------------------
