@@ -107,7 +107,7 @@ class ConsentService:
         for item in body.resources:
             meta = self.s.resources_by_slug.get(item.resource_id)
             if meta is None or meta.resource_key not in self.s.projection.resources:
-                raise ApiError(422, "UNKNOWN_RESOURCE", f"no catalog resource {item.resource_id}")
+                raise ApiError(404, "UNKNOWN_RESOURCE", f"no catalog resource {item.resource_id}")
             unknown = sorted(set(item.fields) - set(meta.fields))
             if unknown:
                 raise ApiError(422, "UNKNOWN_FIELD", f"{item.resource_id} has no field(s) {', '.join(unknown)}")

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from ledger.chain.rawtx import DecodedTransaction
-from ledger.devnet._ipc import IpcConnection, IpcPool, RpcError
+from ledger.devnet._ipc import IpcConnection, IpcPool
+from ledger.exceptions import RpcError
 from ledger.participants import decode_allowed, transaction_allowed_call
 
 log = logging.getLogger("ledger.devnet.gateway")
