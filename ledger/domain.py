@@ -19,6 +19,7 @@ __all__ = [
     "ROLES",
     "ROLE_BY_HASH",
     "ROLE_NAMES",
+    "Role",
     "ConsentStatus",
     "SharingClass",
     "SubjectKind",
@@ -74,22 +75,43 @@ class SubjectKind(enum.IntEnum):
 
 # --- roles (contracts/src/libraries/Roles.sol) ------------------------------------------------------
 
-#: The Participants roles other than the admin's, by their Solidity constant names.
-ROLE_NAMES = ("DEPARTMENT_ROLE", "REGULATOR_ROLE", "IDENTITY_ATTESTER_ROLE", "RELAYER_ROLE",
-              "ANCHORER_ROLE", "EMERGENCY_ROLE")
+
+class Role(enum.StrEnum):
+    """A Participants role by the short name the projection, the API and its tokens use."""
+
+    ADMIN = "ADMIN"
+    DEPARTMENT = "DEPARTMENT"
+    REGULATOR = "REGULATOR"
+    IDENTITY_ATTESTER = "IDENTITY_ATTESTER"
+    RELAYER = "RELAYER"
+    ANCHORER = "ANCHORER"
+    EMERGENCY = "EMERGENCY"
+
+    @property
+    def constant(self) -> str:
+        """The contract's name of the role: ``DEFAULT_ADMIN_ROLE``, ``DEPARTMENT_ROLE``, ..."""
+        return "DEFAULT_ADMIN_ROLE" if self is Role.ADMIN else self.value + "_ROLE"
+
+    @property
+    def hash(self) -> bytes:
+        """The role's bytes32: 0 for the admin, keccak256 of the constant's name for the others."""
+        return DEFAULT_ADMIN_ROLE if self is Role.ADMIN else keccak(self.constant.encode())
+
+
 DEFAULT_ADMIN_ROLE = b"\0" * 32
-#: Role hash (bytes32) by name, the admin's included.
-ROLES = {"DEFAULT_ADMIN_ROLE": DEFAULT_ADMIN_ROLE} | {name: keccak(name.encode()) for name in ROLE_NAMES}
-#: Role name by hash (bytes32).
+#: The Participants roles other than the admin's, by their Solidity constant names.
+ROLE_NAMES = tuple(role.constant for role in Role if role is not Role.ADMIN)
+#: Role hash (bytes32) by constant name, the admin's included.
+ROLES = {role.constant: role.hash for role in Role}
+#: Constant name by role hash (bytes32).
 ROLE_BY_HASH = {value: name for name, value in ROLES.items()}
+_ROLE_BY_HASH = {role.hash: role for role in Role}
 
 
 def role_name(role: bytes) -> str | None:
-    """The short name of a role hash as the projection keeps it (``DEPARTMENT``, ``ADMIN``), None if unknown."""
-    name = ROLE_BY_HASH.get(role)
-    if name is None:
-        return None
-    return "ADMIN" if role == DEFAULT_ADMIN_ROLE else name.removesuffix("_ROLE")
+    """The short name of a role hash (``DEPARTMENT``, ``ADMIN``), None if the ledger does not know the role."""
+    found = _ROLE_BY_HASH.get(role)
+    return None if found is None else found.value
 
 
 # --- keys and hashes ----------------------------------------------------------------------------------

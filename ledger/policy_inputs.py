@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ledger import policy
-from ledger.domain import resource_key_hex, schema_hash_hex
+from ledger.domain import Role, resource_key_hex, schema_hash_hex
 from ledger.projection import Projection
 
 
@@ -25,7 +25,7 @@ def is_active_department(state: Projection, account: str) -> bool:
     """``Participants.isActiveDepartment``: registered and active, and still holding DEPARTMENT_ROLE
     (a revoked or renounced role ends the department's access like deactivation does)."""
     department = state.departments.get(account)
-    return department is not None and department.active and state.has_role(account, "DEPARTMENT")
+    return department is not None and department.active and state.has_role(account, Role.DEPARTMENT)
 
 
 @lru_cache(maxsize=1024)

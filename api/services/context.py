@@ -24,12 +24,12 @@ from ledger.audit.anchoring import Anchorer
 from ledger.audit.log import AuditLog
 from ledger.chain.client import Chain, Deployment
 from ledger.chain.funds import FundsMonitor
+from ledger.domain import Role, schema_hash_hex
 from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 from ledger.indexer import Indexer
 from ledger.keystore import load_key
 from ledger.policy_inputs import is_active_department
-from ledger.domain import schema_hash_hex
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import ResourceRow
 from ledger.storage.sealing import RecordSealer, load_or_create_secret
@@ -161,8 +161,8 @@ class AppServices:
         roles = set(p.roles.get(address, ()))
         if address in p.signer_subjects and p.signer_subjects[address]:
             roles.add("SUBJECT_SIGNER")
-        if "DEPARTMENT" in roles and not is_active_department(p, address):
-            roles.discard("DEPARTMENT")
+        if Role.DEPARTMENT in roles and not is_active_department(p, address):
+            roles.discard(Role.DEPARTMENT)
         return Principal(address, frozenset(roles))
 
     def payload_salt(self, seq: int) -> bytes:

@@ -24,7 +24,7 @@ from api.schemas.common import iso
 from api.schemas.sharing import SharingDecision, SharingRequestCreate
 from api.services.transactions import relay, unsigned
 from ledger.chain.sender import Receipt
-from ledger.domain import SharingClass, purpose_hash
+from ledger.domain import Role, SharingClass, purpose_hash
 from ledger.exceptions import TransactionFailed
 from ledger.projection import AgreementState, SharingRequestState
 from ledger.workdays import add_working_days
@@ -98,8 +98,8 @@ class SharingService:
         if request is None:
             raise ApiError(404, "NOT_FOUND", "no sharing request with this id")
         resource = p.resources.get(request.resource_key)
-        is_provider = principal.has("DEPARTMENT") and resource is not None and resource.provider == principal.address
-        if not is_provider and not principal.has("ADMIN"):
+        is_provider = principal.has(Role.DEPARTMENT) and resource is not None and resource.provider == principal.address
+        if not is_provider and not principal.has(Role.ADMIN):
             raise ApiError(403, "NOT_PROVIDER", "only the resource's provider department or the admin ends an agreement")
         agreement = p.agreements.get((request.requester, request.resource_key, request.purpose_hash))
         if request.status != "APPROVED" or agreement is None or agreement.request_id != request_id:
@@ -125,8 +125,8 @@ class SharingService:
     def visible(self, principal: Principal, overdue_only: bool) -> list[dict]:
         p = self.s.projection
         requests = list(p.sharing_requests.values())
-        if not principal.has("REGULATOR"):
-            if not principal.has("DEPARTMENT"):
+        if not principal.has(Role.REGULATOR):
+            if not principal.has(Role.DEPARTMENT):
                 raise ApiError(403, "ROLE_REQUIRED", "sharing requests are visible to departments and regulators")
             requests = [r for r in requests if r.requester == principal.address
                         or getattr(p.resources.get(r.resource_key), "provider", None) == principal.address]
@@ -137,7 +137,7 @@ class SharingService:
         """Standing agreements (the latest approval per department, resource and purpose), visible like requests."""
         p = self.s.projection
         agreements = [(department, key, a) for (department, key, _), a in p.agreements.items()]
-        if not principal.has("REGULATOR"):
+        if not principal.has(Role.REGULATOR):
             agreements = [(d, k, a) for d, k, a in agreements if d == principal.address
                           or getattr(p.resources.get(k), "provider", None) == principal.address]
         return [self.public_agreement(d, k, a) for d, k, a in sorted(agreements, key=lambda t: t[2].request_id)]

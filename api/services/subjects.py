@@ -20,7 +20,7 @@ from api.schemas.admin import SubjectCreate
 from api.schemas.common import iso
 from api.schemas.subjects import SignerChangeCancel, SignerChangeCreate
 from api.services.transactions import relay, unsigned
-from ledger.domain import SubjectKind
+from ledger.domain import Role, SubjectKind
 from ledger.eip712 import Domain, InvalidSignature, InvalidTypedData, hash_typed_data, recover_signer
 from ledger.exceptions import TransactionFailed
 from ledger.identity import IdType, normalize_id, subject_id as make_subject_id
@@ -91,7 +91,7 @@ class SubjectService:
         if body.typed_data is not None:
             return self._approve(principal, subject, body)
         add, remove = sorted(body.add, key=str.lower), sorted(body.remove, key=str.lower)
-        if principal.has("IDENTITY_ATTESTER"):
+        if principal.has(Role.IDENTITY_ATTESTER):
             return self._propose(principal, subject, add, remove, body)
         if principal.address not in subject.signers:
             raise ApiError(403, "NOT_SUBJECT_SIGNER", "only the identity attester or the subject's signers change "
@@ -192,8 +192,8 @@ class SubjectService:
     # -- listing (how the subject learns of a change) ------------------------------------------------
     def for_subject(self, principal: Principal, subject_id: str) -> list[dict]:
         subject = self._subject(subject_id)
-        if principal.address not in subject.signers and not principal.has("IDENTITY_ATTESTER") \
-                and not principal.has("REGULATOR"):
+        if principal.address not in subject.signers and not principal.has(Role.IDENTITY_ATTESTER) \
+                and not principal.has(Role.REGULATOR):
             raise ApiError(403, "NOT_SUBJECT_SIGNER", "signer changes are shown to the subject's signers, "
                                                       "attesters and regulators")
         return self._listed({subject_id})

@@ -22,7 +22,7 @@ from ledger.bench._audit import EntryFactory, drive, measure_proofs, open_log, p
 from ledger.bench._stats import rnd
 from ledger.bench._synthetic import anchors_for, leaf_hashes, make_leaves, random_grants
 from ledger.bench._world import RESOURCE, RESOURCE_FIELDS
-from ledger.domain import (ConsentStatus, SharingClass, SubjectKind, purpose_hash, resource_key_hex,
+from ledger.domain import (ConsentStatus, Role, SharingClass, SubjectKind, purpose_hash, resource_key_hex,
                            schema_hash_hex)
 from ledger.projection import ConsentState, DepartmentState, Projection, ResourceState, SubjectState
 
@@ -64,7 +64,7 @@ def _projection(consents: int, department: str, rng: random.Random) -> tuple[Pro
     p = Projection()
     key = resource_key_hex(RESOURCE)
     p.departments[department] = DepartmentState(department, "0x" + "00" * 32, "bench", True)
-    p.roles[department] = {"DEPARTMENT"}
+    p.roles[department] = {Role.DEPARTMENT.value}
     p.resources[key] = ResourceState(key, department, SharingClass.UNCONDITIONAL.value, True, True, len(RESOURCE_FIELDS),
                                     schema_hash_hex(tuple(RESOURCE_FIELDS)))
     purpose = "0x" + purpose_hash("pension_eligibility").hex()

@@ -8,7 +8,7 @@ import pytest
 from eth_utils import keccak
 
 from ledger import compiler
-from ledger.domain import (DEFAULT_ADMIN_ROLE, ROLE_BY_HASH, ROLE_NAMES, ROLES, ConsentStatus, SharingClass,
+from ledger.domain import (DEFAULT_ADMIN_ROLE, ROLE_BY_HASH, ROLE_NAMES, ROLES, ConsentStatus, Role, SharingClass,
                            SubjectKind, department_code, purpose_hash, resource_key, resource_key_hex, role_name,
                            schema_hash, schema_hash_hex)
 
@@ -96,6 +96,8 @@ def test_roles_are_the_contract_constants():
     assert all(ROLE_BY_HASH[value] == name for name, value in ROLES.items())
     assert role_name(DEFAULT_ADMIN_ROLE) == "ADMIN" and role_name(ROLES["DEPARTMENT_ROLE"]) == "DEPARTMENT"
     assert role_name(keccak(text="NOT_A_ROLE")) is None
+    assert {role_name(role.hash) for role in Role} == {role.value for role in Role}
+    assert {role.constant: role.hash for role in Role} == ROLES
 
 
 def test_keys_and_hashes():
