@@ -33,10 +33,9 @@ __all__ = [
 ]
 
 
+# Declared in the order of ICatalog.SharingClass: a member's position is its on-chain value.
 class SharingClass(str, enum.Enum):
-    """共享类型: unconditional, conditional (needs an approved agreement), not shared.
-
-    Declared in the order of ``ICatalog.SharingClass``: a member's position is its on-chain value."""
+    """共享类型: unconditional, conditional (needs an approved agreement), not shared."""
 
     UNCONDITIONAL = "UNCONDITIONAL"
     CONDITIONAL = "CONDITIONAL"

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from api.services.context import AppServices
 
 
-
 class SubjectService:
     def __init__(self, services: "AppServices"):
         self.s = services
