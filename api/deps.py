@@ -13,6 +13,7 @@ from api.core.errors import ApiError
 from api.core.ratelimit import SignInLimits, client_host
 from api.core.security import Principal
 from api.services.context import AppServices
+from ledger.domain import Role
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -54,10 +55,10 @@ def require_role(*roles: str):
     return check
 
 
-AdminDep = Annotated[Principal, Depends(require_role("ADMIN"))]
-AttesterDep = Annotated[Principal, Depends(require_role("IDENTITY_ATTESTER"))]
-DepartmentDep = Annotated[Principal, Depends(require_role("DEPARTMENT"))]
-RegulatorDep = Annotated[Principal, Depends(require_role("REGULATOR"))]
+AdminDep = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+AttesterDep = Annotated[Principal, Depends(require_role(Role.IDENTITY_ATTESTER))]
+DepartmentDep = Annotated[Principal, Depends(require_role(Role.DEPARTMENT))]
+RegulatorDep = Annotated[Principal, Depends(require_role(Role.REGULATOR))]
 SignerDep = Annotated[Principal, Depends(require_role("SUBJECT_SIGNER"))]
 
 

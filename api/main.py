@@ -83,17 +83,14 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings | None = None, *, services=None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if services is None:
-            from api.services.context import AppServices
+        from api.services.context import AppServices
 
-            app.state.services = AppServices(settings)
-        else:
-            app.state.services = services
+        app.state.services = AppServices(settings)
         app.state.services.start()
         housekeeping = Housekeeping(app.state.services)
         housekeeping.start()

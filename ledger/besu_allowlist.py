@@ -24,12 +24,13 @@ from typing import Iterable
 
 import click
 import rlp
-from eth_abi import encode as abi_encode
 from eth_utils import is_checksum_address, is_hex_address, keccak, to_checksum_address
 
 from ledger.chain.rpc import RpcClient
 from ledger.config import PROJECT_ROOT
+from ledger.domain import ROLE_BY_HASH
 from ledger.exceptions import ConfigurationError, LedgerError
+from ledger.participants import decode_allowed, fold_role_event, transaction_allowed_call
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,6 @@ CALL_BATCH = 100
 ROLE_GRANTED = "0x" + keccak(text="RoleGranted(bytes32,address,address)").hex()
 ROLE_REVOKED = "0x" + keccak(text="RoleRevoked(bytes32,address,address)").hex()
 ALLOWANCE_SET = "0x" + keccak(text="AccountAllowanceSet(address,bool)").hex()
-TRANSACTION_ALLOWED = keccak(text="transactionAllowed(address,address,uint256,uint256,uint256,bytes)")[:4]
-
-_ROLE_NAMES = ("DEPARTMENT_ROLE", "REGULATOR_ROLE", "IDENTITY_ATTESTER_ROLE", "RELAYER_ROLE",
-               "ANCHORER_ROLE", "EMERGENCY_ROLE")
-ROLE_BY_HASH = {"0x" + "00" * 32: "DEFAULT_ADMIN_ROLE"} | {"0x" + keccak(text=n).hex(): n for n in _ROLE_NAMES}
 
 
 # --------------------------------------------------------------------------- registry -> allow-list
@@ -125,8 +121,8 @@ def fold_events(logs: Iterable[dict], participants: str) -> tuple[dict[str, set[
         if not topics:
             continue
         if topics[0] in (ROLE_GRANTED, ROLE_REVOKED) and len(topics) == 4:
-            held = roles.setdefault(_topic_address(topics[2]), set())
-            (held.add if topics[0] == ROLE_GRANTED else held.discard)(topics[1])
+            fold_role_event(roles, "RoleGranted" if topics[0] == ROLE_GRANTED else "RoleRevoked",
+                            _topic_address(topics[2]), topics[1])
         elif topics[0] == ALLOWANCE_SET and len(topics) == 2:
             data = entry.get("data", "0x")
             allowance[_topic_address(topics[1])] = int(data, 16) != 0 if data not in ("0x", "") else False
@@ -135,16 +131,16 @@ def fold_events(logs: Iterable[dict], participants: str) -> tuple[dict[str, set[
 
 def _allowed_call(participants: str, account: str) -> dict:
     # A plain call of the registry itself, no value: the per-sender question a local allow-list can answer.
-    data = TRANSACTION_ALLOWED + abi_encode(["address", "address", "uint256", "uint256", "uint256", "bytes"],
-                                            [account, participants, 0, 0, 0, b""])
+    data = transaction_allowed_call(account, participants, 0, 0, 0, b"")
     return {"to": participants, "data": "0x" + data.hex()}
 
 
 def _decode_bool(result: str | None, participants: str) -> bool:
-    if not isinstance(result, str) or len(result) < 66:
+    allowed = decode_allowed(result)
+    if allowed is None:
         raise ConfigurationError(f"{participants} does not answer transactionAllowed(...): "
                                  "is it the Participants contract?")
-    return int(result[2:66], 16) != 0
+    return allowed
 
 
 def read_registry(rpc: RpcClient, participants_address: str, from_block: int = 0,
@@ -180,7 +176,7 @@ def read_registry(rpc: RpcClient, participants_address: str, from_block: int = 0
                                  f"{block_number}: wrong address or from_block? Refusing to lock every sender out")
     return RegistrySnapshot(
         chain_id=chain_id, participants=participants, block_number=block_number, block_hash=block_hash,
-        roles={a: tuple(sorted(ROLE_BY_HASH.get(r, r) for r in held)) for a, held in roles.items() if held},
+        roles={a: tuple(sorted(ROLE_BY_HASH.get(bytes.fromhex(r[2:]), r) for r in held)) for a, held in roles.items() if held},
         explicitly_allowed=tuple(a for a in candidates if allowance.get(a)),
         allowed=allowed, disagreements=disagreements)
 

@@ -6,19 +6,16 @@ import logging
 
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from ledger import compiler
 from ledger.chain.client import Chain, Deployment
 from ledger.config import required_attestations, signer_change_notice_seconds
+from ledger.domain import Role
 from ledger.exceptions import DeploymentNotFound
 
 log = logging.getLogger(__name__)
 
-ROLE_NAMES = ("DEPARTMENT_ROLE", "REGULATOR_ROLE", "IDENTITY_ATTESTER_ROLE", "RELAYER_ROLE",
-              "ANCHORER_ROLE", "EMERGENCY_ROLE")
-ROLES = {name: keccak(text=name) for name in ROLE_NAMES}
-DEFAULT_ADMIN_ROLE = b"\0" * 32
 #: Most entries one anchor may add (AuditAnchor's `maxTreeSizeStep`): 2^20, about a minute of the log's
 #: design peak (20k entries/s) where the anchorer anchors every second; a larger backlog is anchored in
 #: steps. Exhausting the uint64 tree size would then take 2^44 anchors.
@@ -81,9 +78,9 @@ def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: 
     deployment = Deployment(chain.chain_id, deploy_block, code_hash, addresses)
     chain.deployment = deployment
     participants = chain.at("Participants", addresses["Participants"])
-    grants = [("ANCHORER_ROLE", anchorer)]
-    grants += [("RELAYER_ROLE", relayer) for relayer in relayers]
-    pending = [participants.send("grantRole", ROLES[role], account, sender=admin.address) for role, account in grants]
+    grants = [(Role.ANCHORER, anchorer)]
+    grants += [(Role.RELAYER, relayer) for relayer in relayers]
+    pending = [participants.send("grantRole", role.hash, account, sender=admin.address) for role, account in grants]
     balance = int(chain.rpc.call("eth_getBalance", [attester, "latest"]), 16)
     if balance < ATTESTER_FUNDING_WEI // 10:
         pending.append(sender.send(attester, "0x", value=ATTESTER_FUNDING_WEI, gas=21_000, sender=admin.address,

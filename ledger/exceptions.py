@@ -13,6 +13,20 @@ class CompilationError(LedgerError):
     """The Solidity sources did not compile."""
 
 
+class RpcError(LedgerError):
+    """A JSON-RPC server (a node, the devnet gateway or anvil behind it) answered with an error object."""
+
+    def __init__(self, code: int, message: str, data: object = None):
+        super().__init__(f"JSON-RPC error {code}: {message}")
+        self.code = code
+        self.rpc_message = message
+        self.data = data
+
+
+class InvalidTransaction(LedgerError, ValueError):
+    """A raw transaction cannot be admitted as encoded (malformed, wrong chain, unsupported type)."""
+
+
 class ChainUnavailable(LedgerError):
     """The chain RPC endpoint could not be reached or answered with a transport error."""
 

@@ -42,12 +42,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import NamedTuple
 
-import orjson
-from eth_hash.auto import keccak
-
+# SharingClass, ConsentStatus and the hashes are named here too, for the policy's callers.
+from ledger.domain import ConsentStatus, SharingClass, purpose_hash, resource_key, schema_hash
 from ledger.exceptions import PolicyInputError
 
 __all__ = [
@@ -70,19 +68,6 @@ __all__ = [
 ]
 
 MAX_FIELDS = 256
-
-
-class SharingClass(str, enum.Enum):
-    """共享类型: unconditional, conditional (needs an approved agreement), not shared."""
-
-    UNCONDITIONAL = "UNCONDITIONAL"
-    CONDITIONAL = "CONDITIONAL"
-    NOT_SHARED = "NOT_SHARED"
-
-
-class ConsentStatus(str, enum.Enum):
-    ACTIVE = "ACTIVE"
-    REVOKED = "REVOKED"
 
 
 class Reason(str, enum.Enum):
@@ -110,24 +95,6 @@ class Reason(str, enum.Enum):
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def resource_key(resource_id: str) -> bytes:
-    """On-chain key of a resource slug: keccak256(utf-8 slug)."""
-    return keccak(resource_id.encode("utf-8"))
-
-
-@lru_cache(maxsize=4096)
-def purpose_hash(purpose: str) -> bytes:
-    """On-chain form of a purpose string: keccak256(utf-8 purpose), as the Consents contract keeps it."""
-    return keccak(purpose.encode("utf-8"))
-
-
-def schema_hash(fields: Iterable[str]) -> bytes:
-    """On-chain schema hash of a resource's ordered field list: keccak256 of its compact JSON array.
-
-    Field masks name fields by position, so this hash is what binds a mask to field names."""
-    return keccak(orjson.dumps(list(fields)))
 
 
 def _bytes32(value: bytes | str, name: str) -> bytes:

@@ -17,26 +17,15 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ledger import policy
+from ledger.domain import Role, resource_key_hex, schema_hash_hex
 from ledger.projection import Projection
-
-
-@lru_cache(maxsize=4096)
-def resource_key_hex(resource_id: str) -> str:
-    """The projection's key of a resource slug: 0x + keccak256(slug)."""
-    return "0x" + policy.resource_key(resource_id).hex()
-
-
-@lru_cache(maxsize=1024)
-def schema_hash_hex(fields: tuple[str, ...]) -> str:
-    """0x + the schema hash of a field list, as the Catalog contract keeps it."""
-    return "0x" + policy.schema_hash(list(fields)).hex()
 
 
 def is_active_department(state: Projection, account: str) -> bool:
     """``Participants.isActiveDepartment``: registered and active, and still holding DEPARTMENT_ROLE
     (a revoked or renounced role ends the department's access like deactivation does)."""
     department = state.departments.get(account)
-    return department is not None and department.active and state.has_role(account, "DEPARTMENT")
+    return department is not None and department.active and state.has_role(account, Role.DEPARTMENT)
 
 
 @lru_cache(maxsize=1024)

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from eth_utils import keccak
-
-ROLE_BY_HASH = {keccak(text=name): name.removesuffix("_ROLE") for name in (
-    "DEPARTMENT_ROLE", "REGULATOR_ROLE", "IDENTITY_ATTESTER_ROLE", "RELAYER_ROLE", "ANCHORER_ROLE", "EMERGENCY_ROLE")}
-ROLE_BY_HASH[b"\0" * 32] = "ADMIN"
-
-SUBJECT_KINDS = {1: "PERSON", 2: "ENTERPRISE"}
-SHARING_CLASSES = {0: "UNCONDITIONAL", 1: "CONDITIONAL", 2: "NOT_SHARED"}
+from ledger.domain import ConsentStatus, SharingClass, SubjectKind, purpose_hash, role_name
+from ledger.participants import fold_role_event
 
 
 def hex32(value: bytes) -> str:
     return "0x" + value.hex()
+
+
+def _subject_kind(value: int) -> str:
+    return SubjectKind(value).name if value in (SubjectKind.PERSON, SubjectKind.ENTERPRISE) else "UNKNOWN"
 
 
 @dataclass(slots=True)
@@ -142,7 +140,7 @@ class Projection:
 
     def agreement_for(self, department: str, resource_key: str, purpose: str) -> AgreementState | None:
         """The agreement of ``department`` for ``resource_key`` and the purpose text ``purpose``."""
-        return self.agreements.get((department, resource_key, hex32(keccak(text=purpose))))
+        return self.agreements.get((department, resource_key, hex32(purpose_hash(purpose))))
 
     def consents_for(self, subject_id: str, grantee: str, resource_key: str) -> list[ConsentState]:
         ids = self.consent_index.get((subject_id, grantee, resource_key), ())
@@ -156,17 +154,16 @@ class Projection:
             return None
         return handler(args, log, block_timestamp)
 
-    def _on_RoleGranted(self, a, log, ts):
-        role = ROLE_BY_HASH.get(a["role"])
-        if role:
-            self.roles.setdefault(a["account"], set()).add(role)
+    def _on_role_event(self, name, a):
+        role = role_name(a["role"])
+        if role and fold_role_event(self.roles, name, a["account"], role):
             return ("role", a["account"])
 
+    def _on_RoleGranted(self, a, log, ts):
+        return self._on_role_event("RoleGranted", a)
+
     def _on_RoleRevoked(self, a, log, ts):
-        role = ROLE_BY_HASH.get(a["role"])
-        if role:
-            self.roles.get(a["account"], set()).discard(role)
-            return ("role", a["account"])
+        return self._on_role_event("RoleRevoked", a)
 
     def _on_DepartmentRegistered(self, a, log, ts):
         self.departments[a["account"]] = DepartmentState(a["account"], hex32(a["code"]), a["name"], True)
@@ -184,14 +181,14 @@ class Projection:
 
     def _on_ResourceRegistered(self, a, log, ts):
         key = hex32(a["resourceId"])
-        self.resources[key] = ResourceState(key, a["provider"], SHARING_CLASSES[a["sharingClass"]], a["sensitive"],
+        self.resources[key] = ResourceState(key, a["provider"], SharingClass.from_index(a["sharingClass"]).value, a["sensitive"],
                                             True, a["fieldCount"], hex32(a["schemaHash"]))
         return ("resource", key)
 
     def _on_ResourceUpdated(self, a, log, ts):
         key = hex32(a["resourceId"])
         previous = self.resources.get(key)
-        self.resources[key] = ResourceState(key, a["provider"], SHARING_CLASSES[a["sharingClass"]], a["sensitive"],
+        self.resources[key] = ResourceState(key, a["provider"], SharingClass.from_index(a["sharingClass"]).value, a["sensitive"],
                                             previous.active if previous else True, a["fieldCount"],
                                             hex32(a["schemaHash"]))
         return ("resource", key)
@@ -205,7 +202,7 @@ class Projection:
 
     def _on_SubjectRegistered(self, a, log, ts):
         key = hex32(a["subjectId"])
-        self.subjects[key] = SubjectState(key, SUBJECT_KINDS.get(a["kind"], "UNKNOWN"), a["threshold"])
+        self.subjects[key] = SubjectState(key, _subject_kind(a["kind"]), a["threshold"])
         return ("subject", key)
 
     def _on_SignerBound(self, a, log, ts):
@@ -251,7 +248,7 @@ class Projection:
             consent_id=hex32(a["consentId"]), subject_id=hex32(a["subject"]), grantee=a["grantee"],
             resource_masks={hex32(r): m for r, m in zip(a["resources"], a["fieldMasks"])},
             purpose_hash=hex32(a["purposeHash"]), valid_from=a["validFrom"], valid_until=a["validUntil"],
-            max_uses=a["maxUses"], nonce=a["nonce"], status="ACTIVE", granted_block=int(log["blockNumber"], 16),
+            max_uses=a["maxUses"], nonce=a["nonce"], status=ConsentStatus.ACTIVE.value, granted_block=int(log["blockNumber"], 16),
             granted_tx=log["transactionHash"])
         self.add_consent(consent)
         return ("consent", consent.consent_id)
@@ -266,7 +263,7 @@ class Projection:
     def _on_ConsentRevoked(self, a, log, ts):
         consent = self.consents.get(hex32(a["consentId"]))
         if consent:
-            consent.status = "REVOKED"
+            consent.status = ConsentStatus.REVOKED.value
             consent.ended_block = int(log["blockNumber"], 16)
             consent.ended_by = a["revokedBy"]
             return ("consent", consent.consent_id)

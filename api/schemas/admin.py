@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 from pydantic import Field, model_validator
 
 from api.schemas.common import (Address, FieldName, ResourceSlug, Strict, SubjectRef, TransactionRef,
                                UnsignedTransaction)
+from ledger.domain import SharingClass
 
 
 class DepartmentCreate(Strict):
@@ -19,12 +18,6 @@ class DepartmentCreate(Strict):
 class RegulatorCreate(Strict):
     address: Address
     name: str = Field(min_length=1, max_length=200)
-
-
-class SharingClass(str, Enum):
-    UNCONDITIONAL = "UNCONDITIONAL"
-    CONDITIONAL = "CONDITIONAL"
-    NOT_SHARED = "NOT_SHARED"
 
 
 class ResourceCreate(Strict):

@@ -7,32 +7,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eth_utils import keccak
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.core.errors import ApiError, ledger_refusal
 from api.schemas.admin import DepartmentCreate, RegulatorCreate, ResourceCreate
+from ledger.domain import SharingClass, department_code, resource_key, schema_hash
 from ledger.exceptions import TransactionFailed
-from ledger.policy import schema_hash
 from ledger.storage.models import ResourceRow
 
 if TYPE_CHECKING:
     from api.services.context import AppServices
 
-SHARING_CLASS_INDEX = {"UNCONDITIONAL": 0, "CONDITIONAL": 1, "NOT_SHARED": 2}
 #: Gas money for a new department's own transactions (sharing requests and answers).
 DEPARTMENT_FUNDING_WEI = 10**20
 _CONFLICTS = {"ParticipantsDepartmentExists", "ParticipantsDepartmentCodeTaken", "CatalogResourceExists"}
-
-
-def code_to_bytes32(code: str) -> bytes:
-    raw = code.encode()
-    return raw + b"\0" * (32 - len(raw))
-
-
-def bytes32_to_code(value: str) -> str:
-    return bytes.fromhex(value[2:]).rstrip(b"\0").decode(errors="replace")
 
 
 class AdminService:
@@ -50,7 +39,7 @@ class AdminService:
         return {"tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
 
     def register_department(self, body: DepartmentCreate) -> dict:
-        result = self._send("Participants", "registerDepartment", body.address, code_to_bytes32(body.code), body.name)
+        result = self._send("Participants", "registerDepartment", body.address, department_code(body.code), body.name)
         balance = int(self.s.chain.rpc.call("eth_getBalance", [body.address, "latest"]), 16)
         if balance < DEPARTMENT_FUNDING_WEI // 10:
             self.s.chain.sender.transact(body.address, "0x", value=DEPARTMENT_FUNDING_WEI, gas=21_000,
@@ -65,7 +54,7 @@ class AdminService:
         department = self.s.projection.departments.get(body.provider)
         if department is None:
             raise ApiError(422, "UNKNOWN_PROVIDER", "the provider must be a registered department")
-        key = keccak(text=body.resource_id)
+        key = resource_key(body.resource_id)
         key_hex = "0x" + key.hex()
         if key_hex in self.s.projection.resources:
             raise ApiError(409, "ALREADY_REGISTERED", f"{body.resource_id} is already in the catalog")
@@ -73,7 +62,7 @@ class AdminService:
         # The field list is stored only once the chain holds its hash: a registration that reverts (say, a
         # concurrent one of the same slug won) must leave no list behind.
         result = self._send("Catalog", "registerResource", key, body.provider,
-                            SHARING_CLASS_INDEX[body.sharing_class.value], body.sensitive, len(body.fields), digest)
+                            SharingClass(body.sharing_class).index, body.sensitive, len(body.fields), digest)
         with self.s.sessions.begin() as session:
             self._save_meta(session, body, key_hex, "0x" + digest.hex())
         self.s.reload_resources()

@@ -11,6 +11,7 @@ from api.core.security import Principal
 from api.schemas.common import iso
 from ledger.audit.entry import decode_leaf
 from ledger.audit.trail import verify_trail
+from ledger.domain import Role
 from ledger.storage.models import AnchorRow, AuditEntryRow, ResourceRow
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class AuditService:
 
     def entries(self, principal: Principal, *, after: int, limit: int, mine_only: bool = False) -> list[dict]:
         query = select(AuditEntryRow.leaf).where(AuditEntryRow.seq > after).order_by(AuditEntryRow.seq).limit(limit)
-        if mine_only or not principal.has("REGULATOR"):
+        if mine_only or not principal.has(Role.REGULATOR):
             subjects = self._own_subjects(principal)
             if not subjects:
                 raise ApiError(403, "ROLE_REQUIRED", "audit entries are for regulators and for the subjects they are about")
@@ -49,7 +50,7 @@ class AuditService:
                                     .order_by(AnchorRow.tree_size.desc()).limit(1))
         if row is None or seq >= self.s.audit.size:
             raise ApiError(404, "NOT_FOUND", "no committed audit entry with this seq")
-        if not principal.has("REGULATOR") and row.subject_id not in self._own_subjects(principal):
+        if not principal.has(Role.REGULATOR) and row.subject_id not in self._own_subjects(principal):
             raise ApiError(403, "FORBIDDEN", "this entry is not about a subject you sign for")
         size = anchor.tree_size if anchor else self.s.audit.size
         path = self.s.audit.inclusion_proof(seq, size)

@@ -19,13 +19,13 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from eth_utils import keccak
 from sqlalchemy import delete, select
 
 from api.core.errors import ApiError
 from api.core.security import Principal
 from api.schemas.common import LATEST_TIMESTAMP, iso
 from api.schemas.consents import ConsentDraftCreate
+from ledger.domain import ConsentStatus
 from ledger.eip712 import (ConsentMessage, InvalidTypedData, RevokeMessage, consent_typed_data,
                            hash_typed_data, parse_canonical_typed_data, recover_signer, revoke_typed_data)
 from ledger.identity import subject_id as make_subject_id
@@ -107,7 +107,7 @@ class ConsentService:
         for item in body.resources:
             meta = self.s.resources_by_slug.get(item.resource_id)
             if meta is None or meta.resource_key not in self.s.projection.resources:
-                raise ApiError(422, "UNKNOWN_RESOURCE", f"no catalog resource {item.resource_id}")
+                raise ApiError(404, "UNKNOWN_RESOURCE", f"no catalog resource {item.resource_id}")
             unknown = sorted(set(item.fields) - set(meta.fields))
             if unknown:
                 raise ApiError(422, "UNKNOWN_FIELD", f"{item.resource_id} has no field(s) {', '.join(unknown)}")
@@ -255,7 +255,7 @@ class ConsentService:
 
     def revocation_draft(self, principal: Principal, consent_id: str) -> dict:
         consent = self._consent_for_signer(principal, consent_id)
-        if consent.status != "ACTIVE":
+        if consent.status != ConsentStatus.ACTIVE:
             raise ApiError(409, "CONSENT_NOT_ACTIVE", "this consent is already revoked")
         deadline = int(time.time()) + DRAFT_LIFETIME
         message = RevokeMessage(bytes.fromhex(consent_id[2:]), bytes.fromhex(consent.subject_id[2:]),
@@ -268,7 +268,7 @@ class ConsentService:
         if "0x" + message.consent_id.hex() != consent_id or "0x" + message.subject.hex() != consent.subject_id:
             raise InvalidTypedData("the revocation is for another consent")
         signer = self._recover(hash_typed_data(canonical), signature, self.s.projection.subjects[consent.subject_id])
-        if consent.status != "ACTIVE":
+        if consent.status != ConsentStatus.ACTIVE:
             raise ApiError(409, "CONSENT_NOT_ACTIVE", "this consent is already revoked")
         receipt = self.s.chain.contract("Consents").transact(
             "revokeWithSig", message.as_abi_tuple(), signer, bytes.fromhex(signature[2:]))
@@ -301,7 +301,7 @@ class ConsentService:
         return out
 
     def _public(self, c: ConsentState, draft: ConsentDraftRow | None, now: int) -> dict:
-        if c.status == "REVOKED":
+        if c.status == ConsentStatus.REVOKED:
             status = "revoked"
         elif now >= c.valid_until:
             status = "expired"
@@ -322,7 +322,3 @@ class ConsentService:
                 "valid_from": iso(c.valid_from), "valid_until": iso(c.valid_until), "max_uses": c.max_uses,
                 "uses": self.s.audit.uses[c.consent_id], "status": status, "block_number": c.granted_block,
                 "tx_hash": c.granted_tx, "revoked_block": c.ended_block, "revoked_by": c.ended_by}
-
-
-def purpose_hash(purpose: str) -> str:
-    return "0x" + keccak(text=purpose).hex()

@@ -24,12 +24,12 @@ from ledger.audit.anchoring import Anchorer
 from ledger.audit.log import AuditLog
 from ledger.chain.client import Chain, Deployment
 from ledger.chain.funds import FundsMonitor
+from ledger.domain import Role, schema_hash_hex
 from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 from ledger.indexer import Indexer
 from ledger.keystore import load_key
 from ledger.policy_inputs import is_active_department
-from ledger.policy import schema_hash
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import ResourceRow
 from ledger.storage.sealing import RecordSealer, load_or_create_secret
@@ -127,7 +127,7 @@ class AppServices:
         with self.sessions() as session:
             rows = session.scalars(select(ResourceRow)).all()
         metas = [ResourceMeta(r.resource_id, r.resource_key, r.name, tuple(r.fields),
-                              "0x" + schema_hash(r.fields).hex()) for r in rows]
+                              schema_hash_hex(tuple(r.fields))) for r in rows]
         on_chain = self._chain_schema_hashes([m.resource_key for m in metas])
         metas = [m for m in metas if on_chain[m.resource_key] is None or self._matches(m, on_chain[m.resource_key])]
         self.resources_by_slug = {m.resource_id: m for m in metas}
@@ -161,8 +161,8 @@ class AppServices:
         roles = set(p.roles.get(address, ()))
         if address in p.signer_subjects and p.signer_subjects[address]:
             roles.add("SUBJECT_SIGNER")
-        if "DEPARTMENT" in roles and not is_active_department(p, address):
-            roles.discard("DEPARTMENT")
+        if Role.DEPARTMENT in roles and not is_active_department(p, address):
+            roles.discard(Role.DEPARTMENT)
         return Principal(address, frozenset(roles))
 
     def payload_salt(self, seq: int) -> bytes:

@@ -24,6 +24,7 @@ from api.schemas.common import iso
 from api.schemas.sharing import SharingDecision, SharingRequestCreate
 from api.services.transactions import relay, unsigned
 from ledger.chain.sender import Receipt
+from ledger.domain import Role, SharingClass, purpose_hash
 from ledger.exceptions import TransactionFailed
 from ledger.projection import AgreementState, SharingRequestState
 from ledger.workdays import add_working_days
@@ -53,7 +54,7 @@ class SharingService:
         state = self.s.projection.resources.get(meta.resource_key) if meta else None
         if meta is None or state is None:
             raise ApiError(404, "UNKNOWN_RESOURCE", f"no catalog resource {body.resource_id}")
-        if state.sharing_class != "CONDITIONAL":
+        if state.sharing_class != SharingClass.CONDITIONAL:
             raise ApiError(422, "NOT_CONDITIONAL", "only CONDITIONAL resources need a sharing agreement")
         unknown = sorted(set(body.fields) - set(meta.fields))
         if unknown:
@@ -62,7 +63,7 @@ class SharingService:
             raise ApiError(422, "INVALID_INPUT", "valid_until is in the past")
         mask = sum(1 << meta.fields.index(f) for f in set(body.fields))
         data = self.s.chain.contract("Catalog").encode(
-            "requestSharing", bytes.fromhex(meta.resource_key[2:]), mask, keccak(text=body.purpose),
+            "requestSharing", bytes.fromhex(meta.resource_key[2:]), mask, purpose_hash(body.purpose),
             int(body.valid_until.timestamp()))
         if body.signed_transaction is None:
             return 200, self._unsigned(principal.address, data)
@@ -97,8 +98,8 @@ class SharingService:
         if request is None:
             raise ApiError(404, "NOT_FOUND", "no sharing request with this id")
         resource = p.resources.get(request.resource_key)
-        is_provider = principal.has("DEPARTMENT") and resource is not None and resource.provider == principal.address
-        if not is_provider and not principal.has("ADMIN"):
+        is_provider = principal.has(Role.DEPARTMENT) and resource is not None and resource.provider == principal.address
+        if not is_provider and not principal.has(Role.ADMIN):
             raise ApiError(403, "NOT_PROVIDER", "only the resource's provider department or the admin ends an agreement")
         agreement = p.agreements.get((request.requester, request.resource_key, request.purpose_hash))
         if request.status != "APPROVED" or agreement is None or agreement.request_id != request_id:
@@ -124,8 +125,8 @@ class SharingService:
     def visible(self, principal: Principal, overdue_only: bool) -> list[dict]:
         p = self.s.projection
         requests = list(p.sharing_requests.values())
-        if not principal.has("REGULATOR"):
-            if not principal.has("DEPARTMENT"):
+        if not principal.has(Role.REGULATOR):
+            if not principal.has(Role.DEPARTMENT):
                 raise ApiError(403, "ROLE_REQUIRED", "sharing requests are visible to departments and regulators")
             requests = [r for r in requests if r.requester == principal.address
                         or getattr(p.resources.get(r.resource_key), "provider", None) == principal.address]
@@ -136,7 +137,7 @@ class SharingService:
         """Standing agreements (the latest approval per department, resource and purpose), visible like requests."""
         p = self.s.projection
         agreements = [(department, key, a) for (department, key, _), a in p.agreements.items()]
-        if not principal.has("REGULATOR"):
+        if not principal.has(Role.REGULATOR):
             agreements = [(d, k, a) for d, k, a in agreements if d == principal.address
                           or getattr(p.resources.get(k), "provider", None) == principal.address]
         return [self.public_agreement(d, k, a) for d, k, a in sorted(agreements, key=lambda t: t[2].request_id)]

@@ -20,6 +20,7 @@ from api.schemas.admin import SubjectCreate
 from api.schemas.common import iso
 from api.schemas.subjects import SignerChangeCancel, SignerChangeCreate
 from api.services.transactions import relay, unsigned
+from ledger.domain import Role, SubjectKind
 from ledger.eip712 import Domain, InvalidSignature, InvalidTypedData, hash_typed_data, recover_signer
 from ledger.exceptions import TransactionFailed
 from ledger.identity import IdType, normalize_id, subject_id as make_subject_id
@@ -28,8 +29,6 @@ from ledger.signer_changes import SignerChange, cancel_typed_data, parse_signer_
 
 if TYPE_CHECKING:
     from api.services.context import AppServices
-
-SUBJECT_KIND_INDEX = {IdType.RESIDENT_ID: 1, IdType.USCC: 2}
 
 
 class SubjectService:
@@ -55,8 +54,8 @@ class SubjectService:
         sid = "0x" + make_subject_id(self.s.pepper, body.id_type, body.id_number).hex()
         if sid in self.s.projection.subjects:
             raise ApiError(409, "ALREADY_REGISTERED", "this subject is already registered")
-        kind = SUBJECT_KIND_INDEX[body.id_type]
-        data = self.contract.encode("register", bytes.fromhex(sid[2:]), kind, body.signers, body.threshold)
+        kind = SubjectKind.for_id_type(body.id_type)
+        data = self.contract.encode("register", bytes.fromhex(sid[2:]), int(kind), body.signers, body.threshold)
         if body.signed_transaction is None:
             return 200, {"subject_id": sid, "transaction": unsigned(self.s, principal.address, self.contract.address,
                                                                     data, action="register subject")}
@@ -67,7 +66,7 @@ class SubjectService:
             return 202, {"subject_id": sid, "status": "ATTESTED", "attestations": attested["count"],
                          "attestations_required": self.contract.call("requiredAttestations"),
                          "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
-        return 201, {"subject_id": sid, "kind": "PERSON" if kind == 1 else "ENTERPRISE", "signers": body.signers,
+        return 201, {"subject_id": sid, "kind": kind.name, "signers": body.signers,
                      "threshold": body.threshold, "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
 
     # -- signer changes --------------------------------------------------------------------------
@@ -91,7 +90,7 @@ class SubjectService:
         if body.typed_data is not None:
             return self._approve(principal, subject, body)
         add, remove = sorted(body.add, key=str.lower), sorted(body.remove, key=str.lower)
-        if principal.has("IDENTITY_ATTESTER"):
+        if principal.has(Role.IDENTITY_ATTESTER):
             return self._propose(principal, subject, add, remove, body)
         if principal.address not in subject.signers:
             raise ApiError(403, "NOT_SUBJECT_SIGNER", "only the identity attester or the subject's signers change "
@@ -192,8 +191,8 @@ class SubjectService:
     # -- listing (how the subject learns of a change) ------------------------------------------------
     def for_subject(self, principal: Principal, subject_id: str) -> list[dict]:
         subject = self._subject(subject_id)
-        if principal.address not in subject.signers and not principal.has("IDENTITY_ATTESTER") \
-                and not principal.has("REGULATOR"):
+        if principal.address not in subject.signers and not principal.has(Role.IDENTITY_ATTESTER) \
+                and not principal.has(Role.REGULATOR):
             raise ApiError(403, "NOT_SUBJECT_SIGNER", "signer changes are shown to the subject's signers, "
                                                       "attesters and regulators")
         return self._listed({subject_id})

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 from api.core.errors import ApiError, ledger_refusal
 from api.core.security import Principal
 from ledger.chain.errors import revert_data
-from ledger.chain.rawtx import InvalidTransaction, decode_transaction
-from ledger.chain.rpc import RpcError
+from ledger.chain.rawtx import decode_transaction
 from ledger.chain.sender import Receipt
-from ledger.exceptions import FeeCapExceeded, TransactionFailed
+from ledger.exceptions import FeeCapExceeded, InvalidTransaction, RpcError, TransactionFailed
 
 if TYPE_CHECKING:
     from api.services.context import AppServices

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-__all__ = ["EMPTY_ROOT", "HASH_SIZE", "LEAF_PREFIX", "NODE_PREFIX", "empty_root", "hash_children", "hash_leaf"]
+__all__ = ["EMPTY_ROOT", "HASH_SIZE", "LEAF_PREFIX", "NODE_PREFIX", "hash_children", "hash_leaf"]
 
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
@@ -28,8 +28,3 @@ def hash_leaf(leaf: bytes) -> bytes:
 def hash_children(left: bytes, right: bytes) -> bytes:
     """Hash of an interior node: SHA-256(0x01 || left || right)."""
     return _sha256(NODE_PREFIX + bytes(left) + bytes(right)).digest()
-
-
-def empty_root() -> bytes:
-    """Root hash of a tree with no leaves."""
-    return EMPTY_ROOT

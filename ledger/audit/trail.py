@@ -42,6 +42,7 @@ from ledger.audit.hasher import hash_leaf
 from ledger.audit.tree import MerkleTree
 from ledger.audit.verify import verify_consistency
 from ledger.chain.client import Chain
+from ledger.domain import resource_key_hex, schema_hash_hex
 from ledger.exceptions import InvalidProof, LedgerError
 from ledger.projection import Projection
 
@@ -287,8 +288,8 @@ def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str,
                 schemas: dict[str, str | None], uses: _UsesBefore) -> Problem | None:
     fields = resource_fields.get(entry.resource)
     if entry.resource not in schemas:  # the exported field list's schema hash, once per resource
-        schemas[entry.resource] = policy_inputs.schema_hash_hex(tuple(fields)) if fields is not None else None
-    on_chain = state.resources.get(policy_inputs.resource_key_hex(entry.resource))
+        schemas[entry.resource] = schema_hash_hex(tuple(fields)) if fields is not None else None
+    on_chain = state.resources.get(resource_key_hex(entry.resource))
     if on_chain is not None and fields is not None and schemas[entry.resource] != on_chain.schema_hash:
         return Problem("POLICY_VIOLATION", f"entry {entry.seq}: the exported field list of {entry.resource} does "
                                            f"not match its on-chain schema hash", entry.seq)

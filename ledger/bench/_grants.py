@@ -25,10 +25,10 @@ from eth_account.signers.local import LocalAccount
 from ledger.bench._chain import Operators, deploy_audit_anchor, send_pipelined, wait_all
 from ledger.bench._stats import median, rnd
 from ledger.bench._world import GRANTED, PURPOSE, RESOURCE, RESOURCE_FIELDS, resident_id
+from ledger.domain import resource_key
 from ledger.eip712 import (ConsentMessage, Domain, RevokeMessage, consent_typed_data, hash_typed_data,
                            revoke_typed_data)
 from ledger.identity import subject_id
-from ledger.policy import resource_key
 
 CONSENTS_PER_SUBJECT = 10
 #: Subject indices of the grant benchmark start here, clear of the release world's citizens.

@@ -22,6 +22,8 @@ from ledger.bench._audit import EntryFactory, drive, measure_proofs, open_log, p
 from ledger.bench._stats import rnd
 from ledger.bench._synthetic import anchors_for, leaf_hashes, make_leaves, random_grants
 from ledger.bench._world import RESOURCE, RESOURCE_FIELDS
+from ledger.domain import (ConsentStatus, Role, SharingClass, SubjectKind, purpose_hash, resource_key_hex,
+                           schema_hash_hex)
 from ledger.projection import ConsentState, DepartmentState, Projection, ResourceState, SubjectState
 
 
@@ -60,20 +62,20 @@ def audit_at(size: int, work: Path, requester: str, *, append_seconds: float, lo
 
 def _projection(consents: int, department: str, rng: random.Random) -> tuple[Projection, list[str], str]:
     p = Projection()
-    key = "0x" + policy.resource_key(RESOURCE).hex()
+    key = resource_key_hex(RESOURCE)
     p.departments[department] = DepartmentState(department, "0x" + "00" * 32, "bench", True)
-    p.roles[department] = {"DEPARTMENT"}
-    p.resources[key] = ResourceState(key, department, "UNCONDITIONAL", True, True, len(RESOURCE_FIELDS),
-                                    policy_inputs.schema_hash_hex(tuple(RESOURCE_FIELDS)))
-    purpose = "0x" + policy.purpose_hash("pension_eligibility").hex()
+    p.roles[department] = {Role.DEPARTMENT.value}
+    p.resources[key] = ResourceState(key, department, SharingClass.UNCONDITIONAL.value, True, True, len(RESOURCE_FIELDS),
+                                    schema_hash_hex(tuple(RESOURCE_FIELDS)))
+    purpose = "0x" + purpose_hash("pension_eligibility").hex()
     subjects = []
     now = int(time.time())
     for i in range(consents):
         sid = "0x" + rng.randbytes(32).hex()
         subjects.append(sid)
-        p.subjects[sid] = SubjectState(sid, "PERSON", 1)
+        p.subjects[sid] = SubjectState(sid, SubjectKind.PERSON.name, 1)
         p.add_consent(ConsentState("0x" + rng.randbytes(32).hex(), sid, department, {key: 0b111}, purpose,
-                                   now - 60, now + 86400, 0, i, "ACTIVE", 1, "0x"))
+                                   now - 60, now + 86400, 0, i, ConsentStatus.ACTIVE.value, 1, "0x"))
     return p, subjects, key
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import jwt
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from web3 import Web3
@@ -34,6 +34,7 @@ from ledger import compiler, keystore
 from ledger.audit.entry import AuditEntry, encode_leaf
 from ledger.audit.hasher import hash_leaf
 from ledger.config import data_dir
+from ledger.domain import purpose_hash, resource_key
 from ledger.identity import load_or_create_pepper, subject_id
 from ledger.storage.sealing import load_or_create_secret
 
@@ -80,8 +81,8 @@ def create_app(config: dict) -> FastAPI:
         consent = by_key.get((sid, requester, resource))
         allowed, consent_id = False, None
         if consent is not None:
-            ok, mask, _reason = consents.functions.check(consent, requester, keccak(text=resource),
-                                                         keccak(text=purpose)).call()
+            ok, mask, _reason = consents.functions.check(consent, requester, resource_key(resource),
+                                                         purpose_hash(purpose)).call()
             wanted = sum(1 << fields_of[resource].index(f) for f in fields if f in fields_of[resource])
             allowed = ok and len(fields) == len([f for f in fields if f in fields_of[resource]]) \
                 and wanted & mask == wanted

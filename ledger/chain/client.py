@@ -13,10 +13,10 @@ from eth_utils import to_checksum_address
 from ledger import compiler
 from ledger.chain.abi import ContractABI
 from ledger.chain.errors import ErrorDecoder, revert_data
-from ledger.chain.rpc import RpcClient, RpcError
+from ledger.chain.rpc import RpcClient
 from ledger.chain.sender import Receipt, TransactionSender
 from ledger.config import data_dir, rpc_url
-from ledger.exceptions import DeploymentNotFound, LedgerError
+from ledger.exceptions import DeploymentNotFound, LedgerError, RpcError
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,16 +13,14 @@ from dataclasses import dataclass
 import rlp
 from eth_hash.auto import keccak
 
+from ledger.exceptions import InvalidTransaction
+
 try:  # libsecp256k1: ~0.1 ms per recovery; eth_keys' pure-Python fallback takes ~7 ms
     from coincurve import PublicKey as _CoincurvePublicKey
 except ImportError:  # pragma: no cover - depends on the environment
     _CoincurvePublicKey = None
 
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
-class InvalidTransaction(ValueError):
-    """The raw transaction cannot be admitted as encoded (malformed, wrong chain, unsupported type)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,20 +17,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from ledger.exceptions import ChainUnavailable, LedgerError
+from ledger.exceptions import ChainUnavailable, RpcError
 
 #: Requests per JSON-RPC batch; nodes cap batches (geth and our gateway at 1000).
 MAX_BATCH = 500
-
-
-class RpcError(LedgerError):
-    """The node answered a JSON-RPC request with an error object."""
-
-    def __init__(self, code: int, message: str, data: Any = None):
-        super().__init__(f"JSON-RPC error {code}: {message}")
-        self.code = code
-        self.rpc_message = message
-        self.data = data
 
 
 class RpcClient:

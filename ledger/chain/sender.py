@@ -18,8 +18,8 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.chain.errors import ErrorDecoder, revert_data
 from ledger.chain.fees import FeePolicy, Fees, base_fee_of
-from ledger.chain.rpc import RpcClient, RpcError
-from ledger.exceptions import FeeCapExceeded, TransactionFailed
+from ledger.chain.rpc import RpcClient
+from ledger.exceptions import FeeCapExceeded, RpcError, TransactionFailed
 
 #: Seconds a base-fee reading is reused; the max fee's 2x headroom covers the blocks in between.
 _FEE_TTL = 1.0

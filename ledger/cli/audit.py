@@ -9,16 +9,11 @@ from pathlib import Path
 import click
 
 from ledger.audit.anchoring import DEFAULT_MAX_ANCHOR_LAG_SECONDS
+from ledger.cli._failure import Failure
 from ledger.config import rpc_url
 
 #: Problems listed in the readable report; --json always carries all of them.
 _SHOWN_PROBLEMS = 100
-
-
-class _Failure(click.ClickException):
-    """Usage, input or connection trouble: nothing was verified (exit code 2)."""
-
-    exit_code = 2
 
 
 @click.group("audit")
@@ -119,11 +114,11 @@ def verify(ctx: click.Context, export_path: Path, rpc: str | None, deployment_pa
         claimed = deployment_from_header(header)
         trusted = _trusted_deployment(deployment_path, contract_flags, claimed.chain_id)
     except (InvalidExport, OSError) as exc:
-        raise _Failure(str(exc)) from exc
+        raise Failure(str(exc)) from exc
     except (LedgerError, KeyError, ValueError) as exc:  # a malformed --deployment file
-        raise _Failure(f"{deployment_path}: {exc}") from exc
+        raise Failure(f"{deployment_path}: {exc}") from exc
     if trusted is None and not trust_export_addresses:
-        raise _Failure("no trusted contract addresses: pass --deployment FILE (the published deployment) or "
+        raise Failure("no trusted contract addresses: pass --deployment FILE (the published deployment) or "
                        "--contract NAME=ADDRESS for each contract; --trust-export-addresses verifies against the "
                        "addresses the export claims, which proves nothing about whoever wrote the export")
 
@@ -179,15 +174,15 @@ def _trusted_deployment(path: Path | None, flags: tuple[str, ...], chain_id: int
     for flag in flags:
         name, sep, address = flag.partition("=")
         if not sep or name not in DEPLOYED_CONTRACTS:
-            raise _Failure(f"--contract {flag}: expected NAME=ADDRESS with NAME one of {', '.join(DEPLOYED_CONTRACTS)}")
+            raise Failure(f"--contract {flag}: expected NAME=ADDRESS with NAME one of {', '.join(DEPLOYED_CONTRACTS)}")
         try:
             named[name] = to_checksum_address(address)
         except ValueError:
-            raise _Failure(f"--contract {flag}: {address!r} is not an address") from None
+            raise Failure(f"--contract {flag}: {address!r} is not an address") from None
     if base is None:
         missing = [n for n in DEPLOYED_CONTRACTS if n not in named]
         if missing:
-            raise _Failure(f"without --deployment, give --contract for every contract (missing: {', '.join(missing)})")
+            raise Failure(f"without --deployment, give --contract for every contract (missing: {', '.join(missing)})")
         return Deployment(chain_id, 0, "", named)
     return Deployment(base.chain_id, base.deploy_block, base.code_hash, {**base.contracts, **named})
 
@@ -200,27 +195,27 @@ def _connect(url: str, deployment):
 
     missing = [name for name in _CONTRACTS if name not in deployment.contracts]
     if missing:
-        raise _Failure(f"the deployment lacks the address of {', '.join(missing)}")
+        raise Failure(f"the deployment lacks the address of {', '.join(missing)}")
     try:
         chain = Chain(url, deployment=deployment)
     except LedgerError as exc:  # contract ABIs could not be built
-        raise _Failure(str(exc)) from exc
+        raise Failure(str(exc)) from exc
     try:
         if chain.chain_id != deployment.chain_id:
-            raise _Failure(f"{url} serves chain {chain.chain_id}, but the audit log belongs to chain "
+            raise Failure(f"{url} serves chain {chain.chain_id}, but the audit log belongs to chain "
                            f"{deployment.chain_id}")
         codes = chain.rpc.batch([("eth_getCode", [deployment.contracts[name], "latest"]) for name in _CONTRACTS])
     except LedgerError as exc:
         chain.close()
-        raise _Failure(f"cannot read the chain at {url}: {exc}") from exc
-    except _Failure:
+        raise Failure(f"cannot read the chain at {url}: {exc}") from exc
+    except Failure:
         chain.close()
         raise
     empty = [f"{name} {deployment.contracts[name]}" for name, code in zip(_CONTRACTS, codes)
              if code in (None, "0x", "0x0")]
     if empty:
         chain.close()
-        raise _Failure(f"no contract code on chain {deployment.chain_id} at: {'; '.join(empty)} (wrong --rpc, or "
+        raise Failure(f"no contract code on chain {deployment.chain_id} at: {'; '.join(empty)} (wrong --rpc, or "
                        f"a deployment that is not this chain's)")
     return chain
 
@@ -233,7 +228,7 @@ def _run(chain, leaves, resource_fields, *, check_policies: bool, max_anchor_lag
         return verify_trail(chain, leaves, resource_fields, check_policies=check_policies,
                             max_anchor_lag=max_anchor_lag)
     except LedgerError as exc:
-        raise _Failure(f"verification could not finish: {exc}") from exc
+        raise Failure(f"verification could not finish: {exc}") from exc
 
 
 def _print_report(report, header, deployment, url, export_path, no_policy, addresses_trusted) -> None:

@@ -12,13 +12,9 @@ from typing import Any
 
 import click
 
+from ledger.cli._failure import Failure
+
 _DEFAULT_PASSWORD_ENV = "CONSENT_LEDGER_KEY_PASSWORD"
-
-
-class _Failure(click.ClickException):
-    """Bad input (typed data, key, password): nothing was signed (exit code 2)."""
-
-    exit_code = 2
 
 
 @click.group("consent")
@@ -75,17 +71,17 @@ def _read_typed_data(source: str) -> tuple[dict[str, Any], str | None]:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _Failure(f"cannot read typed data from {source}: {exc}") from exc
+        raise Failure(f"cannot read typed data from {source}: {exc}") from exc
     try:
         document = json.loads(text)
     except ValueError as exc:
-        raise _Failure(f"typed data is not JSON: {exc}") from exc
+        raise Failure(f"typed data is not JSON: {exc}") from exc
     expected_id = None
     if isinstance(document, dict) and "typed_data" in document:  # a draft response: {consent_id, typed_data}
         expected_id = document.get("consent_id")
         document = document["typed_data"]
     if not isinstance(document, dict):
-        raise _Failure("invalid typed data: expected a JSON object with types, primaryType, domain and message")
+        raise Failure("invalid typed data: expected a JSON object with types, primaryType, domain and message")
     return document, expected_id
 
 
@@ -97,21 +93,21 @@ def _check(typed: dict[str, Any], expected_id: Any):
 
     missing = [k for k in ("types", "primaryType", "domain", "message") if k not in typed]
     if missing:
-        raise _Failure(f"invalid typed data: missing {', '.join(missing)}")
+        raise Failure(f"invalid typed data: missing {', '.join(missing)}")
     domain = typed["domain"]
     try:
         claimed = Domain(str(domain["name"]), str(domain["version"]), int(domain["chainId"]),
                          to_checksum_address(domain["verifyingContract"]))
     except (TypeError, KeyError, ValueError) as exc:
-        raise _Failure("invalid typed data: domain needs name, version, chainId and verifyingContract "
+        raise Failure("invalid typed data: domain needs name, version, chainId and verifyingContract "
                        f"({exc.__class__.__name__}: {exc})") from exc
     try:
         message = parse_typed_data(typed, claimed)
         digest = hash_typed_data(typed)
     except InvalidTypedData as exc:
-        raise _Failure(f"invalid typed data: {exc}") from exc
+        raise Failure(f"invalid typed data: {exc}") from exc
     if expected_id is not None and str(expected_id).lower() != "0x" + digest.hex():
-        raise _Failure(f"invalid typed data: the draft's consent_id {expected_id} is not the digest of its typed data "
+        raise Failure(f"invalid typed data: the draft's consent_id {expected_id} is not the digest of its typed data "
                        f"(0x{digest.hex()})")
     return message, digest
 
@@ -123,34 +119,34 @@ def _load_key_file(path: Path, password_env: str, interactive: bool):
         mode = path.stat().st_mode
         raw = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise _Failure(f"cannot read key file {path}: {exc}") from exc
+        raise Failure(f"cannot read key file {path}: {exc}") from exc
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         click.echo(f"warning: {path} is readable by other users; chmod 600 it", err=True)
     if raw.startswith("{"):
         try:
             keyfile = json.loads(raw)
         except ValueError as exc:
-            raise _Failure(f"key file {path} is not valid JSON") from exc
+            raise Failure(f"key file {path} is not valid JSON") from exc
         password = os.environ.get(password_env)
         if password is None:
             if not interactive:
-                raise _Failure(f"key file {path} is encrypted: set ${password_env} to its password")
+                raise Failure(f"key file {path} is encrypted: set ${password_env} to its password")
             password = click.prompt(f"Password for {path}", hide_input=True, err=True)
         try:
             return Account.from_key(Account.decrypt(keyfile, password))
         except ValueError as exc:  # eth-keyfile reports a wrong password as a MAC mismatch
             reason = "wrong password" if "MAC" in str(exc) else "not a Web3 Secret Storage key file"
-            raise _Failure(f"cannot decrypt key file {path}: {reason}") from exc
+            raise Failure(f"cannot decrypt key file {path}: {reason}") from exc
         except (KeyError, TypeError, NotImplementedError) as exc:
-            raise _Failure(f"cannot decrypt key file {path}: not a Web3 Secret Storage key file") from exc
+            raise Failure(f"cannot decrypt key file {path}: not a Web3 Secret Storage key file") from exc
     body = raw.removeprefix("0x").removeprefix("0X")
     if len(body) != 64 or any(c not in "0123456789abcdefABCDEF" for c in body):
         # never echo the content: it may be a key with a typo
-        raise _Failure(f"key file {path} holds neither a Web3 Secret Storage JSON nor a 0x-hex private key")
+        raise Failure(f"key file {path} holds neither a Web3 Secret Storage JSON nor a 0x-hex private key")
     try:
         return Account.from_key(bytes.fromhex(body))
     except ValueError as exc:  # zero or beyond the curve order
-        raise _Failure(f"key file {path} does not hold a valid secp256k1 private key") from exc
+        raise Failure(f"key file {path} does not hold a valid secp256k1 private key") from exc
 
 
 def _load_key_name(name: str, password_env: str, interactive: bool):
@@ -166,8 +162,8 @@ def _load_key_name(name: str, password_env: str, interactive: bool):
                 return keystore.load_key(name, password=click.prompt(f"Password for key {name!r}", hide_input=True,
                                                                      err=True))
             except KeystoreError as again:
-                raise _Failure(str(again)) from again
-        raise _Failure(str(exc)) from exc
+                raise Failure(str(again)) from again
+        raise Failure(str(exc)) from exc
 
 
 def _when(seconds: int) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from ledger.cli._failure import Failure
 from ledger.config import API_HOST, API_PORT
 
 _FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -29,12 +30,6 @@ _KEPT_ERRORS = 1_000
 _FATAL_STATUS = (401, 403, 404)
 _RETRY_STATUS = (429, 502, 503, 504)
 _ATTEMPTS = 5
-
-
-class _Failure(click.ClickException):
-    """Usage, input or connection trouble before any record could be imported (exit code 2)."""
-
-    exit_code = 2
 
 
 @dataclass(slots=True)
@@ -83,11 +78,11 @@ def import_(api_url: str, key_name: str, slug: str, fmt: str | None, workers: in
     """
     fmt = fmt or _FORMATS.get(file.suffix.lower())
     if fmt is None:
-        raise _Failure(f"cannot tell the format of {file.name}: name it .csv, .jsonl or .ndjson, or pass --format")
+        raise Failure(f"cannot tell the format of {file.name}: name it .csv, .jsonl or .ndjson, or pass --format")
     records = _read_csv(file) if fmt == "csv" else _read_jsonl(file)
     first = next(records, None)  # surfaces a bad CSV header before signing in
     if first is None:
-        raise _Failure(f"{file} holds no records")
+        raise Failure(f"{file} holds no records")
     total = _count_records(file, fmt)
 
     from tqdm import tqdm
@@ -203,16 +198,16 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict] | _Outcome]:
         except StopIteration:
             return
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise _Failure(f"{path}: unreadable CSV header: {exc}") from exc
+            raise Failure(f"{path}: unreadable CSV header: {exc}") from exc
         header = [name.strip() for name in header]
         if header[:2] != list(_SUBJECT_KEYS) or len(header) < 3:
-            raise _Failure(f"{path}: the header must be id_type,id_number,<field>,... (got {','.join(header)})")
+            raise Failure(f"{path}: the header must be id_type,id_number,<field>,... (got {','.join(header)})")
         fields = header[2:]
         bad = [name for name in fields if not _FIELD.match(name)]
         if bad:
-            raise _Failure(f"{path}: field names must be lower-case snake_case: {', '.join(bad)}")
+            raise Failure(f"{path}: field names must be lower-case snake_case: {', '.join(bad)}")
         if len(set(fields)) != len(fields):
-            raise _Failure(f"{path}: a field appears twice in the header")
+            raise Failure(f"{path}: a field appears twice in the header")
         line = reader.line_num
         while True:
             start = line + 1
@@ -281,7 +276,7 @@ class _Uploader:
         try:
             account = keystore.load_key(key_name)
         except KeystoreError as exc:
-            raise _Failure(str(exc)) from exc
+            raise Failure(str(exc)) from exc
         self.path = f"/v1/resources/{slug}/records"
         self.client = ApiClient(api_url.rstrip("/"), account)
         self._login_lock = threading.Lock()
@@ -290,10 +285,10 @@ class _Uploader:
             self.client.login()
         except ApiClientError as exc:
             self.client.close()
-            raise _Failure(f"sign-in as {account.address} failed: {exc}") from exc
+            raise Failure(f"sign-in as {account.address} failed: {exc}") from exc
         except httpx.HTTPError as exc:
             self.client.close()
-            raise _Failure(f"the API at {api_url} is unreachable: {exc}") from exc
+            raise Failure(f"the API at {api_url} is unreachable: {exc}") from exc
 
     def _relogin(self, seen: int) -> None:
         with self._login_lock:

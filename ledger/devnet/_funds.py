@@ -12,7 +12,7 @@ import asyncio
 import logging
 
 from ledger.devnet._ipc import IpcConnection
-from ledger.exceptions import DevnetError
+from ledger.exceptions import DevnetError, RpcError
 
 log = logging.getLogger("ledger.devnet")
 
@@ -42,7 +42,7 @@ class AuthorityFunds:
             await asyncio.sleep(self.interval)
             try:
                 await self.top_up()
-            except DevnetError as exc:  # anvil gone (the supervisor stops on its own) or a refused call
+            except (DevnetError, RpcError) as exc:  # anvil gone (the supervisor stops on its own) or a refused call
                 log.error("authority top-up failed: %s", exc)
 
     async def close(self) -> None:

@@ -36,9 +36,3 @@ def render_genesis(path: Path, *, chain_id: int, authorities: dict[str, str], ba
         os.fsync(fh.fileno())
     tmp.replace(path)
     return True
-
-
-def genesis_allocations(path: Path) -> dict[str, int]:
-    """address (lower-case) -> wei funded in the genesis file."""
-    genesis = json.loads(path.read_text())
-    return {a.lower(): int(v.get("balance", "0x0"), 16) for a, v in genesis.get("alloc", {}).items()}

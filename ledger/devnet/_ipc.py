@@ -12,23 +12,13 @@ from typing import Any, Callable
 
 import orjson
 
-from ledger.exceptions import DevnetError
+from ledger.exceptions import DevnetError, RpcError
 
 _LINE_LIMIT = 1 << 30  # a state dump arrives as one line
 
 
 class UpstreamUnavailable(DevnetError):
     """The IPC connection to anvil failed or was closed."""
-
-
-class RpcError(DevnetError):
-    """Anvil answered with a JSON-RPC error object."""
-
-    def __init__(self, code: int, message: str, data: Any = None):
-        super().__init__(f"JSON-RPC error {code}: {message}")
-        self.code = code
-        self.rpc_message = message
-        self.data = data
 
 
 class IpcConnection:

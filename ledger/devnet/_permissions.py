@@ -19,33 +19,20 @@ import os
 import time
 from pathlib import Path
 
-from eth_hash.auto import keccak
-
-from ledger.devnet._ipc import IpcConnection, IpcPool, RpcError
 from ledger.chain.rawtx import DecodedTransaction
+from ledger.devnet._ipc import IpcConnection, IpcPool
+from ledger.exceptions import RpcError
+from ledger.participants import decode_allowed, transaction_allowed_call
 
 log = logging.getLogger("ledger.devnet.gateway")
 
-SELECTOR = keccak(b"transactionAllowed(address,address,uint256,uint256,uint256,bytes)")[:4]
 _CACHE_LIMIT = 20_000
 _RELOAD_CHECK_INTERVAL = 0.25
 
 
 def encode_transaction_allowed(tx: DecodedTransaction) -> str:
     """ABI-encoded call data of transactionAllowed for ``tx`` (target 0 for contract creation)."""
-    payload = tx.data
-    padded = payload + b"\0" * (-len(payload) % 32)
-    return "0x" + (
-        SELECTOR
-        + bytes.fromhex(tx.sender[2:]).rjust(32, b"\0")
-        + (bytes.fromhex(tx.to[2:]) if tx.to else b"").rjust(32, b"\0")
-        + tx.value.to_bytes(32, "big")
-        + tx.gas_price.to_bytes(32, "big")
-        + tx.gas.to_bytes(32, "big")
-        + (6 * 32).to_bytes(32, "big")
-        + len(payload).to_bytes(32, "big")
-        + padded
-    ).hex()
+    return "0x" + transaction_allowed_call(tx.sender, tx.to, tx.value, tx.gas_price, tx.gas, tx.data).hex()
 
 
 class Permissions:
@@ -112,7 +99,7 @@ class Permissions:
                 self._warned_no_code = participants
                 log.warning("Participants %s has no code on this chain: using the bootstrap allow-list", participants)
             return self._bootstrap(tx)
-        allowed = len(result) >= 66 and int(result[2:66], 16) != 0
+        allowed = decode_allowed(result) is True
         reason = "" if allowed else f"sender {tx.sender} is not permitted by Participants.transactionAllowed"
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()

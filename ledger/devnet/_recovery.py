@@ -24,10 +24,11 @@ import logging
 import time
 from dataclasses import dataclass
 
-from ledger.chain.rawtx import InvalidTransaction, decode_transaction
-from ledger.devnet._ipc import IpcConnection, RpcError
+from ledger.chain.rawtx import decode_transaction
+from ledger.devnet._ipc import IpcConnection
 from ledger.devnet._journal import JournalContents
 from ledger.devnet._permissions import Permissions
+from ledger.exceptions import InvalidTransaction, RpcError
 
 log = logging.getLogger("ledger.devnet.recovery")
 

@@ -27,7 +27,7 @@ from ledger.devnet._persistence import BlockRecorder, StateDumper, prepare_state
 from ledger.devnet._recovery import recover
 from ledger.devnet._settings import DevnetPaths, DevnetSettings
 from ledger.devnet.gateway import Gateway
-from ledger.exceptions import DevnetError
+from ledger.exceptions import DevnetError, RpcError
 
 log = logging.getLogger("ledger.devnet")
 
@@ -89,7 +89,7 @@ async def _run(settings: DevnetSettings, paths: DevnetPaths, stop: asyncio.Event
     try:
         try:
             await anvil.start(load_state=load)
-        except DevnetError:
+        except (DevnetError, RpcError):
             if load is None:
                 raise
             await anvil.stop()

@@ -34,8 +34,9 @@ from ledger.devnet._http import HttpServer
 from ledger.devnet._ipc import IpcPool, UpstreamUnavailable
 from ledger.devnet._journal import Journal, JournalContents
 from ledger.devnet._permissions import Permissions
-from ledger.chain.rawtx import InvalidTransaction, decode_transaction
+from ledger.chain.rawtx import decode_transaction
 from ledger.devnet._settings import GatewaySettings
+from ledger.exceptions import InvalidTransaction
 
 log = logging.getLogger("ledger.devnet.gateway")
 

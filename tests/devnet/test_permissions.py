@@ -13,7 +13,8 @@ import time
 import pytest
 from eth_account import Account
 
-from ledger.devnet._permissions import SELECTOR, encode_transaction_allowed
+from ledger.devnet._permissions import encode_transaction_allowed
+from ledger.participants import TRANSACTION_ALLOWED as SELECTOR
 from ledger.chain.rawtx import decode_transaction
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from eth_account import Account
 
 from ledger import keystore
 from ledger.config import data_dir
-from ledger.deploy import ROLES
+from ledger.domain import ROLES
 from ledger.eip712 import ConsentMessage, Domain, consent_typed_data, hash_typed_data, sign_typed_data
 from ledger.exceptions import TransactionFailed
 from ledger.identity import load_or_create_pepper, subject_id

@@ -23,6 +23,8 @@ from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
 from ledger import besu_allowlist as ba
+from ledger.domain import ROLE_NAMES
+from ledger.participants import TRANSACTION_ALLOWED
 from ledger.exceptions import ConfigurationError
 
 pytestmark = pytest.mark.unit
@@ -167,7 +169,7 @@ def test_generated_files_and_keys_are_git_ignored():
 
 # --------------------------------------------------------------------------- fake JSON-RPC node
 
-ROLE = {name: "0x" + keccak(text=name).hex() for name in ba._ROLE_NAMES} | {"DEFAULT_ADMIN_ROLE": "0x" + "00" * 32}
+ROLE = {name: "0x" + keccak(text=name).hex() for name in ROLE_NAMES} | {"DEFAULT_ADMIN_ROLE": "0x" + "00" * 32}
 
 
 def _topic(address: str) -> str:
@@ -226,7 +228,7 @@ class FakeNode:
             self.call_blocks.append(block)
             assert call["to"].lower() == self.participants.lower()
             data = bytes.fromhex(call["data"][2:])
-            assert data[:4] == ba.TRANSACTION_ALLOWED
+            assert data[:4] == TRANSACTION_ALLOWED
             sender, target, value, gas_price, gas_limit, payload = abi_decode(
                 ["address", "address", "uint256", "uint256", "uint256", "bytes"], data[4:])
             assert target.lower() == self.participants.lower() and value == 0  # plain call, no value
