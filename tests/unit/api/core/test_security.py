@@ -26,7 +26,7 @@ from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import UsedAuthNonceRow
 from ledger.storage.sealing import load_or_create_secret, load_or_create_token
 
-VECTOR = json.loads((Path(__file__).resolve().parents[2] / "contracts/test/vectors/consent_typed_data.json")
+VECTOR = json.loads((Path(__file__).resolve().parents[4] / "contracts/test/vectors/consent_typed_data.json")
                     .read_text())
 CHAIN_ID = 16211
 
@@ -253,7 +253,7 @@ def test_migration_keeps_good_drafts_and_drops_poisoned_ones(tmp_path):
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     config = Config()
-    config.set_main_option("script_location", str(Path(__file__).resolve().parents[2] / "ledger/storage/migrations"))
+    config.set_main_option("script_location", str(Path(__file__).resolve().parents[4] / "ledger/storage/migrations"))
     config.attributes["engine"] = engine
     command.upgrade(config, "0001")
     good = {"message": {"nonce": "7", "deadline": 1_900_000_000}}

@@ -31,7 +31,7 @@ from ledger.exceptions import InvalidAuditEntry, InvalidProof, LedgerError, Root
 
 pytestmark = pytest.mark.unit
 
-VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+VECTORS = Path(__file__).resolve().parents[3] / "vectors"
 REFERENCE = json.loads((VECTORS / "rfc6962_reference_tree.json").read_text())
 INCLUSION_PROBES = json.loads((VECTORS / "rfc6962_inclusion_probes.json").read_text())
 CONSISTENCY_PROBES = json.loads((VECTORS / "rfc6962_consistency_probes.json").read_text())

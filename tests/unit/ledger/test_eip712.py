@@ -15,7 +15,7 @@ from ledger.eip712 import (ConsentMessage, Domain, InvalidSignature, InvalidType
                            revoke_typed_data, sign_typed_data)
 
 # The vector Foundry's tests check the Consents contract against (contracts/test/vectors).
-VECTOR = json.loads((Path(__file__).resolve().parents[2] / "contracts/test/vectors/consent_typed_data.json")
+VECTOR = json.loads((Path(__file__).resolve().parents[3] / "contracts/test/vectors/consent_typed_data.json")
                     .read_text())
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 

@@ -15,7 +15,7 @@ from ledger.chain.rawtx import InvalidTransaction, decode_transaction
 from ledger.devnet._settings import DevnetSettings, GatewaySettings
 from ledger.exceptions import ConfigurationError, KeystoreError
 
-from .conftest import PASSWORD, data_home
+from tests.support.keys import PASSWORD, data_home, keystore_template  # noqa: F401  (keystore_template: a fixture)
 
 pytestmark = pytest.mark.unit
 
