@@ -1,149 +1,19 @@
-"""Devnet pieces without a node: keystore, journal, raw transaction decoding, gateway limits."""
+"""The gateway in process with a stub node: rate limits, refused transactions, HTTP edge cases."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import stat
 
 import pytest
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from ledger.devnet._journal import Journal, read_journal
-from ledger.chain.rawtx import InvalidTransaction, decode_transaction
-from ledger.devnet._settings import DevnetSettings, GatewaySettings
-from ledger.exceptions import ConfigurationError, KeystoreError
-
-from tests.support.keys import PASSWORD, data_home, keystore_template  # noqa: F401  (keystore_template: a fixture)
+from ledger.devnet._journal import Journal
+from ledger.devnet._settings import GatewaySettings
 
 pytestmark = pytest.mark.unit
 
 TO = to_checksum_address("0x" + "ab" * 20)
-
-
-# -- keystore ------------------------------------------------------------------------------------
-
-def test_keystore_files_and_round_trip(tmp_path):
-    from ledger import keystore
-
-    with data_home(tmp_path):
-        account = keystore.new_key("dept-7")
-        path = tmp_path / "keystore" / "dept-7.json"
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-        keyfile = json.loads(path.read_text())
-        assert keyfile["crypto"]["kdf"] == "pbkdf2" and keyfile["version"] == 3
-        assert keystore.load_key("dept-7").key == account.key
-        assert keystore.address_of("dept-7") == account.address
-        assert keystore.list_keys() == {"dept-7": account.address}
-        with pytest.raises(KeystoreError, match="already exists"):
-            keystore.new_key("dept-7")
-        with pytest.raises(KeystoreError, match="wrong"):
-            keystore.load_key("dept-7", password=PASSWORD + "x")
-        with pytest.raises(KeystoreError, match="invalid key name"):
-            keystore.new_key("../escape")
-        with pytest.raises(KeystoreError, match="no key"):
-            keystore.load_key("nobody")
-
-
-def test_authority_keys_are_created_once(keystore_template, tmp_path):
-    import shutil
-
-    from ledger import keystore
-
-    shutil.copytree(keystore_template, tmp_path / "keystore")
-    with data_home(tmp_path):
-        first = keystore.ensure_authority_keys()
-        assert list(first) == list(keystore.AUTHORITY_KEYS)
-        assert keystore.ensure_authority_keys() == first
-        (tmp_path / "keystore" / "relayer-3.json").unlink()
-        again = keystore.ensure_authority_keys()
-        assert again["admin"] == first["admin"] and again["relayer-3"] != first["relayer-3"]
-
-
-def test_keys_cli(tmp_path):
-    from click.testing import CliRunner
-
-    from ledger.cli.keys import command
-
-    runner = CliRunner()
-    with data_home(tmp_path):
-        created = runner.invoke(command, ["new", "citizen-1"])
-        assert created.exit_code == 0, created.output
-        name, address = created.output.split()
-        exported = runner.invoke(command, ["export", "citizen-1"]).output.strip()
-        assert Account.from_key(exported).address == address
-        assert json.loads(runner.invoke(command, ["list", "--json"]).output) == {"citizen-1": address}
-        assert runner.invoke(command, ["new", "citizen-1"]).exit_code != 0
-
-
-# -- journal -------------------------------------------------------------------------------------
-
-def test_journal_group_commit_and_torn_tail(tmp_path):
-    path = tmp_path / "tx-journal.jsonl"
-
-    async def write():
-        journal = Journal(path)
-        await asyncio.gather(*(journal.append({"k": "tx", "seq": journal.next_seq(), "h": f"0x{i:064x}",
-                                               "raw": "0x00", "ts": 1.0}) for i in range(50)))
-        journal.append_later({"k": "rej", "seq": 3, "err": "nonce too low"})
-        await journal.append({"k": "blk", "n": 7, "ts": 100, "bf": "0x7", "txs": ["0x" + "01" * 32]})
-        await journal.close()
-
-    asyncio.run(write())
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    with path.open("ab") as fh:
-        fh.write(b'{"k":"tx","seq":51,"h":"0x')  # crash in the middle of an append
-    contents = read_journal(path)
-    assert [tx.seq for tx in contents.txs] == list(range(1, 51))
-    assert contents.rejected == {3}
-    assert contents.blocks[7].base_fee == 7 and contents.recorded_to == 7
-    assert contents.next_seq == 51
-    assert path.read_bytes().endswith(b"\n")  # the torn record was cut off
-
-
-# -- raw transactions ----------------------------------------------------------------------------
-
-@pytest.mark.parametrize("fields", [
-    {"to": TO, "value": 5, "gas": 21000, "maxFeePerGas": 10**9, "maxPriorityFeePerGas": 1, "data": b"\x01"},
-    {"to": TO, "value": 0, "gas": 50000, "gasPrice": 2 * 10**9},
-    {"gas": 90000, "gasPrice": 3 * 10**9, "data": b"\x60\x00", "value": 0,
-     "accessList": [{"address": TO, "storageKeys": ["0x" + "00" * 32]}]},
-    {"gas": 90000, "maxFeePerGas": 4 * 10**9, "maxPriorityFeePerGas": 2, "data": b"\x60\x00", "value": 0},
-])
-def test_decode_recovers_sender_and_fields(fields):
-    account = Account.create()
-    signed = account.sign_transaction({"nonce": 3, "chainId": 16211, **fields})
-    tx = decode_transaction(bytes(signed.raw_transaction), 16211)
-    assert tx.sender == account.address.lower()
-    assert tx.hash == "0x" + bytes(signed.hash).hex()
-    assert tx.to == (fields["to"].lower() if "to" in fields else None)
-    assert tx.value == fields["value"] and tx.gas == fields["gas"] and tx.nonce == 3
-    assert tx.gas_price == fields.get("gasPrice", fields.get("maxFeePerGas"))
-    assert tx.data == fields.get("data", b"")
-
-
-def test_decode_refuses_what_cannot_be_admitted():
-    account = Account.create()
-    base = {"to": TO, "value": 0, "gas": 21000, "gasPrice": 10**9, "nonce": 0}
-    with pytest.raises(InvalidTransaction, match="chain id"):
-        decode_transaction(bytes(account.sign_transaction({**base, "chainId": 1}).raw_transaction), 16211)
-    with pytest.raises(InvalidTransaction, match="EIP-155"):
-        decode_transaction(bytes(account.sign_transaction(base).raw_transaction), 16211)
-    for raw in (b"", b"\x03\xc0", b"\x04\xc0", b"\x02\xc0", b"\xc3\x01\x02\x03", b"\x02\x85abc"):
-        with pytest.raises(InvalidTransaction):
-            decode_transaction(raw, 16211)
-
-
-# -- settings ------------------------------------------------------------------------------------
-
-def test_settings_file_and_overrides():
-    settings = DevnetSettings.load(block_time=2, port=0)
-    assert settings.chain_id == 16211 and settings.block_time == 2 and settings.gateway.port == 0
-    assert settings.gateway.max_body_bytes == 1 << 20
-    with pytest.raises(ConfigurationError):
-        DevnetSettings.load(isolation="none")
 
 
 # -- gateway limits, in process with a stub node ------------------------------------------------
