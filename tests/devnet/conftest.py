@@ -16,36 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.keys import PASSWORD, data_home, keystore_template  # noqa: F401  (keystore_template: a fixture)
+
 ROOT = Path(__file__).resolve().parents[2]
 CHAIN_ID = 16211
-PASSWORD = "devnet-test-password"
-
-
-@contextlib.contextmanager
-def data_home(path: Path):
-    """Point ledger.config at ``path`` (keystore, data dir) for the duration of the block."""
-    saved = {k: os.environ.get(k) for k in ("CONSENT_LEDGER_HOME", "CONSENT_LEDGER_KEY_PASSWORD")}
-    os.environ["CONSENT_LEDGER_HOME"] = str(path)
-    os.environ["CONSENT_LEDGER_KEY_PASSWORD"] = PASSWORD
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-@pytest.fixture(scope="session")
-def keystore_template(tmp_path_factory) -> Path:
-    """Authority keys generated once per session and copied into every devnet's data dir."""
-    from ledger import keystore
-
-    home = tmp_path_factory.mktemp("keys-template")
-    with data_home(home):
-        keystore.ensure_authority_keys()
-    return home / "keystore"
 
 
 class Rpc:

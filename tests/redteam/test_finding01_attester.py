@@ -119,7 +119,7 @@ def test_corrupt_attester_binding_waits_and_the_citizen_cancels_it(system, clien
     assert _refused(lambda: consents.transact("grant", message.as_abi_tuple(), [mallory.address], [signature],
                                               sender=relayer)) == "ConsentsNotSubjectSigner"
     # The verifier's binding codes for pending / cancelled keys cannot be produced on this chain: the
-    # contract refuses such consents (above). tests/unit/test_signer_bindings.py feeds them directly.
+    # contract refuses such consents (above). tests/unit/ledger/audit/test_bindings.py feeds them directly.
 
 
 def test_verifier_names_a_consent_by_a_key_bound_without_the_citizens_approval(fresh_system, fresh_clients,

@@ -13,6 +13,8 @@ from ledger.audit.log import AuditLog, AuditUnavailable
 from ledger.audit.tree import MerkleTree
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 
+pytestmark = pytest.mark.unit
+
 REQUESTER = "0x" + "ab" * 20
 SUBJECT = "0x" + "01" * 32
 CONSENT = "0x" + "02" * 32

@@ -14,8 +14,11 @@ from ledger.eip712 import (ConsentMessage, Domain, InvalidSignature, InvalidType
                            consent_typed_data, hash_typed_data, parse_typed_data, recover_signer,
                            revoke_typed_data, sign_typed_data)
 
+pytestmark = pytest.mark.unit
+
+
 # The vector Foundry's tests check the Consents contract against (contracts/test/vectors).
-VECTOR = json.loads((Path(__file__).resolve().parents[2] / "contracts/test/vectors/consent_typed_data.json")
+VECTOR = json.loads((Path(__file__).resolve().parents[3] / "contracts/test/vectors/consent_typed_data.json")
                     .read_text())
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 

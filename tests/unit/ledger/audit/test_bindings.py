@@ -7,7 +7,11 @@ shows the refusal); these cases are built from events directly.
 
 from __future__ import annotations
 
+import pytest
+
 from ledger.audit.bindings import check_consent_signers
+
+pytestmark = pytest.mark.unit
 
 SUBJECT = bytes(range(32))
 CITIZEN = "0x" + "11" * 20

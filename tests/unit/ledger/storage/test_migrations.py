@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from ledger.storage.database import make_engine, migrate
 from ledger.storage.models import Base
+
+pytestmark = pytest.mark.unit
 
 
 def test_migrations_match_the_models(tmp_path):

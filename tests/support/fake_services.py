@@ -1,0 +1,93 @@
+"""In-memory stand-ins for ``api.services.context.AppServices``, for route tests through FastAPI's
+``TestClient``: no chain, no database, no devnet. Only what the routes under test and the app's
+lifespan (start, stop, housekeeping) touch; every call is recorded so a test can check what the
+route asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from api.core.config import Settings
+from api.core.errors import ApiError
+from api.core.security import Principal
+
+OPS_TOKEN = "ops-token-for-tests"
+
+
+def fake_settings(tmp_path: Path, **overrides) -> Settings:
+    values: dict[str, Any] = dict(data_dir=tmp_path, rpc_url="http://127.0.0.1:1", database_url="",
+                                  jwt_secret=b"k" * 32, public_url="http://127.0.0.1:8000", ops_token=OPS_TOKEN)
+    values.update(overrides)
+    return Settings(**values)
+
+
+class FakeAuth:
+    """Bearer tokens are looked up in ``tokens`` (token → address); anything else is refused as the
+    real ``Authenticator`` refuses a token it cannot decode."""
+
+    def __init__(self):
+        self.tokens: dict[str, str] = {}
+        self.purged = 0
+
+    def verify_token(self, token: str) -> str:
+        try:
+            return self.tokens[token]
+        except KeyError:
+            raise ApiError(401, "INVALID_TOKEN", "the access token is not valid") from None
+
+    def purge_expired(self) -> int:
+        self.purged += 1
+        return 0
+
+
+class FakeConsents:
+    def purge_expired(self) -> int:
+        return 0
+
+
+@dataclass
+class FakeAuditReads:
+    entries_page: list[dict] = field(default_factory=list)
+    anchors_page: list[dict] = field(default_factory=list)
+    calls: list[tuple[str, dict]] = field(default_factory=list)
+
+    def entries(self, principal: Principal, *, after: int, limit: int, mine_only: bool = False) -> list[dict]:
+        self.calls.append(("entries", {"principal": principal, "after": after, "limit": limit,
+                                       "mine_only": mine_only}))
+        return self.entries_page
+
+    def anchors(self, *, after: int, limit: int) -> list[dict]:
+        self.calls.append(("anchors", {"after": after, "limit": limit}))
+        return self.anchors_page
+
+
+class FakeServices:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.auth = FakeAuth()
+        self.consents = FakeConsents()
+        self.audit_reads = FakeAuditReads()
+        self.roles: dict[str, set[str]] = {}
+        self.report: dict = {"ready": True, "checks": {"chain": {"ok": True, "head": 7}}}
+        self.started = self.stopped = 0
+
+    def sign_in(self, address: str, *roles: str) -> str:
+        """A bearer token for ``address`` holding ``roles``; returns the Authorization header value."""
+        token = f"token-{len(self.auth.tokens)}"
+        self.auth.tokens[token] = address
+        self.roles[address] = set(roles)
+        return f"Bearer {token}"
+
+    def principal(self, address: str) -> Principal:
+        return Principal(address, frozenset(self.roles.get(address, ())))
+
+    def readiness(self) -> dict:
+        return self.report
+
+    def start(self) -> None:
+        self.started += 1
+
+    def stop(self) -> None:
+        self.stopped += 1

@@ -1,0 +1,47 @@
+"""The verifier's re-evaluation of releases, on a hand-folded projection."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.audit.entry import AuditEntry
+from ledger.audit.trail import _reevaluate, _UsesBefore
+from ledger.projection import Projection
+from tests.support.folded import (CONSENT, DEPARTMENT, DEPARTMENT_ROLE, FIELDS, PURPOSE, SLUG, SUBJECT, T, log,
+                                  world)
+
+pytestmark = pytest.mark.unit
+
+
+def release(seq: int, consent_id: str | None = CONSENT) -> AuditEntry:
+    return AuditEntry(seq=seq, time=T, requester=DEPARTMENT, subject_id="0x" + SUBJECT.hex(), resource=SLUG,
+                      purpose=PURPOSE, consent_id=consent_id, decision="ALLOW", reason="OK", fields=["name"],
+                      block_number=10, payload_hash="0x" + "ef" * 32)
+
+
+def recheck(state: Projection, entry: AuditEntry, log_entries: list[AuditEntry]):
+    return _reevaluate(entry, state, {SLUG: FIELDS}, {}, _UsesBefore(log_entries))
+
+
+def test_release_naming_its_consent_passes():
+    assert recheck(world(), release(0), [release(0)]) is None
+
+
+def test_release_naming_no_consent_is_named():
+    problem = recheck(world(), release(0, consent_id=None), [release(0, consent_id=None)])
+    assert problem.kind == "CONSENT_NOT_NAMED" and problem.seq == 0
+
+
+def test_uses_are_counted_from_the_log_for_the_cited_consent():
+    state = world(max_uses=2)
+    log_entries = [release(0), release(1), release(2)]
+    assert recheck(state, log_entries[1], log_entries) is None
+    problem = recheck(state, log_entries[2], log_entries)
+    assert problem.kind == "POLICY_VIOLATION" and "USES_EXHAUSTED" in problem.message
+
+
+def test_a_release_after_the_role_is_revoked_is_a_violation():
+    state = world()
+    state.apply("RoleRevoked", {"role": DEPARTMENT_ROLE, "account": DEPARTMENT}, log(11), 1_700_000_010)
+    problem = recheck(state, release(0), [release(0)])
+    assert problem.kind == "POLICY_VIOLATION" and "NOT_DEPARTMENT" in problem.message
