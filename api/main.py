@@ -83,14 +83,18 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, services=None) -> FastAPI:
+    """The application; ``services`` replaces the real ones (route tests pass fakes)."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from api.services.context import AppServices
+        if services is None:
+            from api.services.context import AppServices
 
-        app.state.services = AppServices(settings)
+            app.state.services = AppServices(settings)
+        else:
+            app.state.services = services
         app.state.services.start()
         housekeeping = Housekeeping(app.state.services)
         housekeeping.start()
