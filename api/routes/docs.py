@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib.resources import files
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from starlette.staticfiles import StaticFiles
 
@@ -21,7 +22,7 @@ def install(app: FastAPI) -> None:
     """``/docs``, ``/redoc`` and their assets under ``/docs/assets``, out of the OpenAPI document."""
     app.mount(ASSETS, StaticFiles(directory=str(ASSET_DIR)), name="docs-assets")
 
-    @app.get("/docs", include_in_schema=False)
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def swagger_ui():
         return get_swagger_ui_html(
             openapi_url=app.openapi_url, title=f"{app.title} — Swagger UI",
@@ -30,7 +31,7 @@ def install(app: FastAPI) -> None:
             # No spec validator badge: it would send the document to validator.swagger.io.
             swagger_ui_parameters={"validatorUrl": None})
 
-    @app.get("/redoc", include_in_schema=False)
+    @app.get("/redoc", include_in_schema=False, response_class=HTMLResponse)
     def redoc():
         return get_redoc_html(openapi_url=app.openapi_url, title=f"{app.title} — ReDoc",
                               redoc_js_url=f"{ASSETS}/redoc.standalone.js", redoc_favicon_url=f"{ASSETS}/favicon.png",
