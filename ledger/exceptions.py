@@ -94,3 +94,7 @@ class KeystoreError(LedgerError):
 
 class DevnetError(LedgerError):
     """The embedded devnet could not be started, reached or stopped."""
+
+
+class NoteError(AuditLogError):
+    """A signed note or checkpoint is malformed, or no trusted key's signature on it verifies."""

@@ -19,18 +19,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from ledger.audit.hasher import EMPTY_ROOT, HASH_SIZE, NODE_PREFIX, hash_leaf
+from ledger.audit import proofs
+from ledger.audit.hasher import HASH_SIZE, NODE_PREFIX, hash_leaf
 from ledger.exceptions import TreeRangeError
 
 __all__ = ["MerkleTree"]
 
 _sha256 = hashlib.sha256
 _H = HASH_SIZE
-
-
-def _split(length: int) -> int:
-    """Largest power of two strictly smaller than ``length`` (``length`` >= 2)."""
-    return 1 << ((length - 1).bit_length() - 1)
 
 
 class MerkleTree:
@@ -116,10 +112,7 @@ class MerkleTree:
 
     def root(self, size: int | None = None) -> bytes:
         """Root hash of the tree made of the first ``size`` leaves (default: all of them)."""
-        size = self._check_size(size)
-        if size == 0:
-            return EMPTY_ROOT
-        return self._range_hash(0, size)
+        return proofs.root(self._node, self._check_size(size))
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """Audit path for leaf ``index`` in the tree of ``size`` leaves (RFC 6962 PATH).
@@ -127,21 +120,7 @@ class MerkleTree:
         Ordered from the leaf's sibling up to the child of the root; verify with
         :func:`ledger.audit.verify.verify_inclusion`.
         """
-        size = self._check_size(size)
-        if not 0 <= index < size:
-            raise TreeRangeError(f"leaf index {index} out of range for tree size {size}")
-        proof: list[bytes] = []
-        start, end = 0, size
-        while end - start > 1:
-            mid = start + _split(end - start)
-            if index < mid:
-                proof.append(self._range_hash(mid, end))
-                end = mid
-            else:
-                proof.append(self._range_hash(start, mid))
-                start = mid
-        proof.reverse()
-        return proof
+        return proofs.inclusion_proof(self._node, index, self._check_size(size))
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """Proof that the tree of ``size1`` leaves is a prefix of the one of ``size2`` (RFC 6962 PROOF).
@@ -149,23 +128,7 @@ class MerkleTree:
         Requires ``0 < size1 <= size2``; equal sizes give an empty proof. Verify with
         :func:`ledger.audit.verify.verify_consistency`.
         """
-        size2 = self._check_size(size2)
-        if size1 <= 0 or size1 > size2:
-            raise TreeRangeError(f"consistency proof needs 0 < size1 <= size2, got size1={size1}, size2={size2}")
-        proof: list[bytes] = []
-        start, end, whole = 0, size2, True  # ``whole``: the old root is the current subtree itself
-        while size1 != end:
-            mid = start + _split(end - start)
-            if size1 <= mid:
-                proof.append(self._range_hash(mid, end))
-                end = mid
-            else:
-                proof.append(self._range_hash(start, mid))
-                start, whole = mid, False
-        if not whole:
-            proof.append(self._range_hash(start, end))
-        proof.reverse()
-        return proof
+        return proofs.consistency_proof(self._node, size1, self._check_size(size2))
 
     # --- internals ------------------------------------------------------------------------
 
@@ -181,26 +144,8 @@ class MerkleTree:
         return bytes(self._levels[level][off : off + _H])
 
     def _range_hash(self, start: int, end: int) -> bytes:
-        """MTH of leaves [start, end); ``start`` is aligned as in RFC 6962's recursive split.
-
-        A perfect subtree is one stored node. Otherwise the range splits, from the left, into
-        perfect subtrees of decreasing size (the binary digits of its length), which are folded
-        right to left exactly as the recursive definition would hash them.
-        """
-        length = end - start
-        if length & (length - 1) == 0:
-            level = length.bit_length() - 1
-            return self._node(level, start >> level)
-        parts: list[bytes] = []
-        pos = start
-        while pos < end:
-            level = (end - pos).bit_length() - 1
-            parts.append(self._node(level, pos >> level))
-            pos += 1 << level
-        acc = parts[-1]
-        for left in reversed(parts[:-1]):
-            acc = _sha256(NODE_PREFIX + left + acc).digest()
-        return acc
+        """MTH of leaves [start, end); ``start`` is aligned as in RFC 6962's recursive split."""
+        return proofs.fold([self._node(h, i) for h, i in proofs.range_nodes(start, end)])
 
     def __repr__(self) -> str:
         return f"MerkleTree(size={self._size})"
