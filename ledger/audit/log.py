@@ -1,11 +1,17 @@
-"""The durable audit log: sequence numbers, group commits, and the in-memory Merkle tree.
+"""The durable audit log: seqs and use counts taken in the database, one commit per batch.
 
-``append`` runs the caller's decision under the log's lock (so a consent's use count is checked
-and reserved atomically with its sequence number), queues the encoded leaf, and returns only
-after the database commit that holds it: a caller that gets an entry back may release data; a
-caller that gets an exception must not. One writer thread commits whatever is queued in a single
-transaction ("group commit"), so durability costs one fsync per batch, not per entry. Leaves join
-the Merkle tree only after they are committed, so every tree head we anchor is on disk.
+``append(decide)`` queues a decision; one writer thread per instance takes everything queued as a
+batch and, in ONE transaction, locks the ``audit_sequence`` row (the next seq, and the newest
+entry's time), runs each ``decide(slot)`` in seq order against the consents' stored use counts,
+inserts the entries, stores the new counts and the new head, and commits. The row lock orders
+every instance's batches, so seqs are gap-free and a consent's ``max_uses`` holds exactly, however
+many instances share the database. ``append`` returns only after that commit: a caller that gets
+an entry back may release data; a caller that gets an exception must not. Durability costs one
+fsync per batch, not per entry.
+
+The tree over the entries (C2SP tiles) and its signed checkpoint are built afterwards by the
+instance holding the integrator lease (:mod:`ledger.audit.integrate`); reads of roots and proofs
+here come from those tiles, never from memory.
 """
 
 from __future__ import annotations
@@ -13,45 +19,77 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections import Counter, deque
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Callable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, select
 
 from ledger.audit.entry import AuditEntry, decode_leaf, encode_leaf
 from ledger.audit.hasher import hash_leaf
-from ledger.audit.tree import MerkleTree
+from ledger.audit.integrate import latest_checkpoint
+from ledger.audit.tiles import TiledTree
+from ledger.audit.tilestore import TileReader
 from ledger.exceptions import LedgerError
-from ledger.storage.models import AuditEntryRow
+from ledger.storage.models import AuditEntryRow, AuditSequenceRow, ConsentUseRow
 
-
-_COLUMNS = ("seq", "leaf", "leaf_hash", "requester", "subject_id", "consent_id", "decision")
-_MAX_ROWS_PER_INSERT = 256  # 7 columns each: well under SQLite's 32,766 bound parameters
-
-
-@lru_cache(maxsize=_MAX_ROWS_PER_INSERT * 2)
-def _insert_sql(rows: int, paramstyle: str) -> str:
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}[paramstyle]
-    group = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
-    return (f"INSERT INTO {AuditEntryRow.__tablename__} ({', '.join(_COLUMNS)}) VALUES "
-            + ", ".join([group] * rows))
+_COLUMNS = ("seq", "leaf", "leaf_hash", "requester", "subject_id", "consent_id", "decision", "committed_at_ms")
+_MAX_ROWS_PER_INSERT = 256  # 8 columns each: well under SQLite's 32,766 bound parameters
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = datetime.resolution * 1000
 
 
 class AuditUnavailable(LedgerError):
     """The audit entry could not be made durable; nothing may be released."""
 
 
+def time_ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MS
+
+
+class _UseCounts(dict):
+    """Use counts of the consents a batch cites, read on first mention inside the batch's transaction
+    (so under the sequence lock: exact across instances); ``bumped`` are the ones to write back."""
+
+    def __init__(self, cursor, sql: str):
+        super().__init__()
+        self._cursor = cursor
+        self._sql = sql
+        self.bumped: set[str] = set()
+
+    def __missing__(self, consent_id: str) -> int:
+        self._cursor.execute(self._sql, (consent_id,))
+        row = self._cursor.fetchone()
+        self[consent_id] = used = int(row[0]) if row else 0
+        return used
+
+    def bump(self, consent_id: str) -> None:
+        self[consent_id] += 1
+        self.bumped.add(consent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """What ``decide`` gets: its ``seq``; ``uses(consent_id)``, exact as of this seq; and ``not_before``,
+    the newest entry's time, which this entry's time must not precede (clocks of several instances)."""
+
+    seq: int
+    not_before: datetime
+    uses: Callable[[str], int]
+
+
+Decide = Callable[[Slot], AuditEntry]
+
+
 @dataclass(slots=True)
 class _Pending:
-    entry: AuditEntry
-    leaf: bytes
-    leaf_hash: bytes
+    decide: Decide
     done: threading.Event | None  # a waiting thread's, or
     future: asyncio.Future | None  # a waiting coroutine's
+    entry: AuditEntry | None = None
     error: Exception | None = None
+    row: tuple = field(default=())
 
 
 def _settle(batch: list[_Pending]) -> None:
@@ -75,41 +113,54 @@ def _resolve(futures: list[asyncio.Future]) -> None:
             future.set_result(None)
 
 
+@lru_cache(maxsize=_MAX_ROWS_PER_INSERT * 2)
+def _insert_sql(rows: int, mark: str) -> str:
+    group = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
+    return (f"INSERT INTO {AuditEntryRow.__tablename__} ({', '.join(_COLUMNS)}) VALUES "
+            + ", ".join([group] * rows))
+
+
+class _Statements:
+    def __init__(self, mark: str):
+        seq, uses = AuditSequenceRow.__tablename__, ConsentUseRow.__tablename__
+        self.mark = mark
+        # A no-op write first: it takes the row lock (PostgreSQL) or the database's write lock (SQLite)
+        # before the head is read, so two batches can never read the same next seq.
+        self.lock = f"UPDATE {seq} SET next_seq = next_seq WHERE id = 1"
+        self.head = f"SELECT next_seq, last_time_ms FROM {seq} WHERE id = 1"
+        self.advance = f"UPDATE {seq} SET next_seq = {mark}, last_time_ms = {mark} WHERE id = 1"
+        self.used = f"SELECT used FROM {uses} WHERE consent_id = {mark}"
+
+    def store_uses(self, rows: int) -> str:
+        values = ", ".join([f"({self.mark}, {self.mark})"] * rows)
+        return (f"INSERT INTO {ConsentUseRow.__tablename__} (consent_id, used) VALUES {values} "
+                f"ON CONFLICT (consent_id) DO UPDATE SET used = excluded.used")
+
+
 class AuditLog:
-    def __init__(self, sessions: sessionmaker[Session], *, commit_timeout: float = 5.0):
-        self.sessions = sessions
+    def __init__(self, engine: Engine, *, commit_timeout: float = 5.0,
+                 on_commit: Callable[[], None] | None = None):
+        self.engine = engine
         self.commit_timeout = commit_timeout
-        self._engine = sessions.kw["bind"]
-        self._paramstyle = self._engine.dialect.paramstyle
+        self.on_commit = on_commit  # e.g. wake the integrator
+        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._sql = _Statements(mark)
         self._raw = None  # the writer thread's own DBAPI connection, opened on first use
-        self.tree = MerkleTree()
-        self.tree_lock = threading.Lock()
-        # (tree size after a committed batch, monotonic commit time), oldest first: the anchor lag
-        self._commits: deque[tuple[int, float]] = deque()
+        self._tree = TiledTree(TileReader(engine))
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._queue: list[_Pending] = []
-        self._next_seq = 0
-        self.uses: Counter[str] = Counter()  # ALLOW entries per consent id, committed or queued
+        self._sequenced = 0  # entries committed, as this instance last saw the sequence row
         self._stopping = False
         self._writer: threading.Thread | None = None
 
     def load(self) -> None:
-        """Rebuild the tree and use counts from the stored log (sequence must be gap-free)."""
-        hashes = []
-        with self.sessions() as session:
-            for seq, leaf_hash, consent_id, decision in session.execute(
-                    select(AuditEntryRow.seq, AuditEntryRow.leaf_hash, AuditEntryRow.consent_id,
-                           AuditEntryRow.decision).order_by(AuditEntryRow.seq)):
-                if seq != len(hashes):
-                    raise AuditUnavailable(f"audit log has a gap at seq {len(hashes)}")
-                hashes.append(leaf_hash)
-                if decision == "ALLOW" and consent_id:
-                    self.uses[consent_id] += 1
-        self.tree.extend(hashes)
-        self._next_seq = len(hashes)
-        if hashes:  # their commit times are not stored: count their wait from now
-            self._commits.append((len(hashes), time.monotonic()))
+        """Read the head; nothing here grows with the log."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(AuditSequenceRow.next_seq).where(AuditSequenceRow.id == 1)).first()
+        if row is None:
+            raise AuditUnavailable("the audit_sequence row is missing: the database was not migrated")
+        self._sequenced = row.next_seq
 
     def start(self) -> None:
         self._writer = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
@@ -127,19 +178,21 @@ class AuditLog:
 
     @property
     def size(self) -> int:
-        return self.tree.size
+        """Entries committed (sequenced), as of this instance's last batch or load."""
+        return self._sequenced
 
-    def append(self, decide: Callable[[int, Counter], AuditEntry]) -> AuditEntry:
-        """Build an entry with its seq under the lock, then wait until it is committed."""
-        pending = self._enqueue(decide, threading.Event(), None)
+    # -- appending ----------------------------------------------------------------------------
+    def append(self, decide: Decide) -> AuditEntry:
+        """Queue a decision, then wait until its entry is committed (or refused)."""
+        pending = self._enqueue(_Pending(decide, threading.Event(), None))
         if not pending.done.wait(self.commit_timeout):
             raise AuditUnavailable("the audit entry was not committed in time")
         return self._outcome(pending)
 
-    async def append_async(self, decide: Callable[[int, Counter], AuditEntry]) -> AuditEntry:
+    async def append_async(self, decide: Decide) -> AuditEntry:
         """``append`` for an event loop: the writer thread resolves a future instead of an event."""
         loop = asyncio.get_running_loop()
-        pending = self._enqueue(decide, None, loop.create_future())
+        pending = self._enqueue(_Pending(decide, None, loop.create_future()))
         try:
             async with asyncio.timeout(self.commit_timeout):  # lighter than wait_for: no extra task
                 await pending.future
@@ -147,18 +200,10 @@ class AuditLog:
             raise AuditUnavailable("the audit entry was not committed in time") from None
         return self._outcome(pending)
 
-    def _enqueue(self, decide, done: threading.Event | None, future: asyncio.Future | None) -> _Pending:
+    def _enqueue(self, pending: _Pending) -> _Pending:
         with self._lock:
             if self._stopping:
                 raise AuditUnavailable("the audit log is shutting down")
-            entry = decide(self._next_seq, self.uses)
-            if entry.seq != self._next_seq:
-                raise ValueError("audit entry seq must be the one handed to decide()")
-            leaf = encode_leaf(entry)
-            pending = _Pending(entry, leaf, hash_leaf(leaf), done, future)
-            self._next_seq += 1
-            if entry.decision == "ALLOW" and entry.consent_id:
-                self.uses[entry.consent_id] += 1
             self._queue.append(pending)
             self._wake.notify()
         return pending
@@ -178,81 +223,100 @@ class AuditLog:
                     return
                 batch, self._queue = self._queue, []
             try:
-                self._insert(batch)
-            except Exception as exc:  # fail the batch and everything queued behind it (their seqs follow)
-                self._fail(batch, exc)
-                continue
-            with self.tree_lock:
+                self._commit(batch)
+            except Exception as exc:  # nothing of the batch is stored: every one of its callers fails
                 for p in batch:
-                    self.tree.append(p.leaf_hash)
-                self._commits.append((self.tree.size, time.monotonic()))
+                    p.entry, p.error = None, p.error or exc
+            else:
+                if self.on_commit is not None:
+                    self.on_commit()
             _settle(batch)
 
-    def _insert(self, batch: list[_Pending]) -> None:
-        """One multi-row INSERT per chunk, on the writer's own DBAPI connection.
+    def _commit(self, batch: list[_Pending]) -> None:
+        """Sequence, decide and store one batch in one transaction on the writer's own DBAPI connection.
 
-        executemany would cost a GIL hand-off per row (the driver releases it around each step),
-        and under load every hand-back waits behind the busy request threads; one statement per
-        chunk, with its SQL text cached per row count, keeps a batch to a few hand-offs.
+        One multi-row INSERT per chunk, with its SQL text cached per row count: executemany would
+        cost a GIL hand-off per row, and under load every hand-back waits behind the busy request
+        threads.
         """
         if self._raw is None:
-            self._raw = self._engine.raw_connection()
+            self._raw = self.engine.raw_connection()
+        sql = self._sql
         cursor = self._raw.cursor()
         try:
-            for start in range(0, len(batch), _MAX_ROWS_PER_INSERT):
-                chunk = batch[start:start + _MAX_ROWS_PER_INSERT]
-                params = []
-                for p in chunk:
-                    e = p.entry
-                    params += (e.seq, p.leaf, p.leaf_hash, e.requester, e.subject_id, e.consent_id, e.decision)
-                cursor.execute(_insert_sql(len(chunk), self._paramstyle), params)
+            cursor.execute(sql.lock)
+            cursor.execute(sql.head)
+            next_seq, last_ms = cursor.fetchone()
+            not_before = _EPOCH + last_ms * _MS
+            committed_at = time.time_ns() // 1_000_000
+            uses = _UseCounts(cursor, sql.used)
+            rows = []
+            for p in batch:
+                try:
+                    entry = p.decide(Slot(next_seq, not_before, uses.__getitem__))
+                    if entry.seq != next_seq:
+                        raise ValueError("audit entry seq must be the slot's")
+                    if entry.time < not_before:
+                        raise ValueError("audit entry time must not precede the slot's not_before")
+                    leaf = encode_leaf(entry)
+                except Exception as exc:  # this caller's decision failed; the others go on
+                    p.error = exc
+                    continue
+                p.entry = entry
+                if entry.decision == "ALLOW" and entry.consent_id:
+                    uses.bump(entry.consent_id)
+                rows.append((entry.seq, leaf, hash_leaf(leaf), entry.requester, entry.subject_id,
+                             entry.consent_id, entry.decision, committed_at))
+                next_seq, not_before = next_seq + 1, entry.time
+            for start in range(0, len(rows), _MAX_ROWS_PER_INSERT):
+                chunk = rows[start:start + _MAX_ROWS_PER_INSERT]
+                cursor.execute(_insert_sql(len(chunk), sql.mark), [v for row in chunk for v in row])
+            cursor.execute(sql.advance, (next_seq, time_ms(not_before)))
+            bumped = sorted(uses.bumped)
+            for start in range(0, len(bumped), _MAX_ROWS_PER_INSERT):
+                chunk = bumped[start:start + _MAX_ROWS_PER_INSERT]
+                cursor.execute(sql.store_uses(len(chunk)), [v for cid in chunk for v in (cid, uses[cid])])
             self._raw.commit()
         except Exception:
             self._raw.rollback()
             raise
         finally:
             cursor.close()
-
-    def _fail(self, batch: list[_Pending], exc: Exception) -> None:
-        with self._lock:
-            failed = batch + self._queue
-            self._queue = []
-            self._next_seq = batch[0].entry.seq
-            for p in failed:
-                if p.entry.decision == "ALLOW" and p.entry.consent_id:
-                    self.uses[p.entry.consent_id] -= 1
-        for p in failed:
-            p.error = exc
-        _settle(failed)
+        self._sequenced = next_seq
 
     # -- reads --------------------------------------------------------------------------------
-    def committed_since(self, anchored_size: int) -> float | None:
-        """Monotonic commit time of the oldest entry at or beyond ``anchored_size`` (None: there is none).
-
-        Batches wholly below ``anchored_size`` are forgotten: anchored sizes only grow.
-        """
-        with self.tree_lock:
-            while self._commits and self._commits[0][0] <= anchored_size:
-                self._commits.popleft()
-            return self._commits[0][1] if self._commits else None
+    def use_counts(self, consent_ids: Iterable[str]) -> dict[str, int]:
+        """Committed ALLOW entries per consent (0 for none): exact as of the read."""
+        ids = list(set(consent_ids))
+        if not ids:
+            return {}
+        with self.engine.connect() as connection:
+            found = dict(connection.execute(select(ConsentUseRow.consent_id, ConsentUseRow.used)
+                                            .where(ConsentUseRow.consent_id.in_(ids))).all())
+        return {cid: int(found.get(cid, 0)) for cid in ids}
 
     def entry(self, seq: int) -> AuditEntry | None:
-        with self.sessions() as session:
-            leaf = session.scalar(select(AuditEntryRow.leaf).where(AuditEntryRow.seq == seq))
+        with self.engine.connect() as connection:
+            leaf = connection.scalar(select(AuditEntryRow.leaf).where(AuditEntryRow.seq == seq))
         return decode_leaf(leaf) if leaf is not None else None
 
-    def root(self, size: int | None = None) -> bytes:
-        with self.tree_lock:
-            return self.tree.root(size)
-
     def head(self) -> tuple[int, bytes]:
-        with self.tree_lock:
-            return self.tree.size, self.tree.root()
+        """Size and root of the latest signed checkpoint (0 and the empty root before the first)."""
+        with self.engine.connect() as connection:
+            latest = latest_checkpoint(connection)
+        return (latest[0], latest[1]) if latest else (0, self._tree.root(0))
+
+    def checkpoint_note(self) -> str | None:
+        """The latest signed checkpoint, as a C2SP signed note."""
+        with self.engine.connect() as connection:
+            latest = latest_checkpoint(connection)
+        return latest[2] if latest else None
+
+    def root(self, size: int) -> bytes:
+        return self._tree.root(size)
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        with self.tree_lock:
-            return self.tree.inclusion_proof(index, size)
+        return self._tree.inclusion_proof(index, size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        with self.tree_lock:
-            return self.tree.consistency_proof(size1, size2)
+        return self._tree.consistency_proof(size1, size2)

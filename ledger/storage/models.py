@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -29,6 +29,55 @@ class AuditEntryRow(Base):
     subject_id: Mapped[str] = mapped_column(String(66), index=True)
     consent_id: Mapped[str | None] = mapped_column(String(66))
     decision: Mapped[str] = mapped_column(String(8))
+    committed_at_ms: Mapped[int | None] = mapped_column(BigInteger)  # NULL for entries older than the column
+
+
+class AuditSequenceRow(Base):
+    """The one row each appending instance locks to take the next seqs (``id`` is always 1)."""
+
+    __tablename__ = "audit_sequence"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    next_seq: Mapped[int] = mapped_column(BigInteger)
+    last_time_ms: Mapped[int] = mapped_column(BigInteger)  # the newest entry's time: later ones are not earlier
+
+
+class ConsentUseRow(Base):
+    """How many ALLOW entries cite a consent, counted in the transaction that sequences them."""
+
+    __tablename__ = "consent_uses"
+    consent_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    used: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditTileRow(Base):
+    """A C2SP tile of the audit tree: up to 256 packed hashes at tree height 8 * level, at its widest."""
+
+    __tablename__ = "audit_tiles"
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditCheckpointRow(Base):
+    """The latest signed checkpoint (C2SP signed note) of the integrated tree (``id`` is always 1);
+    the tiles and this row are written in one transaction, so they always agree."""
+
+    __tablename__ = "audit_checkpoint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    signed_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditLeaseRow(Base):
+    """A time-bound lease: ``holder`` does the named job until ``expires_at_ms`` unless it renews."""
+
+    __tablename__ = "audit_leases"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    term: Mapped[int] = mapped_column(BigInteger)
+    expires_at_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class AnchorRow(Base):

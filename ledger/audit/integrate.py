@@ -1,0 +1,172 @@
+"""Integration: the leader extends the tiled tree with committed entries and signs its checkpoint.
+
+Sequencing (:mod:`ledger.audit.log`) makes entries durable in seq order; integration then adds
+their leaf hashes to the tiles and signs a C2SP checkpoint of the new size, the tiles and the
+checkpoint in one transaction, so the stored tree and the stored checkpoint always agree. Only
+the holder of the ``integrator`` lease does this. Each transaction first renews that lease under the
+term it holds, which also locks the lease row, so a deposed leader's transaction changes nothing
+(fencing) and a busy leader never lets its lease lapse.
+
+The checkpoint (size and root) is what the anchorer puts on-chain.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ledger.audit.lease import Lease, now_ms
+from ledger.audit.note import Checkpoint, NoteSigner
+from ledger.audit.tiles import RightEdge
+from ledger.audit.tilestore import read_tiles, write_tiles
+from ledger.storage.models import AuditCheckpointRow, AuditEntryRow, AuditLeaseRow
+
+log = logging.getLogger(__name__)
+
+_CHECKPOINT = AuditCheckpointRow.__table__
+_ENTRIES = AuditEntryRow.__table__
+_LEASES = AuditLeaseRow.__table__
+
+
+class LeaseLost(Exception):
+    """This instance no longer holds the integrator lease; it must not write the tree."""
+
+
+def latest_checkpoint(connection: Connection) -> tuple[int, bytes, str] | None:
+    """``(size, root, signed note)`` of the latest checkpoint, or None before the first one."""
+    row = connection.execute(select(_CHECKPOINT.c.tree_size, _CHECKPOINT.c.root_hash, _CHECKPOINT.c.note)
+                             .where(_CHECKPOINT.c.id == 1)).first()
+    return (row.tree_size, bytes(row.root_hash), row.note) if row else None
+
+
+class Integrator:
+    """Adds committed entries to the tiles, ``chunk`` leaves a transaction, and signs a checkpoint each time."""
+
+    def __init__(self, engine: Engine, lease: Lease, signer: NoteSigner, origin: str, *, chunk: int = 1 << 16):
+        self.engine = engine
+        self.lease = lease
+        self.signer = signer
+        self.origin = origin
+        self.chunk = chunk
+        self._edge: RightEdge | None = None  # None: reload from the tiles before the next step
+
+    @property
+    def size(self) -> int:
+        return self._edge.size if self._edge is not None else 0
+
+    def integrate_once(self) -> Checkpoint | None:
+        """Integrate up to ``chunk`` new entries; returns the new checkpoint, or None when there were none."""
+        term = self.lease.term
+        if term is None:
+            raise LeaseLost("not the integrator")
+        try:
+            with self.engine.begin() as connection:
+                fenced = connection.execute(update(_LEASES).where(
+                    _LEASES.c.name == self.lease.name, _LEASES.c.holder == self.lease.holder,
+                    _LEASES.c.term == term).values(expires_at_ms=now_ms() + self.lease.ttl_ms))
+                if fenced.rowcount != 1:
+                    raise LeaseLost(f"the integrator lease moved on from term {term}")
+                edge = self._current_edge(connection)
+                rows = connection.execute(select(_ENTRIES.c.seq, _ENTRIES.c.leaf_hash)
+                                          .where(_ENTRIES.c.seq >= edge.size)
+                                          .order_by(_ENTRIES.c.seq).limit(self.chunk)).all()
+                if not rows:
+                    return None
+                for offset, (seq, _) in enumerate(rows):
+                    if seq != edge.size + offset:  # sequencing commits whole prefixes: a gap is damage
+                        raise RuntimeError(f"audit log has a gap at seq {edge.size + offset}")
+                write_tiles(connection, edge.append([bytes(h) for _, h in rows]))
+                checkpoint = Checkpoint(self.origin, edge.size, edge.root())
+                self._write_checkpoint(connection, checkpoint)
+            return checkpoint
+        except BaseException:
+            self._edge = None  # the transaction rolled back: the edge in memory may be ahead of the tiles
+            raise
+
+    def integrate_all(self, progress: Callable[[int], None] | None = None) -> Checkpoint | None:
+        """Integrate the whole backlog (``audit migrate`` and start-up); ``progress`` gets each new size."""
+        last = None
+        while (checkpoint := self.integrate_once()) is not None:
+            last = checkpoint
+            if progress:
+                progress(checkpoint.size)
+        return last
+
+    def _current_edge(self, connection: Connection) -> RightEdge:
+        stored = latest_checkpoint(connection)
+        size = stored[0] if stored else 0
+        if self._edge is None or self._edge.size != size:  # first step, a failed one, or another leader's work
+            self._edge = RightEdge.load(size, lambda ids: read_tiles(connection, ids))
+        return self._edge
+
+    def _write_checkpoint(self, connection: Connection, checkpoint: Checkpoint) -> None:
+        values = {"id": 1, "tree_size": checkpoint.size, "root_hash": checkpoint.root,
+                  "note": checkpoint.sign(self.signer), "signed_at_ms": now_ms()}
+        insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(_CHECKPOINT)
+        connection.execute(insert.values(values).on_conflict_do_update(
+            index_elements=[_CHECKPOINT.c.id], set_={k: v for k, v in values.items() if k != "id"}))
+
+
+class IntegrationLoop:
+    """The background thread of every instance: hold the lease when it can, integrate while it does.
+
+    ``wake`` (called after each local commit) makes the leader integrate at once; otherwise it looks
+    for other instances' entries every ``interval`` seconds.
+    """
+
+    def __init__(self, integrator: Integrator, *, interval: float = 0.1, renew_every: float = 1.0):
+        self.integrator = integrator
+        self.interval = interval
+        self.renew_every = renew_every
+        self.last_error: str | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def leader(self) -> bool:
+        return self.integrator.lease.term is not None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="audit-integrator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        try:
+            if self.leader:
+                self.integrator.integrate_all()
+            self.integrator.lease.release()
+        except Exception as exc:
+            log.warning("final integration failed: %s", exc)
+
+    def _run(self) -> None:
+        renewed_at = float("-inf")
+        while not self._stop.is_set():
+            try:
+                if time.monotonic() - renewed_at >= self.renew_every:
+                    self.integrator.lease.hold()
+                    renewed_at = time.monotonic()
+                if self.leader:
+                    while not self._stop.is_set() and self.integrator.integrate_once() is not None:
+                        pass
+                self.last_error = None
+            except LeaseLost:
+                self.integrator.lease.term = None
+            except Exception as exc:  # keep trying; the anchor lag bound stops releases meanwhile
+                self.last_error = str(exc)
+                log.warning("audit integration failed: %s", exc)
+                self._stop.wait(self.interval)
+            self._wake.wait(self.interval)
+            self._wake.clear()
