@@ -68,8 +68,9 @@ class Integrator:
             with self.engine.begin() as connection:
                 fenced = connection.execute(update(_LEASES).where(
                     _LEASES.c.name == self.lease.name, _LEASES.c.holder == self.lease.holder,
-                    _LEASES.c.term == term).values(expires_at_ms=now_ms() + self.lease.ttl_ms))
-                if fenced.rowcount != 1:
+                    _LEASES.c.term == term).values(expires_at_ms=now_ms() + self.lease.ttl_ms)
+                    .returning(_LEASES.c.term)).first()
+                if fenced is None:
                     raise LeaseLost(f"the integrator lease moved on from term {term}")
                 edge = self._current_edge(connection)
                 rows = connection.execute(select(_ENTRIES.c.seq, _ENTRIES.c.leaf_hash)

@@ -37,16 +37,18 @@ class Lease:
             row = connection.execute(select(table).where(table.c.name == self.name).with_for_update()).first()
             if row is None:
                 insert = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(table)
-                done = connection.execute(insert.values(name=self.name, holder=self.holder, term=1,
-                                                        expires_at_ms=now + self.ttl_ms).on_conflict_do_nothing())
-                self.term = 1 if done.rowcount == 1 else None
+                won = connection.execute(insert.values(name=self.name, holder=self.holder, term=1,
+                                                       expires_at_ms=now + self.ttl_ms)
+                                         .on_conflict_do_nothing().returning(table.c.term)).first()
+                self.term = 1 if won else None
             elif row.holder == self.holder or row.expires_at_ms < now:
                 term = row.term if row.holder == self.holder else row.term + 1
                 # Guarded by the values just read: a rival that moved first wins, and this one stands down.
-                done = connection.execute(update(table).where(table.c.name == self.name, table.c.term == row.term,
-                                                               table.c.holder == row.holder)
-                                          .values(holder=self.holder, term=term, expires_at_ms=now + self.ttl_ms))
-                self.term = term if done.rowcount == 1 else None
+                won = connection.execute(update(table).where(table.c.name == self.name, table.c.term == row.term,
+                                                              table.c.holder == row.holder)
+                                         .values(holder=self.holder, term=term, expires_at_ms=now + self.ttl_ms)
+                                         .returning(table.c.term)).first()
+                self.term = term if won else None
             else:
                 self.term = None
         return self.term is not None

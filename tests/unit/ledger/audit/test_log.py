@@ -27,9 +27,9 @@ CONSENT = "0x" + "02" * 32
 ORIGIN = "consent-ledger.test/audit"
 
 
-@pytest.fixture()
-def db_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'audit.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
@@ -121,6 +121,7 @@ def test_a_failed_commit_fails_the_caller_and_leaves_no_gap(engine):
     assert log.append(_decide()).seq == 0
     with engine.begin() as connection:  # the table disappears: the next commit cannot land
         connection.execute(text("ALTER TABLE audit_entries RENAME TO audit_entries_gone"))
+    engine.dispose()  # PostgreSQL: drop the writer's cached plans of the old table
     with pytest.raises(AuditUnavailable):
         log.append(_decide())
     assert log.use_counts([CONSENT]) == {CONSENT: 1} and log.size == 1
