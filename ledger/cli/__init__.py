@@ -1,10 +1,16 @@
-"""The ``consent-ledger`` command line: each area's command group lives in its own module."""
+"""The library's command line: each area's command group lives in its own module.
+
+The installed ``consent-ledger`` command is :func:`api.cli.main`, which adds the service's
+commands (serve, auth, records) to these; ``python -m ledger.cli`` runs the library's alone.
+"""
 
 from __future__ import annotations
 
 import click
 
-from ledger.cli import attest, audit, auth, bench, besu, consent, deploy, devnet, keys, records, serve
+from ledger.cli import attest, audit, besu, consent, deploy, devnet, keys
+
+COMMANDS = tuple(area.command for area in (devnet, keys, deploy, attest, consent, audit, besu))
 
 
 @click.group()
@@ -13,5 +19,5 @@ def main() -> None:
     """Consent Ledger: consent, release and audit on a permissioned chain."""
 
 
-for _area in (devnet, keys, deploy, serve, auth, attest, consent, records, audit, besu, bench):
-    main.add_command(_area.command)
+for _command in COMMANDS:
+    main.add_command(_command)

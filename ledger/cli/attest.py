@@ -58,7 +58,7 @@ def _addresses(values) -> list[str]:
 
 
 def _client(api_url: str, key_name: str):
-    from api.client import ApiClient
+    from ledger.client import ApiClient
     from ledger import keystore
 
     return ApiClient(api_url, keystore.load_key(key_name)).login()
@@ -74,7 +74,7 @@ def _client(api_url: str, key_name: str):
 def register(id_type: str, id_number: str, signers: tuple[str, ...], threshold: int, api_url: str,
              key_name: str) -> None:
     """Register a subject after real-name verification, with its signer wallets."""
-    from api.client import ApiClientError
+    from ledger.client import ApiClientError
 
     wanted = _addresses(signers)
     kind = 1 if id_type == "resident_id" else 2
@@ -99,7 +99,7 @@ def register(id_type: str, id_number: str, signers: tuple[str, ...], threshold: 
 def propose(subject_id: str, add: tuple[str, ...], remove: tuple[str, ...], threshold: int, api_url: str,
             key_name: str) -> None:
     """Propose a change to a subject's signers; it applies after the notice period unless cancelled."""
-    from api.client import ApiClientError
+    from ledger.client import ApiClientError
 
     added, removed = sorted(_addresses(add), key=str.lower), sorted(_addresses(remove), key=str.lower)
     try:

@@ -157,7 +157,7 @@ def test_a_decision_never_cites_a_block_older_than_the_state_it_used():
 def test_releases_decided_while_grants_are_folded_all_verify(system, clients, tmp_path):
     """The real system: departments query for the consent being granted right now, so decisions
     race the folds of its block; afterwards every release re-verifies at the block it cites."""
-    from api.client import ApiClient
+    from ledger.client import ApiClient
     from ledger import keystore
     from tests.redteam.conftest import verify_export
     from tests.support.flows import ZHANG, grant, query

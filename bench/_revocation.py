@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 
-from api.client import ApiClient
-from ledger.bench._loadgen import LoadProcess, LoadSpec, render_post
-from ledger.bench._stats import rnd
-from ledger.bench._world import GRANTED, World, grant_consent, register_citizen
+from bench._loadgen import LoadProcess, LoadSpec, render_post
+from bench._stats import rnd
+from bench._world import GRANTED, World, grant_consent, register_citizen
+from ledger.client import ApiClient
 
 
 def one_trial(world: World, index: int, *, concurrency: int, before: float, after: float) -> dict:

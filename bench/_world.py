@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from api.client import ApiClient
 from ledger import keystore
 from ledger._idcheck import resident_check_char
+from ledger.client import ApiClient
 
 RESOURCE = "hrss.social_insurance"
 RESOURCE_FIELDS = ["name", "employer", "pension_months", "medical_status", "monthly_base"]
@@ -108,7 +108,7 @@ def grant_consent(api_url: str, citizen: BenchCitizen, grantee: str, *, purpose:
 
 def build_world(api_url: str, *, citizens: int = 8, unconsented: int = 2, first_index: int = 0) -> World:
     """Seed the demo world, then bench citizens: records for all, consents to dept-hrss for most."""
-    from api.demo import seed
+    from bench.demo import seed
 
     seed(api_url)
     attester = ApiClient(api_url, keystore.load_key("attester")).login()

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from api.client import ApiClient, ApiClientError
 from ledger import keystore
+from ledger.client import ApiClient, ApiClientError
 
 log = logging.getLogger(__name__)
 

@@ -269,7 +269,7 @@ class _Uploader:
     def __init__(self, api_url: str, key_name: str, slug: str):
         import httpx
 
-        from api.client import ApiClient, ApiClientError
+        from ledger.client import ApiClient, ApiClientError
         from ledger import keystore
         from ledger.exceptions import KeystoreError
 
@@ -299,7 +299,7 @@ class _Uploader:
     def put(self, line: int, body: dict) -> _Outcome:
         import httpx
 
-        from api.client import ApiClientError
+        from ledger.client import ApiClientError
 
         relogged = False
         for attempt in range(_ATTEMPTS):

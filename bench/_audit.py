@@ -21,14 +21,14 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from bench._stats import percentile, rnd
+from bench._synthetic import make_rows, random_grants
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.entry import AuditEntry
 from ledger.audit.hasher import hash_leaf
 from ledger.audit.log import AuditLog
 from ledger.audit.tree import MerkleTree
 from ledger.audit.verify import verify_inclusion
-from ledger.bench._stats import percentile, rnd
-from ledger.bench._synthetic import make_rows, random_grants
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import AuditEntryRow
 
@@ -161,7 +161,7 @@ def measure_append(ops, work: Path, *, duration: float, driver: str = "async", c
                    interval: float = 1.0, sampler=None) -> dict:
     """Appends/s and anchor lag with ``concurrency`` appenders; with ``sampler`` (a profiler) running over
     the measured appends only."""
-    from ledger.bench._chain import deploy_audit_anchor
+    from bench._chain import deploy_audit_anchor
 
     engine, sessions = open_log(work / f"audit-append-{time.monotonic_ns()}.db")
     log = AuditLog(sessions)

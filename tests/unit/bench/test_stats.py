@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.bench._stats import percentile
+from bench._stats import percentile
 
 pytestmark = pytest.mark.unit
 

@@ -126,5 +126,5 @@ def _framework(frame: str) -> bool:
     """Entry frames every sample passes through (thread bootstrap, server loop): no information."""
     return any(mark in frame for mark in ("threading.py", "runpy", "click/core.py", "uvicorn/main.py",
                                           "uvicorn/server.py", "_compat.py", "asyncio/runners.py",
-                                          "ledger/cli/", "anyio/_backends", "concurrent/futures/thread.py",
-                                          "ledger/bench/", "<module>"))
+                                          "ledger/cli/", "api/cli/", "anyio/_backends", "concurrent/futures/thread.py",
+                                          "bench/", "<module>"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from eth_utils import to_checksum_address
 
-from ledger.bench._scaling import decision_at, growth
+from bench._scaling import decision_at, growth
 
 pytestmark = pytest.mark.unit
 DEPT = to_checksum_address("0x7b9b7b7868bc294a77339c1920b9918ed895003d")

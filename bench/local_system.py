@@ -20,7 +20,7 @@ import httpx
 
 from ledger.config import PROJECT_ROOT
 
-CLI = [sys.executable, "-m", "ledger.cli"]
+CLI = [sys.executable, "-m", "api.cli"]
 
 
 def free_port() -> int:

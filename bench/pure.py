@@ -1,6 +1,6 @@
 """Throughput of the pure modules (not a test): Merkle log at 1M leaves, policy, identity, workdays.
 
-Run: PYTHONPATH=. .venv/bin/python tests/perf/bench_pure.py [leaves]
+Run: .venv/bin/python -m bench.pure [leaves]
 """
 
 from __future__ import annotations

@@ -15,13 +15,13 @@ import random
 import time
 from pathlib import Path
 
+from bench._audit import EntryFactory, drive, measure_proofs, open_log, prefill
+from bench._stats import rnd
+from bench._synthetic import anchors_for, leaf_hashes, make_leaves, random_grants
+from bench._world import RESOURCE, RESOURCE_FIELDS
 from ledger import policy, policy_inputs
 from ledger.audit.log import AuditLog
 from ledger.audit.trail import Report, check_integrity
-from ledger.bench._audit import EntryFactory, drive, measure_proofs, open_log, prefill
-from ledger.bench._stats import rnd
-from ledger.bench._synthetic import anchors_for, leaf_hashes, make_leaves, random_grants
-from ledger.bench._world import RESOURCE, RESOURCE_FIELDS
 from ledger.domain import (ConsentStatus, Role, SharingClass, SubjectKind, purpose_hash, resource_key_hex,
                            schema_hash_hex)
 from ledger.projection import ConsentState, DepartmentState, Projection, ResourceState, SubjectState

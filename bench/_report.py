@@ -151,7 +151,7 @@ def render_markdown(results: dict) -> str:
             "`POST /v1/records/query`, 80% allowed / 20% denied (field not granted, other purpose, no consent) over "
             f"{r.get('citizens', '?')} citizens; durable audit entry for each; keep-alive load generator in its own "
             f"process, {r.get('seconds', '?')} s per level after {r.get('warmup', '?')} s warm-up. Baseline: the naive "
-            "design (`ledger/bench/naive.py`: web3.py `Consents.check` eth_call + one `AuditAnchor.anchor` "
+            "design (`bench/naive.py`: web3.py `Consents.check` eth_call + one `AuditAnchor.anchor` "
             "transaction per entry, waited for), same machine, same devnet, same load generator.", ""]
     naive = r.get("naive") or {}
     rows = []

@@ -14,7 +14,7 @@ from ledger.config import API_HOST, API_PORT
 def _seed_when_up(base_url: str) -> None:
     import httpx
 
-    from api.demo import seed
+    from bench.demo import seed
 
     for _ in range(600):
         try:

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from ledger.bench._report import evaluate_targets, gap, render_markdown
+from bench._report import evaluate_targets, gap, render_markdown
 
 pytestmark = pytest.mark.unit
 

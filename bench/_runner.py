@@ -8,10 +8,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger.bench import _audit, _grants, _release, _report, _revocation, _scaling, _verify
-from ledger.bench._machine import describe
-from ledger.bench._profile import Samplers, py_spy
-from ledger.local_system import LocalSystem
+from bench import _audit, _grants, _release, _report, _revocation, _scaling, _verify
+from bench._machine import describe
+from bench._profile import Samplers, py_spy
+from bench.local_system import LocalSystem
 from ledger.config import PROJECT_ROOT
 
 SECTIONS = ("release", "revocation", "grants", "audit", "verify", "scaling")
@@ -76,11 +76,11 @@ class Run:
             system.start_devnet()
             system.deploy()
             system.start_api()
-            from ledger.bench._world import build_world
+            from bench._world import build_world
 
             world = build_world(system.api_url, citizens=8, unconsented=2)
             self.log(f"bench: system up and world seeded in {time.monotonic() - started:.1f} s")
-            from ledger.bench._chain import operators
+            from bench._chain import operators
 
             ops = operators(system.rpc_url)
             host, port = "127.0.0.1", int(system.api_url.rsplit(":", 1)[1])
@@ -128,7 +128,7 @@ class Run:
                                    "citizens": len(world.citizens) + len(world.unconsented),
                                    "seconds": plan.release_seconds, "warmup": plan.release_warmup}
         if plan.profile and py_spy():
-            from ledger.bench._loadgen import LoadSpec, run_load
+            from bench._loadgen import LoadSpec, run_load
 
             sampler = Samplers(system.pid("api"), work / "profile-release.raw").start()
             run_load(LoadSpec(host, port, requests, 16, 6.0, 0.5))
@@ -165,7 +165,7 @@ class Run:
         """The release path again, once the API's indexer has folded the grants benchmark's consents."""
         import httpx
 
-        from ledger.bench._loadgen import LoadSpec, run_load
+        from bench._loadgen import LoadSpec, run_load
 
         plan = self.plan
         scaling = self.results.setdefault("scaling", {})

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from eth_utils import to_checksum_address
 
+from bench._synthetic import anchors_for, check_canonical, leaf_hashes, make_leaves, random_grants
 from ledger.audit.entry import decode_leaf
 from ledger.audit.trail import Report, check_integrity
-from ledger.bench._synthetic import anchors_for, check_canonical, leaf_hashes, make_leaves, random_grants
 
 pytestmark = pytest.mark.unit
 DEPT = to_checksum_address("0x7b9b7b7868bc294a77339c1920b9918ed895003d")

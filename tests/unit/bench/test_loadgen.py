@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from ledger.bench._loadgen import LoadSpec, render_post, run_load
+from bench._loadgen import LoadSpec, render_post, run_load
 
 pytestmark = pytest.mark.unit
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import time
 
+from bench._chain import Operators, deploy_audit_anchor
+from bench._stats import rnd
+from bench._synthetic import Grant, check_canonical, leaf_hashes, make_leaves
+from bench._world import PURPOSE, RESOURCE, RESOURCE_FIELDS
 from ledger.audit.trail import Report, check_integrity, check_policy, read_anchors
 from ledger.audit.tree import MerkleTree
-from ledger.bench._chain import Operators, deploy_audit_anchor
-from ledger.bench._stats import rnd
-from ledger.bench._synthetic import Grant, check_canonical, leaf_hashes, make_leaves
-from ledger.bench._world import PURPOSE, RESOURCE, RESOURCE_FIELDS
 from ledger.chain.client import Chain, Deployment
 
 _FIELD_CHOICES = (("name",), ("employer", "name"), ("employer", "name", "pension_months"))

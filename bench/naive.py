@@ -11,7 +11,7 @@ default middleware, the contract API):
    ``wait_for_transaction_receipt``. Tree sizes must increase, so these are serialized;
 4. return the permitted fields (held in memory: no decryption cost, an advantage to the baseline).
 
-It runs as its own uvicorn server (``python -m ledger.bench.naive CONFIG PORT``) on the same
+It runs as its own uvicorn server (``python -m bench.naive CONFIG PORT``) on the same
 machine and devnet, measured by the same load generator as the real API.
 """
 

@@ -3,7 +3,7 @@
 Starts a throw-away devnet; anvil's own HTTP port, in anvil's private network namespace, is
 measured from a thread that joins that namespace (setns and nsenter, needs root), then reports latency of sequential calls and throughput of concurrent ones for
 eth_blockNumber, and throughput of eth_sendRawTransaction (at the gateway: decode, permission
-check, journal fsync, forward) with instant mining. Run: ``.venv/bin/python hardhat-free-devnet/bench-gateway.py [--n 2000]``.
+check, journal fsync, forward) with instant mining. Run: ``.venv/bin/python -m bench.gateway [--n 2000]``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.bench._world import resident_id
+from bench._world import resident_id
 from ledger.identity import normalize_id
 
 pytestmark = pytest.mark.unit

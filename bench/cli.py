@@ -1,4 +1,4 @@
-"""`consent-ledger bench`: measure the system on this machine; results.json and RESULTS.md."""
+"""`python -m bench`, run by `scripts/bench`: measure this machine; write results.json and RESULTS.md."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ledger.config import PROJECT_ROOT
 @click.option("--keep", is_flag=True, help="keep the run's data dir under bench/tmp/ (logs, databases)")
 def command(quick: bool, output: Path | None, sections: tuple[str, ...], profile: bool | None, keep: bool) -> None:
     """Measure releases, grants, the audit log, verification, revocation and scaling on this machine."""
-    from ledger import bench
+    import bench
 
     plan = bench.Plan.quick() if quick else bench.Plan.full()
     if profile is not None:

@@ -21,7 +21,7 @@ def command() -> None:
               show_default=f"http://{API_HOST}:{API_PORT}")
 def token(key_name: str, api_url: str) -> None:
     """Sign the API's SIWE challenge with the key and print the access token."""
-    from api.client import ApiClient, ApiClientError
+    from ledger.client import ApiClient, ApiClientError
     from ledger import keystore
 
     client = ApiClient(api_url, keystore.load_key(key_name))

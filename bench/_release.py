@@ -12,11 +12,11 @@ import sys
 
 import httpx
 
-from ledger.bench._chain import Operators, deploy_audit_anchor
-from ledger.bench._loadgen import LoadResult, LoadSpec, render_post, run_load
-from ledger.bench._stats import percentile, rnd
-from ledger.local_system import LocalSystem, free_port, wait_for
-from ledger.bench._world import RESOURCE, RESOURCE_FIELDS, World
+from bench._chain import Operators, deploy_audit_anchor
+from bench._loadgen import LoadResult, LoadSpec, render_post, run_load
+from bench._stats import percentile, rnd
+from bench._world import RESOURCE, RESOURCE_FIELDS, World
+from bench.local_system import LocalSystem, free_port, wait_for
 
 PATH = "/v1/records/query"
 
@@ -85,7 +85,7 @@ def measure_naive(world: World, system: LocalSystem, ops: Operators, levels: tup
     config_path = system.home / "naive.json"
     config_path.write_text(json.dumps(naive_config(world, system, anchor.address, ops)))
     port = free_port()
-    proc, logfile = system._spawn("naive", [sys.executable, "-m", "ledger.bench.naive", str(config_path), str(port)])
+    proc, logfile = system._spawn("naive", [sys.executable, "-m", "bench.naive", str(config_path), str(port)])
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: httpx.get(base + "/openapi.json", timeout=5).status_code == 200, "naive server",

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from ledger.bench._chain import Operators, deploy_audit_anchor, send_pipelined, wait_all
-from ledger.bench._stats import median, rnd
-from ledger.bench._world import GRANTED, PURPOSE, RESOURCE, RESOURCE_FIELDS, resident_id
+from bench._chain import Operators, deploy_audit_anchor, send_pipelined, wait_all
+from bench._stats import median, rnd
+from bench._world import GRANTED, PURPOSE, RESOURCE, RESOURCE_FIELDS, resident_id
 from ledger.domain import resource_key
 from ledger.eip712 import (ConsentMessage, Domain, RevokeMessage, consent_typed_data, hash_typed_data,
                            revoke_typed_data)
