@@ -1,4 +1,4 @@
-"""Devnet settings (hardhat-free-devnet/devnet.toml plus overrides) and the data-dir layout."""
+"""Devnet settings (``devnet.toml`` beside this module, plus overrides) and the data-dir layout."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 from ledger import config
 from ledger.exceptions import ConfigurationError
 
-DEVNET_DIR = config.PROJECT_ROOT / "hardhat-free-devnet"
-SETTINGS_FILE = DEVNET_DIR / "devnet.toml"
-GENESIS_TEMPLATE = DEVNET_DIR / "genesis.template.json"
+#: Shipped with the package, so an installed devnet needs no checkout.
+SETTINGS_FILE = Path(__file__).with_name("devnet.toml")
+GENESIS_TEMPLATE = Path(__file__).with_name("genesis.template.json")
 
 
 @dataclass(frozen=True, slots=True)
