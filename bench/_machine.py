@@ -8,12 +8,13 @@ import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 
-from ledger.config import PROJECT_ROOT, node_bin
+from bench.local_system import CHECKOUT
+from ledger.devnet._anvil import anvil_binary
 
 
 def _first_line(args: list[str]) -> str | None:
     try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=20, cwd=PROJECT_ROOT)
+        out = subprocess.run(args, capture_output=True, text=True, timeout=20, cwd=CHECKOUT)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
@@ -67,7 +68,7 @@ def _version(package: str) -> str | None:
 
 
 def describe() -> dict:
-    anvil = _first_line([str(node_bin("anvil")), "--version"])
+    anvil = _first_line([str(anvil_binary()), "--version"])
     commit = _first_line(["git", "rev-parse", "--short", "HEAD"])
     dirty = _first_line(["git", "status", "--porcelain", "--untracked-files=no"])
     return {

@@ -11,8 +11,7 @@ from pathlib import Path
 from bench import _audit, _grants, _release, _report, _revocation, _scaling, _verify
 from bench._machine import describe
 from bench._profile import Samplers, py_spy
-from bench.local_system import LocalSystem
-from ledger.config import PROJECT_ROOT
+from bench.local_system import CHECKOUT, LocalSystem
 
 SECTIONS = ("release", "revocation", "grants", "audit", "verify", "scaling")
 
@@ -64,7 +63,7 @@ class Run:
     def execute(self) -> dict:
         started = time.monotonic()
         plan = self.plan
-        work = PROJECT_ROOT / "bench" / "tmp" / f"run-{os.getpid()}-{int(time.time())}"
+        work = CHECKOUT / "bench" / "tmp" / f"run-{os.getpid()}-{int(time.time())}"
         system = LocalSystem.create(work / "home")
         system.activate()
         r = self.results

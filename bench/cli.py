@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ledger.config import PROJECT_ROOT
+from bench.local_system import CHECKOUT
 
 
 @click.command("bench")
@@ -26,7 +26,7 @@ def command(quick: bool, output: Path | None, sections: tuple[str, ...], profile
     plan = bench.Plan.quick() if quick else bench.Plan.full()
     if profile is not None:
         plan = bench.Plan.quick(profile) if quick else bench.Plan.full(profile)
-    output = (output or PROJECT_ROOT / ("build/bench-quick" if quick else "bench")).resolve()
+    output = (output or CHECKOUT / ("build/bench-quick" if quick else "bench")).resolve()
     results = bench.run(plan, output, sections=sections or bench.SECTIONS, keep=keep,
                         log=lambda message: click.echo(message, err=True))
     met = [t for t in results["targets"] if t["met"]]

@@ -4,11 +4,14 @@ Departments, a regulator, catalog resources (household registration, social insu
 fund, enterprise tax credit, a not-shared one), two citizens and an enterprise whose consents need
 2 of its 3 signers, and the providers' records. Keys are kept in the data dir's keystore, so the
 README walkthrough can use them (``consent-ledger keys export NAME``). Safe to run again.
+
+``scripts/run`` seeds it once the API is ready: ``python -m bench.demo [API_URL]``.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 
 from ledger import keystore
@@ -120,3 +123,17 @@ def seed(base_url: str) -> dict:
     log.info("demo world seeded")
     return {"departments": list(DEPARTMENTS), "regulator": REGULATOR[0],
             "citizens": [c.key for c in CITIZENS], "enterprise_signers": list(ENTERPRISE_SIGNERS)}
+
+
+def main(base_url: str) -> int:
+    try:
+        seed(base_url)
+    except Exception as exc:  # the API stays up; the operator sees why the demo is missing
+        print(f"demo seeding failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"demo world seeded; try the README walkthrough against {base_url}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"))

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from ledger.config import PROJECT_ROOT
-
+#: The checkout this bench/ belongs to: every piece runs from its root, as scripts/run runs them.
+CHECKOUT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "api.cli"]
 
 
@@ -85,7 +85,7 @@ class LocalSystem:
     def _spawn(self, name: str, args: list[str]) -> tuple[subprocess.Popen, Path]:
         log = self.home / f"{name}.log"
         with open(log, "ab") as out:
-            proc = subprocess.Popen(args, env=self.env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(args, env=self.env, cwd=CHECKOUT, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         self.processes[name] = proc
         return proc, log
@@ -96,7 +96,7 @@ class LocalSystem:
         wait_for(lambda: rpc_ready(self.rpc_url), "devnet gateway", proc=proc, log=log)
 
     def deploy(self) -> None:
-        done = subprocess.run([*CLI, "deploy"], env=self.env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+        done = subprocess.run([*CLI, "deploy"], env=self.env, cwd=CHECKOUT, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"deploy failed:\n{done.stdout}\n{done.stderr}")
 

@@ -50,7 +50,7 @@ def create_app(config: dict) -> FastAPI:
     home = data_dir()
     secret = load_or_create_secret(home / "secrets" / "jwt.key")
     pepper = load_or_create_pepper(home)
-    artifacts = compiler.build()
+    artifacts = compiler.artifacts()
     w3 = Web3(Web3.HTTPProvider(config["rpc_url"]))
     consents = w3.eth.contract(address=config["consents"], abi=artifacts["Consents"].abi)
     anchor = w3.eth.contract(address=config["anchor"], abi=artifacts["AuditAnchor"].abi)

@@ -18,8 +18,6 @@ API_PORT = 8000
 #: Documented default for development only; set CONSENT_LEDGER_KEY_PASSWORD anywhere else.
 DEVNET_KEY_PASSWORD = "consent-ledger-devnet"
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 
 def data_dir() -> Path:
     """The data dir, created on first use with owner-only permissions."""
@@ -59,8 +57,3 @@ def required_attestations() -> int:
 def rpc_url() -> str:
     """The JSON-RPC endpoint every client uses: the devnet gateway unless told otherwise."""
     return os.environ.get("CONSENT_LEDGER_RPC_URL", f"http://{GATEWAY_HOST}:{gateway_port()}")
-
-
-def node_bin(tool: str) -> Path:
-    """Path of a tool installed from package.json (anvil, forge, cast)."""
-    return PROJECT_ROOT / "node_modules" / ".bin" / tool

@@ -52,7 +52,7 @@ def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: 
             chain.deployment = reused
             return reused, True
 
-    artifacts = compiler.build()
+    artifacts = compiler.artifacts()
     code_hash = compiler.source_hash()
     sender = chain.sender
     addresses: dict[str, str] = {}

@@ -1,47 +1,24 @@
-"""`consent-ledger serve`: the HTTP API (uvicorn), optionally seeding the demo world."""
+"""`consent-ledger serve`: the HTTP API (uvicorn)."""
 
 from __future__ import annotations
 
 import os
-import threading
-import time
 
 import click
 
 from ledger.config import API_HOST, API_PORT
 
 
-def _seed_when_up(base_url: str) -> None:
-    import httpx
-
-    from bench.demo import seed
-
-    for _ in range(600):
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    try:
-        seed(base_url)
-        click.echo(f"demo world seeded; try the README walkthrough against {base_url}")
-    except Exception as exc:  # the API stays up; the operator sees why the demo is missing
-        click.echo(f"demo seeding failed: {exc}", err=True)
-
-
 @click.command("serve")
 @click.option("--host", default=lambda: os.environ.get("CONSENT_LEDGER_API_HOST", API_HOST), show_default=API_HOST)
 @click.option("--port", type=int, default=lambda: int(os.environ.get("CONSENT_LEDGER_API_PORT", API_PORT)),
               show_default=API_PORT)
-@click.option("--demo", is_flag=True, help="seed the demo world once the API is up")
 @click.option("--log-level", default="info", show_default=True)
-def command(host: str, port: int, demo: bool, log_level: str) -> None:
+def command(host: str, port: int, log_level: str) -> None:
     """Serve the API; Ctrl-C stops it cleanly (the last audit tree head is anchored first)."""
     import uvicorn
 
     os.environ.setdefault("CONSENT_LEDGER_PUBLIC_URL", f"http://{host}:{port}")
-    if demo:
-        threading.Thread(target=_seed_when_up, args=(f"http://{host}:{port}",), daemon=True).start()
     click.echo(f"API: http://{host}:{port}  (OpenAPI docs at /docs)")
     # Client addresses key the rate limits: X-Forwarded-For is believed only from the proxies named
     # in CONSENT_LEDGER_TRUSTED_PROXIES (uvicorn would otherwise trust it from 127.0.0.1).

@@ -100,7 +100,7 @@ class Chain:
                  pool: list[str] | None = None, deployment: Deployment | None = None):
         self.rpc = RpcClient(url or rpc_url())
         self._chain_id: int | None = None
-        self.artifacts = compiler.build()
+        self.artifacts = compiler.artifacts()
         self.abis = {name: ContractABI(a.abi) for name, a in self.artifacts.items()}
         self.errors = ErrorDecoder([a.abi for a in self.artifacts.values()])
         self._accounts = accounts or []

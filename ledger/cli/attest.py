@@ -34,12 +34,12 @@ def _checked_and_signed(client, path: str, body: dict, function: str, expected) 
 
     from ledger.chain.abi import ContractABI
     from ledger.chain.client import Deployment
-    from ledger.compiler import build
+    from ledger.compiler import artifact
 
     prepared = client.post(path, body)
     tx = prepared["transaction"]
     subjects = Deployment.load().contracts["Subjects"]
-    fn = ContractABI(build()["Subjects"].abi).function(function)
+    fn = ContractABI(artifact("Subjects").abi).function(function)
     data = bytes.fromhex(tx["data"][2:])
     if to_checksum_address(tx["to"]) != subjects or data[:4] != fn.selector or int(str(tx["value"]), 0) != 0:
         raise click.ClickException(f"the API prepared a transaction that is not Subjects.{function}: refusing to sign")

@@ -112,10 +112,9 @@ def start_detached(args: list[str], paths: DevnetPaths | None = None, timeout: f
         raise DevnetError(f"a devnet is already running on {paths.data} (pid {supervisor_pid(paths)})")
     log_fd = os.open(paths.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     env = dict(os.environ, CONSENT_LEDGER_HOME=str(paths.data))
-    try:
+    try:  # in this working directory: a checkout's anvil is found relative to its root
         process = subprocess.Popen([sys.executable, "-m", "ledger.devnet", "up", *args], stdin=subprocess.DEVNULL,
-                                   stdout=log_fd, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-                                   cwd=str(config.PROJECT_ROOT))
+                                   stdout=log_fd, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     finally:
         os.close(log_fd)
     deadline = time.monotonic() + timeout
