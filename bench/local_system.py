@@ -2,11 +2,15 @@
 
 Each piece is its own process, started exactly as ``scripts/run`` starts it (the
 ``consent-ledger`` CLI), in a private data dir with free loopback ports, so benchmarks and
-end-to-end tests see the real deployment shape and never touch the operator's ``.data``.
+every test directory see the real deployment shape and never touch the operator's ``.data``.
+The devnet runs in the foreground of its own process group, or detached (``devnet up
+--detach``) for the tests of the supervisor itself.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -43,6 +47,15 @@ def wait_for(check, what: str, timeout: float = 120.0, proc: subprocess.Popen | 
             pass
         time.sleep(0.05)
     raise TimeoutError(f"{what} not ready after {timeout}s")
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie is not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 def rpc_ready(url: str) -> bool:
@@ -82,6 +95,15 @@ class LocalSystem:
         """Point this process's ledger settings (data dir, RPC) at this system."""
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("CONSENT_LEDGER_")})
 
+    def cli(self, *args: str, check: bool = True, env: dict[str, str] | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess:
+        """Runs ``consent-ledger ARGS`` against this system; ``check``: raise when it fails."""
+        done = subprocess.run([*CLI, *args], env=env or self.env, cwd=CHECKOUT, capture_output=True, text=True,
+                              timeout=timeout)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"consent-ledger {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done
+
     def _spawn(self, name: str, args: list[str]) -> tuple[subprocess.Popen, Path]:
         log = self.home / f"{name}.log"
         with open(log, "ab") as out:
@@ -95,10 +117,39 @@ class LocalSystem:
         proc, log = self._spawn("devnet", [*CLI, "devnet", "up", *extra])
         wait_for(lambda: rpc_ready(self.rpc_url), "devnet gateway", proc=proc, log=log)
 
+    def start_devnet_detached(self, *extra: str) -> dict:
+        """``devnet up --detach`` on a port the gateway picks; returns the supervisor's runtime info."""
+        self.cli("devnet", "up", "--detach", "--port", "0", *extra, timeout=120)
+        info = self.devnet_info()
+        port = info["gateway_url"].rsplit(":", 1)[1]
+        self.rpc_url = info["gateway_url"]
+        self.env.update({"CONSENT_LEDGER_GATEWAY_PORT": port, "CONSENT_LEDGER_RPC_URL": self.rpc_url})
+        return info
+
+    @property
+    def devnet_dir(self) -> Path:
+        return self.home / "devnet"
+
+    def devnet_info(self) -> dict:
+        """The running supervisor's ``devnet.json``: pids, gateway URL, isolation."""
+        return json.loads((self.devnet_dir / "devnet.json").read_text())
+
+    def stop_devnet_detached(self) -> None:
+        self.cli("devnet", "down", check=False, timeout=120)
+
+    def kill_devnet_detached(self) -> None:
+        """SIGKILL the supervisor's process group (supervisor + gateway) and anvil's (own session): a crash."""
+        info = self.devnet_info()
+        for pid in (info["pid"], info["anvil_pid"]):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+        for pid in (info["pid"], info["anvil_pid"]):
+            deadline = time.monotonic() + 10
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+
     def deploy(self) -> None:
-        done = subprocess.run([*CLI, "deploy"], env=self.env, cwd=CHECKOUT, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"deploy failed:\n{done.stdout}\n{done.stderr}")
+        self.cli("deploy")
 
     def start_api(self) -> None:
         port = self.api_url.rsplit(":", 1)[1]

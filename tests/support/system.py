@@ -1,7 +1,8 @@
 """The real system for end-to-end tests: devnet + gateway, contracts, API server, demo world.
 
-Nothing is mocked: :class:`bench.local_system.LocalSystem` starts every piece as its own
-process, as ``scripts/run`` does, in a private data dir with free loopback ports.
+Nothing is mocked: :class:`bench.local_system.LocalSystem`, the one launcher of every test
+directory, starts every piece as its own process, as ``scripts/run`` does, in a private data dir
+with free loopback ports.
 """
 
 from __future__ import annotations
