@@ -64,7 +64,7 @@ class QueryOutcome:
 
     @property
     def released(self) -> bool:
-        return self.entry.decision == "ALLOW"
+        return self.entry.allowed
 
     @property
     def message(self) -> str:
@@ -141,7 +141,7 @@ class ReleaseService:
         entry = await self._audit.append_async(lambda seq, uses: self._entry(seq, uses, inputs, data))
         DECISIONS.labels(entry.decision, entry.reason).inc()
         RELEASE_SECONDS.observe(time.perf_counter() - started)
-        if entry.decision == "ALLOW":
+        if entry.allowed:
             return QueryOutcome(entry, data, self.payload_salt(entry.seq))
         return QueryOutcome(entry)
 
