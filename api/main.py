@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.core.config import Settings
 from api.core.errors import error_response, install_error_handlers
 from api.core.ratelimit import RateLimit, RateLimiter, SignInLimits
 from api.core.responses import JsonResponse
 from api.routes import admin, audit, auth, consents, docs, health, records, sharing, subjects
+from ledger.settings import Settings
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL_SECONDS = 60.0
@@ -83,9 +83,8 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings | None = None, *, services=None) -> FastAPI:
+def create_app(settings: Settings, *, services=None) -> FastAPI:
     """The application; ``services`` replaces the real ones (route tests pass fakes)."""
-    settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

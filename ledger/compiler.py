@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from ledger.config import PROJECT_ROOT
 from ledger.exceptions import CompilationError
+from ledger.settings import Settings
 
 SOURCE_DIR = PROJECT_ROOT / "contracts" / "src"
 BUILD_DIR = PROJECT_ROOT / "build"
@@ -48,10 +48,10 @@ class Artifact:
 
 
 def solc_binary() -> Path:
-    """A native solc if one is installed (CONSENT_LEDGER_SOLC or PATH), else the solcjs shim."""
-    explicit = os.environ.get("CONSENT_LEDGER_SOLC")
+    """A native solc if one is installed (``Settings.solc`` or PATH), else the solcjs shim."""
+    explicit = Settings.from_env().solc
     if explicit:
-        return Path(explicit)
+        return explicit
     native = shutil.which("solc")
     return Path(native) if native else SHIM
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 
 from api.core import metrics
-from api.core.config import Settings
 from api.core.security import Authenticator, Principal
 from api.services.admin import AdminService
 from api.services.audit import AuditService
@@ -22,14 +21,15 @@ from api.services.sharing import SharingService
 from api.services.subjects import SubjectService
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.log import AuditLog
-from ledger.chain.client import Chain, Deployment
+from ledger.chain.client import Chain, Deployment, deployment_path
 from ledger.chain.funds import FundsMonitor
 from ledger.domain import Role, schema_hash_hex
 from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 from ledger.indexer import Indexer
-from ledger.keystore import load_key
+from ledger.keystore import Keystore
 from ledger.policy_inputs import is_active_department
+from ledger.settings import Settings
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import ResourceRow
 from ledger.storage.sealing import RecordSealer, load_or_create_secret
@@ -55,8 +55,8 @@ class AppServices:
     def __init__(self, settings: Settings):
         self.settings = settings
         # Local secrets first: a refused secret file stops the start before anything is touched.
-        self.pepper = load_or_create_pepper(settings.data_dir)
-        self.sealer = RecordSealer.from_data_dir(settings.data_dir)
+        self.pepper = load_or_create_pepper(settings.data_dir, explicit=settings.pepper)
+        self.sealer = RecordSealer.from_data_dir(settings.data_dir, explicit=settings.records_key)
         self._salt_key = load_or_create_secret(settings.data_dir / "secrets" / "audit-salt.key")
         self.engine = make_engine(settings.database_url)
         migrate(self.engine)
@@ -64,11 +64,13 @@ class AppServices:
 
         # The only keys this process decrypts; never the identity attester's: binding a key to a
         # subject is not the operator's act (DESIGN §1.1), so those transactions are only relayed.
-        self.admin = load_key("admin")
-        self.anchorer_key = load_key("anchorer")
-        relayers = [load_key(name) for name in RELAYER_KEYS]
+        keys = Keystore.from_settings(settings)
+        self.admin = keys.load("admin")
+        self.anchorer_key = keys.load("anchorer")
+        relayers = [keys.load(name) for name in RELAYER_KEYS]
         self.chain = Chain(settings.rpc_url, accounts=[*relayers, self.admin, self.anchorer_key],
-                           pool=[r.address for r in relayers], deployment=Deployment.load())
+                           pool=[r.address for r in relayers], fee_policy=settings.fee_policy,
+                           deployment=Deployment.load(deployment_path(settings.data_dir)))
         self.chain_id = self.chain.chain_id
         self.funds = FundsMonitor(self.chain.rpc, {"admin": self.admin.address, "anchorer": self.anchorer_key.address,
                                                    **{n: k.address for n, k in zip(RELAYER_KEYS, relayers)}},

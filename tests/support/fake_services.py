@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.core.config import Settings
 from api.core.errors import ApiError
 from api.core.security import Principal
+from ledger.settings import Settings
 
 OPS_TOKEN = "ops-token-for-tests"
 
