@@ -191,10 +191,6 @@ def _configured() -> Keystore:
     return Keystore.from_settings(Settings.from_env())
 
 
-def keystore_dir() -> Path:
-    return _configured().directory
-
-
 def key_path(name: str) -> Path:
     return _configured().path(name)
 
@@ -203,20 +199,12 @@ def new_key(name: str, *, password: str | None = None) -> "LocalAccount":
     return _configured().new(name, password=password)
 
 
-def check_key_password(url: str) -> None:
-    _configured().check_password(url)
-
-
 def load_key(name: str, *, password: str | None = None) -> "LocalAccount":
     return _configured().load(name, password=password)
 
 
 def address_of(name: str) -> str:
     return _configured().address_of(name)
-
-
-def list_keys() -> dict[str, str]:
-    return _configured().list()
 
 
 def ensure_authority_keys(*, password: str | None = None) -> dict[str, str]:

@@ -39,6 +39,7 @@ DEFAULT_MAX_FEE_CAP = 100 * 10**9
 SECRET_KEY_BYTES = 32
 
 _KNOWN_WEAK_SECRETS = {"changethis", "secret", "password", "consent-ledger", "dev"}
+_FIELD_DEFAULT = object()  # "the field's own default", for _Reader
 
 
 def _env(name: str, doc: str, **kwargs: Any) -> Any:
@@ -162,48 +163,46 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Read and check every variable (``environ`` defaults to the process environment). Creates
         nothing: the data dir is made owner-only (0700) by the first code that writes into it."""
-        read = _Reader(os.environ if environ is None else environ)
-        data_dir = Path(read.text("CONSENT_LEDGER_HOME", ".data")).resolve()
-        gateway_port = read.integer("CONSENT_LEDGER_GATEWAY_PORT", GATEWAY_PORT, minimum=0)
-        api_host = read.text("CONSENT_LEDGER_API_HOST", API_HOST)
-        api_port = read.integer("CONSENT_LEDGER_API_PORT", API_PORT, minimum=0)
-        rate = read.number("CONSENT_LEDGER_RATE_LIMIT", 5000.0)
-        auth_rate = read.number("CONSENT_LEDGER_AUTH_RATE_LIMIT", 20.0)
-        challenge_rate = read.number("CONSENT_LEDGER_CHALLENGE_RATE_LIMIT", 1.0)
-        jwt_secret = read.secret_text("CONSENT_LEDGER_JWT_SECRET")
-        solc = read.text("CONSENT_LEDGER_SOLC", "")
+        read = _Reader(cls, os.environ if environ is None else environ)
+        data_dir = Path(read.text("data_dir", ".data")).resolve()
+        gateway_port = read.integer("gateway_port", minimum=0)
+        api_host, api_port = read.text("api_host"), read.integer("api_port", minimum=0)
+        rate = read.number("rate_limit_per_second")
+        auth_rate = read.number("auth_rate_per_second")
+        challenge_rate = read.number("challenge_rate_per_second")
+        jwt_secret = read.secret_text("jwt_secret")
+        solc = read.text("solc", "")
         settings = cls(
             data_dir=data_dir,
-            rpc_url=read.text("CONSENT_LEDGER_RPC_URL", f"http://{GATEWAY_HOST}:{gateway_port}"),
-            database_url=read.text("CONSENT_LEDGER_DATABASE_URL", "") or f"sqlite:///{data_dir / 'ledger.db'}",
-            public_url=read.text("CONSENT_LEDGER_PUBLIC_URL", f"http://{api_host}:{api_port}"),
+            rpc_url=read.text("rpc_url", f"http://{GATEWAY_HOST}:{gateway_port}"),
+            database_url=read.text("database_url", "") or f"sqlite:///{data_dir / 'ledger.db'}",
+            public_url=read.text("public_url", f"http://{api_host}:{api_port}"),
             jwt_secret=jwt_secret.encode() if jwt_secret is not None else None,
-            key_password=read.optional("CONSENT_LEDGER_KEY_PASSWORD"),
-            allow_default_key_password=read.text("CONSENT_LEDGER_ALLOW_DEFAULT_KEY_PASSWORD", "") == "1",
-            pepper=read.hex_key("CONSENT_LEDGER_PEPPER"),
-            records_key=read.hex_key("CONSENT_LEDGER_RECORDS_KEY"),
+            key_password=read.text("key_password"),
+            allow_default_key_password=read.text("allow_default_key_password", "") == "1",
+            pepper=read.hex_key("pepper"),
+            records_key=read.hex_key("records_key"),
             gateway_port=gateway_port,
-            signer_change_notice_seconds=read.integer("CONSENT_LEDGER_SIGNER_CHANGE_NOTICE",
-                                                      SIGNER_CHANGE_NOTICE_SECONDS, minimum=0),
-            required_attestations=read.integer("CONSENT_LEDGER_REQUIRED_ATTESTATIONS", 1, minimum=1),
-            priority_fee_wei=read.integer("CONSENT_LEDGER_PRIORITY_FEE_WEI", DEFAULT_PRIORITY_FEE, minimum=0),
-            max_fee_cap_wei=read.integer("CONSENT_LEDGER_MAX_FEE_CAP_WEI", DEFAULT_MAX_FEE_CAP, minimum=0),
+            signer_change_notice_seconds=read.integer("signer_change_notice_seconds", minimum=0),
+            required_attestations=read.integer("required_attestations", minimum=1),
+            priority_fee_wei=read.integer("priority_fee_wei", minimum=0),
+            max_fee_cap_wei=read.integer("max_fee_cap_wei", minimum=0),
             solc=Path(solc) if solc else None,
             api_host=api_host,
             api_port=api_port,
-            api_url=read.text("CONSENT_LEDGER_API_URL", f"http://{API_HOST}:{API_PORT}"),
-            trusted_proxies=read.text("CONSENT_LEDGER_TRUSTED_PROXIES", "").strip(),
-            jwt_ttl_seconds=read.integer("CONSENT_LEDGER_JWT_TTL", 900, minimum=1),
-            anchor_interval_seconds=read.number("CONSENT_LEDGER_ANCHOR_INTERVAL", 1.0),
-            max_anchor_lag_seconds=read.number("CONSENT_LEDGER_MAX_ANCHOR_LAG", DEFAULT_MAX_ANCHOR_LAG_SECONDS),
-            audit_commit_timeout_seconds=read.number("CONSENT_LEDGER_AUDIT_TIMEOUT", 5.0),
+            api_url=read.text("api_url"),
+            trusted_proxies=read.text("trusted_proxies").strip(),
+            jwt_ttl_seconds=read.integer("jwt_ttl_seconds", minimum=1),
+            anchor_interval_seconds=read.number("anchor_interval_seconds"),
+            max_anchor_lag_seconds=read.number("max_anchor_lag_seconds"),
+            audit_commit_timeout_seconds=read.number("audit_commit_timeout_seconds"),
             rate_limit_per_second=rate,
-            rate_limit_burst=read.number("CONSENT_LEDGER_RATE_BURST", 2 * rate, minimum=1.0) if rate else 0.0,
+            rate_limit_burst=read.number("rate_limit_burst", 2 * rate, minimum=1.0) if rate else 0.0,
             auth_rate_per_second=auth_rate,
-            auth_burst=read.number("CONSENT_LEDGER_AUTH_RATE_BURST", 5 * auth_rate, minimum=1.0) if auth_rate else 0.0,
+            auth_burst=read.number("auth_burst", 5 * auth_rate, minimum=1.0) if auth_rate else 0.0,
             challenge_rate_per_second=challenge_rate,
             challenge_burst=10 * challenge_rate,
-            ops_token=read.secret_text("CONSENT_LEDGER_OPS_TOKEN"),
+            ops_token=read.secret_text("ops_token"),
         )
         if settings.max_fee_cap_wei < settings.priority_fee_wei:
             raise ConfigurationError(f"CONSENT_LEDGER_MAX_FEE_CAP_WEI ({settings.max_fee_cap_wei}) must not be below "
@@ -268,19 +267,25 @@ def environment_variable(name: str) -> str | None:
 
 
 class _Reader:
-    """Parses one environment mapping; every refusal names the variable."""
+    """Reads one environment mapping by field name: the variable and the default are the field's
+    (unless the default is derived, then given); every refusal names the variable."""
 
-    def __init__(self, environ: Mapping[str, str]):
+    def __init__(self, settings: type[Settings], environ: Mapping[str, str]):
+        self._fields = {f.name: f for f in dataclasses.fields(settings)}
         self._environ = environ
 
-    def optional(self, name: str) -> str | None:
-        return self._environ.get(name)
+    def _raw(self, field_name: str, default: Any) -> tuple[str, str | None, Any]:
+        spec = self._fields[field_name]
+        if default is _FIELD_DEFAULT:
+            default = spec.default
+        return spec.metadata["env"], self._environ.get(spec.metadata["env"]), default
 
-    def text(self, name: str, default: str) -> str:
-        return self._environ.get(name, default)
+    def text(self, field_name: str, default: Any = _FIELD_DEFAULT) -> Any:
+        _, raw, default = self._raw(field_name, default)
+        return default if raw is None else raw
 
-    def _parsed(self, name: str, default, parse: Callable[[str], Any], kind: str, minimum) -> Any:
-        raw = self._environ.get(name)
+    def _parsed(self, field_name: str, default, parse: Callable[[str], Any], kind: str, minimum) -> Any:
+        name, raw, default = self._raw(field_name, default)
         if raw is None:
             return default
         try:
@@ -291,20 +296,20 @@ class _Reader:
             raise ConfigurationError(f"{name} must be a finite number >= {minimum:g}, got {raw!r}")
         return value
 
-    def integer(self, name: str, default: int, *, minimum: int) -> int:
-        return self._parsed(name, default, int, "an integer", minimum)
+    def integer(self, field_name: str, default: Any = _FIELD_DEFAULT, *, minimum: int) -> int:
+        return self._parsed(field_name, default, int, "an integer", minimum)
 
-    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
-        return self._parsed(name, default, float, "a number", minimum)
+    def number(self, field_name: str, default: Any = _FIELD_DEFAULT, *, minimum: float = 0.0) -> float:
+        return self._parsed(field_name, default, float, "a number", minimum)
 
-    def secret_text(self, name: str) -> str | None:
-        explicit = self._environ.get(name)
+    def secret_text(self, field_name: str) -> str | None:
+        name, explicit, _ = self._raw(field_name, None)
         if explicit is not None and (len(explicit) < 32 or explicit.lower() in _KNOWN_WEAK_SECRETS):
             raise ConfigurationError(f"{name} must be a random string of 32+ characters")
         return explicit
 
-    def hex_key(self, name: str) -> bytes | None:
-        raw = self._environ.get(name)
+    def hex_key(self, field_name: str) -> bytes | None:
+        name, raw, _ = self._raw(field_name, None)
         if not raw:
             return None
         text = raw.strip()

@@ -96,7 +96,9 @@ class BoundContract:
 
 
 class Chain:
-    """Chain id cached once; contracts from the deployment; a sender for the given accounts."""
+    """Chain id cached once; contracts from the deployment; a sender for the given accounts.
+
+    ``url`` and ``fee_policy`` default to ``Settings.from_env()``'s."""
 
     def __init__(self, url: str | None = None, *, accounts: list[LocalAccount] | None = None,
                  pool: list[str] | None = None, deployment: Deployment | None = None,

@@ -19,7 +19,6 @@ from ledger.exceptions import ConfigurationError, FeeCapExceeded
 from ledger.settings import DEFAULT_MAX_FEE_CAP, DEFAULT_PRIORITY_FEE
 
 
-
 @dataclass(frozen=True, slots=True)
 class Fees:
     max_fee_per_gas: int

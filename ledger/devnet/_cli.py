@@ -27,8 +27,8 @@ def command() -> None:
               help="minimum seconds between state dumps")
 @click.option("-v", "--verbose", is_flag=True, help="debug logging")
 @pass_settings
-def up(settings: Settings, detach: bool, block_time: int | None, port: int | None, isolation: str | None, state_interval: float | None,
-       verbose: bool) -> None:
+def up(settings: Settings, detach: bool, block_time: int | None, port: int | None, isolation: str | None,
+       state_interval: float | None, verbose: bool) -> None:
     """Start the devnet: foreground until Ctrl-C / SIGTERM, or --detach."""
     from ledger import devnet
     from ledger.exceptions import LedgerError
