@@ -31,23 +31,27 @@ def _seed_when_up(base_url: str) -> None:
 
 @click.command("serve")
 @click.option("--host", default=None, show_default=API_HOST, help="listen address (or $CONSENT_LEDGER_API_HOST)")
-@click.option("--port", type=int, default=None, show_default=API_PORT, help="listen port (or $CONSENT_LEDGER_API_PORT)")
+@click.option("--port", type=int, default=None, show_default=str(API_PORT), help="listen port (or $CONSENT_LEDGER_API_PORT)")
 @click.option("--demo", is_flag=True, help="seed the demo world once the API is up")
 @click.option("--log-level", default="info", show_default=True)
 @pass_settings
 def command(settings: Settings, host: str | None, port: int | None, demo: bool, log_level: str) -> None:
     """Serve the API; Ctrl-C stops it cleanly (the last audit tree head is anchored first)."""
-    import uvicorn
-
-    from api.main import create_app
     from ledger.exceptions import ConfigurationError
 
+    # A configuration the API refuses stops here, before the service's imports.
     settings = settings.listening_on(host or settings.api_host, settings.api_port if port is None else port)
     host, port = settings.api_host, settings.api_port
     try:
-        app = create_app(settings.with_service_secrets())
+        settings = settings.with_service_secrets()
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
+
+    import uvicorn
+
+    from api.main import create_app
+
+    app = create_app(settings)
     if demo:
         threading.Thread(target=_seed_when_up, args=(f"http://{host}:{port}",), daemon=True).start()
     click.echo(f"API: http://{host}:{port}  (OpenAPI docs at /docs)")
