@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.bootstrap import Services
-from api.core.config import Settings
 from api.core.errors import error_response, install_error_handlers
 from api.core.ratelimit import RateLimit, RateLimiter, SignInLimits
 from api.core.responses import JsonResponse
 from api.routes import admin, audit, auth, consents, docs, health, records, sharing, subjects
+from ledger.settings import Settings
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL_SECONDS = 60.0
@@ -86,9 +86,8 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
     """The application; ``services`` replaces the real ones (route tests pass fakes)."""
-    settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

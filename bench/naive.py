@@ -33,9 +33,9 @@ from api.core.security import ALGORITHM, AUDIENCE, ISSUER
 from ledger import compiler, keystore
 from ledger.audit.entry import AuditEntry, encode_leaf
 from ledger.audit.hasher import hash_leaf
-from ledger.config import data_dir
 from ledger.domain import purpose_hash, resource_key
 from ledger.identity import load_or_create_pepper, subject_id
+from ledger.settings import Settings
 from ledger.storage.sealing import load_or_create_secret
 
 
@@ -47,9 +47,10 @@ def _consent_tuple(message: dict) -> tuple:
 
 
 def create_app(config: dict) -> FastAPI:
-    home = data_dir()
+    settings = Settings.from_env()
+    home = settings.data_dir
     secret = load_or_create_secret(home / "secrets" / "jwt.key")
-    pepper = load_or_create_pepper(home)
+    pepper = load_or_create_pepper(home, explicit=settings.pepper)
     artifacts = compiler.artifacts()
     w3 = Web3(Web3.HTTPProvider(config["rpc_url"]))
     consents = w3.eth.contract(address=config["consents"], abi=artifacts["Consents"].abi)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ledger.exceptions import CompilationError
+from ledger.settings import Settings
 
 ARTIFACTS_FILE = Path(__file__).with_name("artifacts") / "contracts.json"
 SHIM = Path(__file__).with_name("toolchain") / "solc-shim.cjs"
@@ -50,10 +50,10 @@ class Artifact:
 
 
 def solc_binary() -> Path:
-    """A native solc if one is installed (CONSENT_LEDGER_SOLC or PATH), else the solcjs shim."""
-    explicit = os.environ.get("CONSENT_LEDGER_SOLC")
+    """A native solc if one is installed (``Settings.solc`` or PATH), else the solcjs shim."""
+    explicit = Settings.from_env().solc
     if explicit:
-        return Path(explicit)
+        return explicit
     native = shutil.which("solc")
     return Path(native) if native else SHIM
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from ledger.config import API_HOST, API_PORT
+from ledger.settings import Settings, pass_settings
 
 
 @click.group("auth")
@@ -16,15 +15,15 @@ def command() -> None:
 
 @command.command("token")
 @click.option("--key-name", required=True, help="a key of the local keystore")
-@click.option("--api", "api_url", default=lambda: os.environ.get("CONSENT_LEDGER_API_URL",
-                                                                 f"http://{API_HOST}:{API_PORT}"),
-              show_default=f"http://{API_HOST}:{API_PORT}")
-def token(key_name: str, api_url: str) -> None:
+@click.option("--api", "api_url", default=None, show_default=f"http://{API_HOST}:{API_PORT}",
+              help="base URL of the API (or $CONSENT_LEDGER_API_URL)")
+@pass_settings
+def token(settings: Settings, key_name: str, api_url: str | None) -> None:
     """Sign the API's SIWE challenge with the key and print the access token."""
     from ledger.client import ApiClient, ApiClientError
-    from ledger import keystore
+    from ledger.keystore import Keystore
 
-    client = ApiClient(api_url, keystore.load_key(key_name))
+    client = ApiClient(api_url or settings.api_url, Keystore.from_settings(settings).load(key_name))
     try:
         client.login()
     except ApiClientError as exc:

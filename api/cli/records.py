@@ -13,12 +13,16 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ledger.cli._failure import Failure
 from ledger.config import API_HOST, API_PORT
+from ledger.settings import Settings, pass_settings
+
+if TYPE_CHECKING:
+    from ledger.keystore import Keystore
 
 _FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _FIELD = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -46,8 +50,8 @@ def command() -> None:
 
 
 @command.command("import")
-@click.option("--api", "api_url", envvar="CONSENT_LEDGER_API_URL", default=f"http://{API_HOST}:{API_PORT}",
-              show_default=True, help="base URL of the API (or $CONSENT_LEDGER_API_URL)")
+@click.option("--api", "api_url", default=None, show_default=f"http://{API_HOST}:{API_PORT}",
+              help="base URL of the API (or $CONSENT_LEDGER_API_URL)")
 @click.option("--key-name", required=True,
               help="keystore key of the provider department (password: $CONSENT_LEDGER_KEY_PASSWORD)")
 @click.option("--resource", "slug", required=True, help="catalog resource id, e.g. hrss.social_insurance")
@@ -57,8 +61,9 @@ def command() -> None:
               help="requests in flight at once")
 @click.option("--dry-run", is_flag=True, help="parse and check the file, send nothing")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
-def import_(api_url: str, key_name: str, slug: str, fmt: str | None, workers: int, dry_run: bool,
-            file: Path) -> None:
+@pass_settings
+def import_(settings: Settings, api_url: str | None, key_name: str, slug: str, fmt: str | None, workers: int,
+            dry_run: bool, file: Path) -> None:
     """Upload every record of FILE to the resource: PUT /v1/resources/{resource}/records.
 
     \b
@@ -100,7 +105,9 @@ def import_(api_url: str, key_name: str, slug: str, fmt: str | None, workers: in
         _report(ok, failed, shown, verb="valid", stopped=None)
         sys.exit(1 if failed else 0)
 
-    uploader = _Uploader(api_url, key_name, slug)
+    from ledger.keystore import Keystore
+
+    uploader = _Uploader(api_url or settings.api_url, Keystore.from_settings(settings), key_name, slug)
     ok = failed = 0
     errors: list[_Outcome] = []
     stopped: _Outcome | None = None
@@ -266,15 +273,14 @@ def _count_records(path: Path, fmt: str) -> int:
 class _Uploader:
     """One signed-in API client shared by the worker threads; signs in again when the token expires."""
 
-    def __init__(self, api_url: str, key_name: str, slug: str):
+    def __init__(self, api_url: str, keys: "Keystore", key_name: str, slug: str):
         import httpx
 
         from ledger.client import ApiClient, ApiClientError
-        from ledger import keystore
         from ledger.exceptions import KeystoreError
 
         try:
-            account = keystore.load_key(key_name)
+            account = keys.load(key_name)
         except KeystoreError as exc:
             raise Failure(str(exc)) from exc
         self.path = f"/v1/resources/{slug}/records"

@@ -16,9 +16,9 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.core.config import Settings
 from api.core.errors import ApiError, error_response
 from ledger.domain_errors import NotAuthenticated
+from ledger.settings import Settings
 
 
 class RateLimiter:

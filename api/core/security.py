@@ -33,8 +33,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.core.config import Settings
 from ledger import domain_errors as refused
+from ledger.settings import Settings
 from ledger.storage.models import UsedAuthNonceRow
 
 

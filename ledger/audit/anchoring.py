@@ -1,7 +1,7 @@
 """Anchors the audit log's tree head on-chain whenever it has grown, every ``interval`` seconds.
 
 Anchor lag is how long the oldest committed entry that no anchor covers yet has waited since
-its commit (0 when every entry is anchored). Beyond a bound (``DEFAULT_MAX_ANCHOR_LAG_SECONDS``,
+its commit (0 when every entry is anchored). Beyond a bound (``ledger.settings.DEFAULT_MAX_ANCHOR_LAG_SECONDS``,
 ``CONSENT_LEDGER_MAX_ANCHOR_LAG``) the API releases nothing and is not ready; the regulator's
 verifier reports a tail that old as ``UNANCHORED_TAIL``.
 
@@ -24,9 +24,6 @@ from ledger.chain.client import BoundContract
 from ledger.storage.models import AnchorRow
 
 log = logging.getLogger(__name__)
-
-#: Seconds an entry may wait for its anchor before releases stop (DESIGN §1.4).
-DEFAULT_MAX_ANCHOR_LAG_SECONDS = 10.0
 
 
 class Anchorer:

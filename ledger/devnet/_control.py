@@ -34,8 +34,8 @@ def runtime_info(paths: DevnetPaths) -> dict | None:
 
 def gateway_url(paths: DevnetPaths | None = None) -> str:
     """URL of the running gateway, else the configured one."""
-    info = runtime_info(paths or DevnetPaths.default()) or {}
-    return info.get("gateway_url") or f"http://{config.GATEWAY_HOST}:{config.gateway_port()}"
+    paths = paths or DevnetPaths.default()
+    return (runtime_info(paths) or {}).get("gateway_url") or f"http://{config.GATEWAY_HOST}:{paths.gateway_port}"
 
 
 def rpc(url: str, method: str, params: list | None = None, timeout: float = 2.0):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ledger import config
 from ledger.exceptions import ConfigurationError
+from ledger.settings import Settings
 
 #: Shipped with the package, so an installed devnet needs no checkout.
 SETTINGS_FILE = Path(__file__).with_name("devnet.toml")
@@ -45,15 +46,18 @@ class DevnetSettings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
 
     @classmethod
-    def load(cls, path: Path = SETTINGS_FILE, **overrides) -> "DevnetSettings":
-        """Settings from ``path``; ``overrides`` (None values ignored) win, ``port`` goes to the gateway."""
+    def load(cls, path: Path = SETTINGS_FILE, *, default_port: int | None = None, **overrides) -> "DevnetSettings":
+        """Settings from ``path``; ``overrides`` (None values ignored) win, ``port`` goes to the gateway.
+
+        ``default_port`` (``Settings.gateway_port``, read from the environment when not given) is the
+        gateway's port unless ``path`` or ``port`` names one."""
         raw: dict = {}
         if path.exists():
             with path.open("rb") as fh:
                 raw = tomllib.load(fh)
         flat = {**raw.get("genesis", {}), **raw.get("node", {}), **raw.get("persistence", {}), **raw.get("funds", {})}
         gateway = dict(raw.get("gateway", {}))
-        gateway.setdefault("port", config.gateway_port())
+        gateway.setdefault("port", Settings.from_env().gateway_port if default_port is None else default_port)
         port = overrides.pop("port", None)
         if port is not None:
             gateway["port"] = port
@@ -86,10 +90,16 @@ class DevnetPaths:
     """Files of one devnet under ``<data>/devnet`` (directory 0700)."""
 
     data: Path
+    #: The configured gateway port: the gateway's URL when no running devnet has recorded its own.
+    gateway_port: int = config.GATEWAY_PORT
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "DevnetPaths":
+        return cls(settings.data_dir, settings.gateway_port)
 
     @classmethod
     def default(cls) -> "DevnetPaths":
-        return cls(config.data_dir())
+        return cls.from_settings(Settings.from_env())
 
     @property
     def root(self) -> Path:

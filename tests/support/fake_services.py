@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.core.config import Settings
 from api.core.security import Principal
 from ledger.domain_errors import TokenInvalid
+from ledger.settings import Settings
 
 OPS_TOKEN = "ops-token-for-tests"
 
