@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 
 from api.core import metrics
-from api.core.config import Settings
 from api.core.security import Authenticator
 from api.services.admin import AdminService
 from api.services.audit import AuditService
@@ -24,12 +23,13 @@ from api.services.subjects import SubjectService
 from api.services.transactions import TransactionRelay
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.log import AuditLog
-from ledger.chain.client import Chain, Deployment
+from ledger.chain.client import Chain, Deployment, deployment_path
 from ledger.chain.funds import FundsMonitor
 from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 from ledger.indexer import Indexer
-from ledger.keystore import load_key
+from ledger.keystore import Keystore
+from ledger.settings import Settings
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.sealing import RecordSealer, load_or_create_secret
 
@@ -50,8 +50,8 @@ class Services:
 
     def __init__(self, settings: Settings):
         # Local secrets first: a refused secret file stops the start before anything is touched.
-        pepper = load_or_create_pepper(settings.data_dir)
-        sealer = RecordSealer.from_data_dir(settings.data_dir)
+        pepper = load_or_create_pepper(settings.data_dir, explicit=settings.pepper)
+        sealer = RecordSealer.from_data_dir(settings.data_dir, explicit=settings.records_key)
         salt_key = load_or_create_secret(settings.data_dir / "secrets" / "audit-salt.key")
         self._engine = engine = make_engine(settings.database_url)
         migrate(engine)
@@ -59,11 +59,13 @@ class Services:
 
         # The only keys this process decrypts; never the identity attester's: binding a key to a
         # subject is not the operator's act (DESIGN §1.1), so those transactions are only relayed.
-        admin_key = load_key("admin")
-        anchorer_key = load_key("anchorer")
-        relayers = [load_key(name) for name in RELAYER_KEYS]
+        keys = Keystore.from_settings(settings)
+        admin_key = keys.load("admin")
+        anchorer_key = keys.load("anchorer")
+        relayers = [keys.load(name) for name in RELAYER_KEYS]
         self._chain = chain = Chain(settings.rpc_url, accounts=[*relayers, admin_key, anchorer_key],
-                                    pool=[r.address for r in relayers], deployment=Deployment.load())
+                                    pool=[r.address for r in relayers], fee_policy=settings.fee_policy,
+                                    deployment=Deployment.load(deployment_path(settings.data_dir)))
         self._funds = funds = FundsMonitor(chain.rpc, {"admin": admin_key.address, "anchorer": anchorer_key.address,
                                          **{n: k.address for n, k in zip(RELAYER_KEYS, relayers)}},
                              chain.sender.current_fees)

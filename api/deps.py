@@ -10,7 +10,6 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.bootstrap import Services
-from api.core.config import Settings
 from api.core.ratelimit import SignInLimits, client_host
 from api.core.security import Principal
 from api.services.admin import AdminService
@@ -23,6 +22,7 @@ from api.services.sharing import SharingService
 from api.services.subjects import SubjectService
 from ledger import domain_errors as refused
 from ledger.domain import Role
+from ledger.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
 _SIGN_IN_FIRST = "sign in first: send 'Authorization: Bearer <access_token>'"

@@ -95,6 +95,10 @@ class Settings:
                                 default=DEFAULT_MAX_FEE_CAP)
     solc: Path | None = _env("CONSENT_LEDGER_SOLC", "a native `solc` on PATH, else the bundled solcjs shim",
                              default=None)
+    anvil: Path | None = _env("CONSENT_LEDGER_ANVIL", "unset: the devnet runs the checkout's `node_modules` anvil "
+                                                      "when started from the checkout's root, else `anvil` on PATH; "
+                                                      "set it to the path of an anvil binary to choose one",
+                              default=None)
     # -- API -------------------------------------------------------------------------------------
     api_host: str = _env("CONSENT_LEDGER_API_HOST", "`127.0.0.1`: the address `serve` listens on",
                          default=API_HOST)
@@ -172,6 +176,7 @@ class Settings:
         challenge_rate = read.number("challenge_rate_per_second")
         jwt_secret = read.secret_text("jwt_secret")
         solc = read.text("solc", "")
+        anvil = read.text("anvil", "")
         settings = cls(
             data_dir=data_dir,
             rpc_url=read.text("rpc_url", f"http://{GATEWAY_HOST}:{gateway_port}"),
@@ -188,6 +193,7 @@ class Settings:
             priority_fee_wei=read.integer("priority_fee_wei", minimum=0),
             max_fee_cap_wei=read.integer("max_fee_cap_wei", minimum=0),
             solc=Path(solc) if solc else None,
+            anvil=Path(anvil) if anvil else None,
             api_host=api_host,
             api_port=api_port,
             api_url=read.text("api_url"),

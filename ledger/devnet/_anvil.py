@@ -31,14 +31,14 @@ log = logging.getLogger("ledger.devnet")
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
-def anvil_binary() -> Path:
-    """The anvil to run: ``$CONSENT_LEDGER_ANVIL``, else the checkout's (when run from its root), else PATH's.
+def anvil_binary(explicit: Path | None = None) -> Path:
+    """The anvil to run: ``explicit`` ($CONSENT_LEDGER_ANVIL), else the checkout's (when run from its root),
+    else PATH's.
 
     In a checkout, ``scripts/setup`` installs anvil from package.json into ``node_modules``; the
     native binary is taken over the Node wrapper, which would stand between the supervisor and
     anvil. A deployment installs anvil (Foundry) on PATH or names it in ``CONSENT_LEDGER_ANVIL``.
     """
-    explicit = os.environ.get("CONSENT_LEDGER_ANVIL")
     if explicit:
         if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
             raise DevnetError(f"CONSENT_LEDGER_ANVIL={explicit} is not an executable file")
@@ -104,7 +104,7 @@ def _die_with_parent() -> list[str]:
 def anvil_command(settings: DevnetSettings, paths: DevnetPaths, prefix: list[str], *, load_state: Path | None,
                   gas_limit: int) -> list[str]:
     command = [
-        *prefix, *_die_with_parent(), str(anvil_binary()),
+        *prefix, *_die_with_parent(), str(anvil_binary(settings.anvil)),
         "--ipc", str(paths.ipc),
         # Unavoidable HTTP listener: the private namespace's loopback, ephemeral port, no CORS (see module doc).
         "--host", "127.0.0.1", "--port", "0", "--no-cors",

@@ -44,6 +44,8 @@ class DevnetSettings:
     state_interval: float = 1.0
     max_recreated_gap: int = 256
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    #: The anvil binary ($CONSENT_LEDGER_ANVIL); None: the checkout's, else PATH's.
+    anvil: Path | None = None
 
     @classmethod
     def load(cls, path: Path = SETTINGS_FILE, *, default_port: int | None = None, **overrides) -> "DevnetSettings":
@@ -57,7 +59,9 @@ class DevnetSettings:
                 raw = tomllib.load(fh)
         flat = {**raw.get("genesis", {}), **raw.get("node", {}), **raw.get("persistence", {}), **raw.get("funds", {})}
         gateway = dict(raw.get("gateway", {}))
-        gateway.setdefault("port", Settings.from_env().gateway_port if default_port is None else default_port)
+        configured = Settings.from_env()
+        gateway.setdefault("port", configured.gateway_port if default_port is None else default_port)
+        flat.setdefault("anvil", configured.anvil)
         port = overrides.pop("port", None)
         if port is not None:
             gateway["port"] = port
