@@ -4,13 +4,16 @@ only where the chain's schema hash vouches for the list."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger import domain_errors as refused
 from ledger.chain.client import Chain
 from ledger.domain import schema_hash_hex
+from ledger.projection import ResourceState
 from ledger.storage.models import ResourceRow
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,18 @@ class ResourceFields:
         self._mismatches_logged: set[tuple[str, str]] = set()
         self.by_slug: dict[str, ResourceMeta] = {}
         self.by_key: dict[str, ResourceMeta] = {}
+
+    def require(self, resource_id: str, on_chain: Mapping[str, ResourceState],
+                fields: Iterable[str] = ()) -> tuple[ResourceMeta, ResourceState]:
+        """The catalogued resource and its chain state, every one of ``fields`` in its list; else the refusal."""
+        meta = self.by_slug.get(resource_id)
+        state = on_chain.get(meta.resource_key) if meta else None
+        if meta is None or state is None:
+            raise refused.UnknownResource(f"no catalog resource {resource_id}")
+        unknown = sorted(set(fields) - set(meta.fields))
+        if unknown:
+            raise refused.UnknownField(f"{resource_id} has no field(s) {', '.join(unknown)}")
+        return meta, state
 
     def reload(self) -> None:
         """Load the field lists, leaving out any whose schema hash the chain contradicts. The hashes are read

@@ -114,12 +114,7 @@ class ConsentService:
             raise refused.InvalidRequest("valid_until is in the past")
         grants: dict[bytes, int] = {}
         for item in body.resources:
-            meta = self._resources.by_slug.get(item.resource_id)
-            if meta is None or meta.resource_key not in self._projection.resources:
-                raise refused.UnknownResource(f"no catalog resource {item.resource_id}")
-            unknown = sorted(set(item.fields) - set(meta.fields))
-            if unknown:
-                raise refused.UnknownField(f"{item.resource_id} has no field(s) {', '.join(unknown)}")
+            meta, _ = self._resources.require(item.resource_id, self._projection.resources, item.fields)
             key = bytes.fromhex(meta.resource_key[2:])
             if key in grants:
                 raise refused.InvalidRequest(f"{item.resource_id} is listed twice")

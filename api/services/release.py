@@ -100,15 +100,10 @@ class ReleaseService:
 
     # -- the provider's writes -------------------------------------------------------------------
     def upsert_record(self, principal: Principal, resource_id: str, body: RecordUpsert) -> RecordStored:
-        meta = self._resources.by_slug.get(resource_id)
-        state = self._projection.resources.get(meta.resource_key) if meta else None
-        if meta is None or state is None:
-            raise refused.UnknownResource(f"no catalog resource {resource_id}")
+        meta, state = self._resources.require(resource_id, self._projection.resources)
         if state.provider != principal.address:
             raise refused.NotProvider("only the resource's provider department may write its records")
-        unknown = sorted(set(body.data) - set(meta.fields))
-        if unknown:
-            raise refused.UnknownField(f"{resource_id} has no field(s) {', '.join(unknown)}")
+        self._resources.require(resource_id, self._projection.resources, body.data)
         sid = self._subject_id(body.id_type, body.id_number)
         with self._sessions.begin() as session:
             row = session.get(RecordRow, (resource_id, sid))

@@ -56,15 +56,10 @@ class SharingService:
 
     # -- requests ----------------------------------------------------------------------------------
     def request(self, principal: Principal, body: SharingRequestCreate) -> UnsignedTransaction | SharingReceipt:
-        meta = self._resources.by_slug.get(body.resource_id)
-        state = self._projection.resources.get(meta.resource_key) if meta else None
-        if meta is None or state is None:
-            raise refused.UnknownResource(f"no catalog resource {body.resource_id}")
+        meta, state = self._resources.require(body.resource_id, self._projection.resources)
         if state.sharing_class != SharingClass.CONDITIONAL:
             raise refused.NotConditional("only CONDITIONAL resources need a sharing agreement")
-        unknown = sorted(set(body.fields) - set(meta.fields))
-        if unknown:
-            raise refused.UnknownField(f"{body.resource_id} has no field(s) {', '.join(unknown)}")
+        self._resources.require(body.resource_id, self._projection.resources, body.fields)
         if body.valid_until.timestamp() <= time.time():
             raise refused.InvalidRequest("valid_until is in the past")
         mask = sum(1 << meta.fields.index(f) for f in set(body.fields))

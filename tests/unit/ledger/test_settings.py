@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[3]
 ENVIRON_ALLOWED = {
     "ledger/settings.py",
     "ledger/devnet/_control.py",  # the detached devnet inherits the environment, with its data dir
-    "ledger/local_system.py",  # the launcher's children, and this process, pointed at the system it started
 }
 _NAME = re.compile(r"CONSENT_LEDGER_[A-Z0-9_]*[A-Z0-9]")
 
