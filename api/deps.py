@@ -1,5 +1,5 @@
-"""Request dependencies as ``Annotated`` aliases: services, the authenticated principal, roles,
-sign-in budgets, the ops token."""
+"""Request dependencies as ``Annotated`` aliases: one per service, the authenticated principal,
+roles, sign-in budgets, the ops token."""
 
 from __future__ import annotations
 
@@ -9,36 +9,85 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.core.errors import ApiError
+from api.bootstrap import Services
 from api.core.ratelimit import SignInLimits, client_host
 from api.core.security import Principal
-from api.services.context import AppServices
+from api.services.admin import AdminService
+from api.services.audit import AuditService
+from api.services.auth import SUBJECT_SIGNER, AuthService
+from api.services.consents import ConsentService
+from api.services.health import HealthService
+from api.services.release import ReleaseService
+from api.services.sharing import SharingService
+from api.services.subjects import SubjectService
+from ledger import domain_errors as refused
 from ledger.domain import Role
+from ledger.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
+_SIGN_IN_FIRST = "sign in first: send 'Authorization: Bearer <access_token>'"
 
 
-def get_services(request: Request) -> AppServices:
+def services_of(request: Request) -> Services:
+    """The services built at start-up (for the hot path, which solves no dependencies)."""
     return request.app.state.services
 
 
-ServicesDep = Annotated[AppServices, Depends(get_services)]
+def get_admin_service(request: Request) -> AdminService:
+    return services_of(request).admin
 
 
-def current_principal(services: ServicesDep,
+def get_audit_service(request: Request) -> AuditService:
+    return services_of(request).audit
+
+
+def get_auth_service(request: Request) -> AuthService:
+    return services_of(request).auth
+
+
+def get_consent_service(request: Request) -> ConsentService:
+    return services_of(request).consents
+
+
+def get_health_service(request: Request) -> HealthService:
+    return services_of(request).health
+
+
+def get_release_service(request: Request) -> ReleaseService:
+    return services_of(request).release
+
+
+def get_sharing_service(request: Request) -> SharingService:
+    return services_of(request).sharing
+
+
+def get_subject_service(request: Request) -> SubjectService:
+    return services_of(request).subjects
+
+
+AdminServiceDep = Annotated[AdminService, Depends(get_admin_service)]
+AuditServiceDep = Annotated[AuditService, Depends(get_audit_service)]
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+ConsentServiceDep = Annotated[ConsentService, Depends(get_consent_service)]
+HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
+ReleaseServiceDep = Annotated[ReleaseService, Depends(get_release_service)]
+SharingServiceDep = Annotated[SharingService, Depends(get_sharing_service)]
+SubjectServiceDep = Annotated[SubjectService, Depends(get_subject_service)]
+
+
+def current_principal(auth: AuthServiceDep,
                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiError(401, "UNAUTHENTICATED", "sign in first: send 'Authorization: Bearer <access_token>'")
-    address = services.auth.verify_token(credentials.credentials)
-    return services.principal(address)
+        raise refused.NotAuthenticated(_SIGN_IN_FIRST)
+    return auth.authenticate(credentials.credentials)
 
 
-def principal_from_header(services: AppServices, authorization: str | None) -> Principal:
+def principal_from_header(auth: AuthService, authorization: str | None) -> Principal:
     """``current_principal`` for routes that read the header themselves (the hot path)."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "UNAUTHENTICATED", "sign in first: send 'Authorization: Bearer <access_token>'")
-    return services.principal(services.auth.verify_token(token.strip()))
+        raise refused.NotAuthenticated(_SIGN_IN_FIRST)
+    return auth.authenticate(token.strip())
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -49,7 +98,7 @@ def require_role(*roles: str):
 
     def check(principal: PrincipalDep) -> Principal:
         if not any(principal.has(role) for role in roles):
-            raise ApiError(403, "ROLE_REQUIRED", f"this needs one of the roles: {', '.join(roles)}")
+            raise refused.RoleRequired(f"this needs one of the roles: {', '.join(roles)}")
         return principal
 
     return check
@@ -58,8 +107,13 @@ def require_role(*roles: str):
 AdminDep = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 AttesterDep = Annotated[Principal, Depends(require_role(Role.IDENTITY_ATTESTER))]
 DepartmentDep = Annotated[Principal, Depends(require_role(Role.DEPARTMENT))]
+ProviderOrAdminDep = Annotated[Principal, Depends(require_role(Role.DEPARTMENT, Role.ADMIN))]
 RegulatorDep = Annotated[Principal, Depends(require_role(Role.REGULATOR))]
-SignerDep = Annotated[Principal, Depends(require_role("SUBJECT_SIGNER"))]
+SignerDep = Annotated[Principal, Depends(require_role(SUBJECT_SIGNER))]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
 
 
 def get_sign_in_limits(request: Request) -> SignInLimits:
@@ -74,10 +128,10 @@ SignInLimitsDep = Annotated[SignInLimits, Depends(get_sign_in_limits)]
 ClientHostDep = Annotated[str, Depends(get_client_host)]
 
 
-def has_ops_token(services: ServicesDep,
+def has_ops_token(request: Request,
                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> bool:
     """Whether the request carries the ops token (``Authorization: Bearer <token>``)."""
-    expected = services.settings.ops_token
+    expected = get_settings(request).ops_token
     return bool(credentials and expected and credentials.scheme.lower() == "bearer"
                 and hmac.compare_digest(credentials.credentials.encode(), expected.encode()))
 
@@ -87,8 +141,8 @@ OpsTokenDep = Annotated[bool, Depends(has_ops_token)]
 
 def require_ops_token(authorized: OpsTokenDep) -> None:
     if not authorized:
-        raise ApiError(401, "OPS_TOKEN_REQUIRED", "this endpoint is for operations: send 'Authorization: Bearer "
-                                                  "<ops token>' (CONSENT_LEDGER_OPS_TOKEN or <data dir>/secrets/ops.token)")
+        raise refused.OpsTokenRequired("this endpoint is for operations: send 'Authorization: Bearer <ops token>' "
+                                       "(CONSENT_LEDGER_OPS_TOKEN or <data dir>/secrets/ops.token)")
 
 
 OpsDep = Annotated[None, Depends(require_ops_token)]

@@ -1,19 +1,22 @@
-"""The FastAPI application: settings → services → routes, one error shape, rate and body-size limits."""
+"""The FastAPI application: settings → services (:mod:`api.bootstrap`) → routes, one error shape, rate and
+body-size limits."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.core.config import Settings
+from api.bootstrap import Services
 from api.core.errors import error_response, install_error_handlers
 from api.core.ratelimit import RateLimit, RateLimiter, SignInLimits
 from api.core.responses import JsonResponse
 from api.routes import admin, audit, auth, consents, docs, health, records, sharing, subjects
+from ledger.settings import Settings
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL_SECONDS = 60.0
@@ -22,8 +25,8 @@ HOUSEKEEPING_INTERVAL_SECONDS = 60.0
 class Housekeeping:
     """Purges what expires: spent sign-in nonces, consent drafts long past their deadline."""
 
-    def __init__(self, services, interval: float = HOUSEKEEPING_INTERVAL_SECONDS):
-        self.services = services
+    def __init__(self, purges: list[Callable[[], int]], interval: float = HOUSEKEEPING_INTERVAL_SECONDS):
+        self.purges = purges
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="housekeeping", daemon=True)
@@ -36,7 +39,7 @@ class Housekeeping:
         self._thread.join(timeout=5)
 
     def run_once(self) -> None:
-        for purge in (self.services.auth.purge_expired, self.services.consents.purge_expired):
+        for purge in self.purges:
             try:
                 purge()
             except Exception:  # a busy or unavailable database: try again next round
@@ -83,26 +86,20 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings | None = None, *, services=None) -> FastAPI:
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
     """The application; ``services`` replaces the real ones (route tests pass fakes)."""
-    settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if services is None:
-            from api.services.context import AppServices
-
-            app.state.services = AppServices(settings)
-        else:
-            app.state.services = services
-        app.state.services.start()
-        housekeeping = Housekeeping(app.state.services)
+        running = app.state.services = services or Services(settings)
+        running.start()
+        housekeeping = Housekeeping([running.auth.purge_expired, running.consents.purge_expired])
         housekeeping.start()
         try:
             yield
         finally:
             housekeeping.stop()
-            app.state.services.stop()
+            running.stop()
 
     app = FastAPI(title="Consent Ledger API", version="1.0", default_response_class=JsonResponse,
                   lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -110,6 +107,7 @@ def create_app(settings: Settings | None = None, *, services=None) -> FastAPI:
     docs.install(app)
     for module in (health, auth, admin, records, consents, sharing, audit, subjects):
         app.include_router(module.router)
+    app.state.settings = settings
     app.state.sign_in_limits = SignInLimits(settings)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     # Outermost: a request over its budget is refused before anything else is done for it.

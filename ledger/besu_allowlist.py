@@ -27,15 +27,14 @@ import rlp
 from eth_utils import is_checksum_address, is_hex_address, keccak, to_checksum_address
 
 from ledger.chain.rpc import RpcClient
-from ledger.config import PROJECT_ROOT
 from ledger.domain import ROLE_BY_HASH
 from ledger.exceptions import ConfigurationError, LedgerError
 from ledger.participants import decode_allowed, fold_role_event, transaction_allowed_call
 
 log = logging.getLogger(__name__)
 
-BESU_DIR = PROJECT_ROOT / "hardhat-free-devnet" / "besu"
-GENESIS_TEMPLATE = BESU_DIR / "genesis.template.json"
+#: The QBFT network's parameters, shipped with the package (the node configs are in hardhat-free-devnet/besu).
+GENESIS_TEMPLATE = Path(__file__).with_name("besu_genesis.template.json")
 #: Value of ``extraData`` in the template that :func:`build_genesis` replaces.
 EXTRA_DATA_PLACEHOLDER = "QBFT_EXTRA_DATA"
 #: Balance given to each ``--fund`` account: gas is priced at a token 1 wei, so this never runs out.

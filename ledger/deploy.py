@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
@@ -10,9 +11,9 @@ from eth_utils import to_checksum_address
 
 from ledger import compiler
 from ledger.chain.client import Chain, Deployment
-from ledger.config import required_attestations, signer_change_notice_seconds
 from ledger.domain import Role
 from ledger.exceptions import DeploymentNotFound
+from ledger.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,10 @@ ANCHOR_MAX_TREE_SIZE_STEP = 2**20
 ATTESTER_FUNDING_WEI = 10**20
 
 
-def existing_deployment(chain: Chain) -> Deployment | None:
-    """The saved deployment if it is on this chain, of this code, and its contracts have code."""
+def existing_deployment(chain: Chain, path: Path | None = None) -> Deployment | None:
+    """The deployment saved at ``path`` if it is on this chain, of this code, and its contracts have code."""
     try:
-        deployment = Deployment.load()
+        deployment = Deployment.load(path)
     except DeploymentNotFound:
         return None
     if deployment.chain_id != chain.chain_id or deployment.code_hash != compiler.source_hash():
@@ -40,19 +41,26 @@ def existing_deployment(chain: Chain) -> Deployment | None:
 
 
 def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: str, attester: str,
-           notice_seconds: int | None = None, force: bool = False) -> tuple[Deployment, bool]:
+           notice_seconds: int | None = None, required_attestations: int | None = None,
+           path: Path | None = None, force: bool = False) -> tuple[Deployment, bool]:
     """Deploy (or reuse) the contracts and grant the operator roles; returns (deployment, reused).
 
     ``attester`` becomes the first identity attester in the Participants constructor; attesters
-    administer their own role, so the admin key (which the API holds) never gets it.
+    administer their own role, so the admin key (which the API holds) never gets it. The Subjects
+    parameters and ``path`` (of deployment.json) default to ``Settings.from_env()``'s.
     """
+    if notice_seconds is None or required_attestations is None:
+        configured = Settings.from_env()
+        notice_seconds = configured.signer_change_notice_seconds if notice_seconds is None else notice_seconds
+        required_attestations = (configured.required_attestations if required_attestations is None
+                                 else required_attestations)
     if not force:
-        reused = existing_deployment(chain)
+        reused = existing_deployment(chain, path)
         if reused is not None:
             chain.deployment = reused
             return reused, True
 
-    artifacts = compiler.build()
+    artifacts = compiler.artifacts()
     code_hash = compiler.source_hash()
     sender = chain.sender
     addresses: dict[str, str] = {}
@@ -70,7 +78,7 @@ def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: 
 
     create("Participants", admin.address, attester)
     create("Subjects", addresses["Participants"],
-           signer_change_notice_seconds() if notice_seconds is None else notice_seconds, required_attestations())
+           notice_seconds, required_attestations)
     create("Catalog", addresses["Participants"])
     create("Consents", addresses["Participants"], addresses["Subjects"])
     create("AuditAnchor", addresses["Participants"], ANCHOR_MAX_TREE_SIZE_STEP)
@@ -87,5 +95,5 @@ def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: 
                                    action="fund attester")[0])
     for tx_hash in pending:
         sender.wait(tx_hash, action="grant operator role")
-    deployment.save()
+    deployment.save(path)
     return deployment, False

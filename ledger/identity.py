@@ -22,20 +22,19 @@ from pathlib import Path
 
 from ledger._idcheck import check_resident_id, check_uscc
 from ledger.exceptions import ConfigurationError, InvalidIdentifier
+from ledger.settings import SECRET_KEY_BYTES, Settings
 from ledger.storage.sealing import read_secret_file
 
 __all__ = [
     "IdType",
     "InvalidIdentifier",
-    "PEPPER_ENV",
     "PEPPER_SIZE",
     "load_or_create_pepper",
     "normalize_id",
     "subject_id",
 ]
 
-PEPPER_ENV = "CONSENT_LEDGER_PEPPER"
-PEPPER_SIZE = 32
+PEPPER_SIZE = SECRET_KEY_BYTES
 
 try:
     from zoneinfo import ZoneInfo
@@ -103,21 +102,6 @@ def subject_id(pepper: bytes, id_type: IdType | str, id_number: str) -> bytes:
     return hmac.new(bytes(pepper), message, hashlib.sha256).digest()
 
 
-def _pepper_from_env(raw: str) -> bytes:
-    text = raw.strip()
-    if text[:2] in ("0x", "0X"):
-        text = text[2:]
-    try:
-        value = bytes.fromhex(text)
-    except ValueError:
-        raise ConfigurationError(f"{PEPPER_ENV} must be hex") from None
-    if len(value) != PEPPER_SIZE:
-        raise ConfigurationError(
-            f"{PEPPER_ENV} must be {PEPPER_SIZE} bytes ({2 * PEPPER_SIZE} hex characters), got {len(value)} bytes"
-        )
-    return value
-
-
 def _read_pepper_file(path: Path) -> bytes:
     value = read_secret_file(path)
     if len(value) != PEPPER_SIZE:
@@ -125,27 +109,28 @@ def _read_pepper_file(path: Path) -> bytes:
     return value
 
 
-def load_or_create_pepper(data_dir: Path | str | None = None) -> bytes:
+def load_or_create_pepper(data_dir: Path | str | None = None, *, explicit: bytes | None = None) -> bytes:
     """Return the platform pepper (32 bytes).
 
-    ``$CONSENT_LEDGER_PEPPER`` (hex) wins when set. Otherwise the pepper lives in
-    ``<data_dir>/secrets/pepper`` (directory mode 0700, file mode 0600) and is created from
-    the OS random source on first use. Creation is atomic, so concurrent first calls from
-    several processes agree on one pepper. ``data_dir`` defaults to
-    :func:`ledger.config.data_dir`.
+    ``explicit`` (``Settings.pepper``, from ``$CONSENT_LEDGER_PEPPER``) wins when given. Otherwise
+    the pepper lives in ``<data_dir>/secrets/pepper`` (directory mode 0700, file mode 0600) and is
+    created from the OS random source on first use. Creation is atomic, so concurrent first calls
+    from several processes agree on one pepper. Without ``data_dir``, both come from
+    ``Settings.from_env()``.
 
     Losing or changing the pepper changes every subject id: back the file up with the
     chain's key material, never commit it.
     """
-    raw = os.environ.get(PEPPER_ENV)
-    if raw:
-        return _pepper_from_env(raw)
     if data_dir is None:
-        from ledger.config import data_dir as _default_data_dir
-
-        data_dir = _default_data_dir()
+        settings = Settings.from_env()
+        data_dir, explicit = settings.data_dir, settings.pepper
+    if explicit is not None:
+        if len(explicit) != PEPPER_SIZE:
+            raise ConfigurationError(f"the pepper must be {PEPPER_SIZE} bytes, got {len(explicit)}")
+        return explicit
+    Path(data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     secrets_dir = Path(data_dir) / "secrets"
-    secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secrets_dir.mkdir(mode=0o700, exist_ok=True)
     os.chmod(secrets_dir, 0o700)
     path = secrets_dir / "pepper"
     if path.exists():

@@ -22,12 +22,14 @@ import os
 import re
 import stat
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ledger.config import DEVNET_KEY_PASSWORD, data_dir, key_password, rpc_url
+from ledger.config import DEVNET_KEY_PASSWORD, GATEWAY_HOST, GATEWAY_PORT
 from ledger.exceptions import ConfigurationError, KeystoreError
+from ledger.settings import Settings
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -47,32 +49,118 @@ KDF_ITERATIONS = 2**18
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
-def keystore_dir() -> Path:
-    """``<data>/keystore``, created owner-only (0700) and kept that way."""
-    path = data_dir() / "keystore"
-    path.mkdir(mode=0o700, exist_ok=True)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o700)
-    return path
+@dataclass(frozen=True, slots=True)
+class Keystore:
+    """The keystore of one data dir, under one password (None: the public devnet default).
 
+    ``rpc_url`` is the chain the keys are used with: off the local devnet the default password is
+    refused by :meth:`check_password` and warned about by :meth:`load`.
+    """
 
-def key_path(name: str) -> Path:
-    if not _NAME.match(name):
-        raise KeystoreError(f"invalid key name {name!r}: use lower-case letters, digits, '.', '_' or '-'")
-    return keystore_dir() / f"{name}.json"
+    data_dir: Path
+    password: str | None = None
+    rpc_url: str = f"http://{GATEWAY_HOST}:{GATEWAY_PORT}"
+    allow_default_password: bool = False
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Keystore":
+        return cls(settings.data_dir, settings.key_password, settings.rpc_url, settings.allow_default_key_password)
 
-def new_key(name: str, *, password: str | None = None) -> "LocalAccount":
-    """Generate a key and store it as ``name``; refuses to replace an existing key."""
-    from eth_account import Account
+    @property
+    def effective_password(self) -> str:
+        return self.password if self.password is not None else DEVNET_KEY_PASSWORD
 
-    path = key_path(name)
-    if path.exists():
-        raise KeystoreError(f"key {name!r} already exists at {path}")
-    account = Account.create()
-    _write_new(path, Account.encrypt(account.key, password if password is not None else key_password(),
-                                     kdf=KDF, iterations=KDF_ITERATIONS))
-    return account
+    @property
+    def directory(self) -> Path:
+        """``<data>/keystore``, created owner-only (0700) and kept that way."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = self.data_dir / "keystore"
+        path.mkdir(mode=0o700, exist_ok=True)
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+        return path
+
+    def path(self, name: str) -> Path:
+        if not _NAME.match(name):
+            raise KeystoreError(f"invalid key name {name!r}: use lower-case letters, digits, '.', '_' or '-'")
+        return self.directory / f"{name}.json"
+
+    def new(self, name: str, *, password: str | None = None) -> "LocalAccount":
+        """Generate a key and store it as ``name``; refuses to replace an existing key."""
+        from eth_account import Account
+
+        path = self.path(name)
+        if path.exists():
+            raise KeystoreError(f"key {name!r} already exists at {path}")
+        account = Account.create()
+        _write_new(path, Account.encrypt(account.key, password if password is not None else self.effective_password,
+                                         kdf=KDF, iterations=KDF_ITERATIONS))
+        return account
+
+    def _default_password_problem(self, url: str) -> str | None:
+        if self.effective_password != DEVNET_KEY_PASSWORD or is_local_rpc(url):
+            return None
+        return (f"the keystore is protected by the public default password while the chain RPC is {url}, not the "
+                f"local devnet: set CONSENT_LEDGER_KEY_PASSWORD to a strong secret (and re-encrypt the keys with it)")
+
+    def check_password(self, url: str | None = None) -> None:
+        """Refuse the default password off the local devnet (unless explicitly allowed, then warn)."""
+        problem = self._default_password_problem(url or self.rpc_url)
+        if problem is None:
+            return
+        if self.allow_default_password:
+            _warn(problem)
+            return
+        raise ConfigurationError(f"refusing to start: {problem} (or set {ALLOW_DEFAULT_PASSWORD_ENV}=1 to accept "
+                                 f"the risk)")
+
+    def load(self, name: str, *, password: str | None = None) -> "LocalAccount":
+        """Decrypt the key ``name``."""
+        from eth_account import Account
+
+        if password is None:
+            problem = self._default_password_problem(self.rpc_url)
+            if problem:
+                _warn(problem)
+        path = self.path(name)
+        keyfile = _read(path, name)
+        try:
+            private_key = Account.decrypt(keyfile, password if password is not None else self.effective_password)
+        except ValueError as exc:  # eth_keyfile reports a wrong password as a MAC mismatch
+            raise KeystoreError(f"cannot decrypt key {name!r}: wrong CONSENT_LEDGER_KEY_PASSWORD?") from exc
+        return Account.from_key(private_key)
+
+    def address_of(self, name: str) -> str:
+        """Checksummed address of the key ``name``, without decrypting it."""
+        from eth_utils import to_checksum_address
+
+        keyfile = _read(self.path(name), name)
+        try:
+            return to_checksum_address(keyfile["address"])
+        except (KeyError, ValueError, TypeError) as exc:
+            raise KeystoreError(f"key file for {name!r} has no valid address") from exc
+
+    def list(self) -> dict[str, str]:
+        """Every key in the keystore: name -> checksummed address, sorted by name."""
+        keys = {}
+        for path in sorted(self.directory.glob("*.json")):
+            name = path.stem
+            if _NAME.match(name):
+                keys[name] = self.address_of(name)
+        return keys
+
+    def ensure_authority_keys(self, *, password: str | None = None) -> dict[str, str]:
+        """Generate the authority keys that are missing; returns name -> address for all of them."""
+        addresses = {}
+        for name in AUTHORITY_KEYS:
+            if not self.path(name).exists():
+                try:
+                    self.new(name, password=password)
+                except KeystoreError:
+                    if not self.path(name).exists():  # not a lost race with another process
+                        raise
+            addresses[name] = self.address_of(name)
+        return addresses
 
 
 def is_local_rpc(url: str) -> bool:
@@ -86,25 +174,6 @@ def is_local_rpc(url: str) -> bool:
         return False
 
 
-def _default_password_problem(url: str) -> str | None:
-    if key_password() != DEVNET_KEY_PASSWORD or is_local_rpc(url):
-        return None
-    return (f"the keystore is protected by the public default password while the chain RPC is {url}, not the "
-            f"local devnet: set CONSENT_LEDGER_KEY_PASSWORD to a strong secret (and re-encrypt the keys with it)")
-
-
-def check_key_password(url: str) -> None:
-    """Refuse the default password off the local devnet (unless explicitly allowed, then warn)."""
-    problem = _default_password_problem(url)
-    if problem is None:
-        return
-    if os.environ.get(ALLOW_DEFAULT_PASSWORD_ENV) == "1":
-        _warn(problem)
-        return
-    raise ConfigurationError(f"refusing to start: {problem} (or set {ALLOW_DEFAULT_PASSWORD_ENV}=1 to accept the "
-                             f"risk)")
-
-
 _warned = False
 
 
@@ -116,56 +185,30 @@ def _warn(problem: str) -> None:
         print(f"WARNING: {problem}", file=sys.stderr)
 
 
-def load_key(name: str, *, password: str | None = None) -> "LocalAccount":
-    """Decrypt the key ``name``."""
-    from eth_account import Account
+# The keystore the environment configures, for scripts and tests; the CLI and the API build a
+# Keystore from the Settings they read once.
+def _configured() -> Keystore:
+    return Keystore.from_settings(Settings.from_env())
 
-    if password is None:
-        problem = _default_password_problem(rpc_url())
-        if problem:
-            _warn(problem)
-    path = key_path(name)
-    keyfile = _read(path, name)
-    try:
-        private_key = Account.decrypt(keyfile, password if password is not None else key_password())
-    except ValueError as exc:  # eth_keyfile reports a wrong password as a MAC mismatch
-        raise KeystoreError(f"cannot decrypt key {name!r}: wrong CONSENT_LEDGER_KEY_PASSWORD?") from exc
-    return Account.from_key(private_key)
+
+def key_path(name: str) -> Path:
+    return _configured().path(name)
+
+
+def new_key(name: str, *, password: str | None = None) -> "LocalAccount":
+    return _configured().new(name, password=password)
+
+
+def load_key(name: str, *, password: str | None = None) -> "LocalAccount":
+    return _configured().load(name, password=password)
 
 
 def address_of(name: str) -> str:
-    """Checksummed address of the key ``name``, without decrypting it."""
-    from eth_utils import to_checksum_address
-
-    keyfile = _read(key_path(name), name)
-    try:
-        return to_checksum_address(keyfile["address"])
-    except (KeyError, ValueError, TypeError) as exc:
-        raise KeystoreError(f"key file for {name!r} has no valid address") from exc
-
-
-def list_keys() -> dict[str, str]:
-    """Every key in the keystore: name -> checksummed address, sorted by name."""
-    keys = {}
-    for path in sorted(keystore_dir().glob("*.json")):
-        name = path.stem
-        if _NAME.match(name):
-            keys[name] = address_of(name)
-    return keys
+    return _configured().address_of(name)
 
 
 def ensure_authority_keys(*, password: str | None = None) -> dict[str, str]:
-    """Generate the authority keys that are missing; returns name -> address for all of them."""
-    addresses = {}
-    for name in AUTHORITY_KEYS:
-        if not key_path(name).exists():
-            try:
-                new_key(name, password=password)
-            except KeystoreError:
-                if not key_path(name).exists():  # not a lost race with another process
-                    raise
-        addresses[name] = address_of(name)
-    return addresses
+    return _configured().ensure_authority_keys(password=password)
 
 
 def _read(path: Path, name: str) -> dict:

@@ -1,8 +1,9 @@
 """One error shape for the whole API, ``{"error": {"code": ..., "message": ...}}``, and the one place
-where domain errors become HTTP answers.
+where the library's errors become HTTP answers (:func:`http_error`).
 
-Services raise :class:`ApiError` or let the library's errors through; each library error gets a
-stable code and a message a person understands. The library's own text (RPC URLs, node messages,
+Services raise the library's errors: refusals (:mod:`ledger.domain_errors`, whose kind gives the
+status and whose code and message are sent as they are) and failures of the chain, the audit log
+or the database (a 503 with a fixed message). The library's own text (RPC URLs, node messages,
 revert data) is logged here, never sent.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.core.responses import JsonResponse
+from ledger import domain_errors as refused
 from ledger.audit.log import AuditUnavailable
 from ledger.eip712 import InvalidSignature, InvalidTypedData, NonCanonicalTypedData
 from ledger.exceptions import ChainUnavailable, InvalidIdentifier, LedgerError, TransactionFailed
@@ -24,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """An error with a stable code, an HTTP status and a message a person understands."""
+    """An HTTP answer made by the HTTP layer itself (the rate limits, with their Retry-After);
+    everything below the routes raises the library's errors instead."""
 
     def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None):
         super().__init__(message)
@@ -41,42 +44,81 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
 _HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
                405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMITED"}
 
-#: Contract custom errors (by name) as HTTP answers; any other revert is a 422 LEDGER_REJECTED.
-REVERTS: dict[str, tuple[int, str, str]] = {
-    "ConsentsSignatureExpired": (409, "DEADLINE_PASSED", "the signing deadline has passed; make a new draft"),
-    "ConsentsNonceAlreadyUsed": (409, "NONCE_USED", "this nonce was already used; make a new draft"),
-    "ConsentsAlreadyExists": (409, "CONSENT_EXISTS", "this consent is already on the ledger"),
-    "ConsentsNotActive": (409, "CONSENT_NOT_ACTIVE", "this consent is not active"),
-    "ConsentsInvalidResources": (422, "INVALID_CONSENT", "a consent must list 1 to 16 resources in increasing "
+#: Each kind of refusal as its HTTP status.
+STATUS_OF_KIND: dict[type[refused.DomainError], int] = {
+    refused.NotAuthenticated: 401, refused.Forbidden: 403, refused.NotFound: 404, refused.Conflict: 409,
+    refused.InvalidRequest: 422, refused.Unavailable: 503,
+}
+
+#: Contract custom errors (by name) as refusals; any other revert is LEDGER_REJECTED.
+REVERTS: dict[str, tuple[type[refused.DomainError], str]] = {
+    "ConsentsSignatureExpired": (refused.DeadlinePassed, "the signing deadline has passed; make a new draft"),
+    "ConsentsNonceAlreadyUsed": (refused.NonceUsed, "this nonce was already used; make a new draft"),
+    "ConsentsAlreadyExists": (refused.ConsentExists, "this consent is already on the ledger"),
+    "ConsentsNotActive": (refused.ConsentNotActive, "this consent is not active"),
+    "ConsentsInvalidResources": (refused.InvalidConsent, "a consent must list 1 to 16 resources in increasing "
                                                          "order, each granting at least one field"),
-    "ConsentsInvalidWindow": (422, "INVALID_CONSENT", "a consent's validFrom must be before its validUntil"),
-    "ConsentsZeroGrantee": (422, "INVALID_CONSENT", "a consent needs a grantee"),
-    "ConsentsLengthMismatch": (422, "INVALID_CONSENT", "a consent needs one field mask per resource"),
-    "ConsentsInvalidSignature": (422, "INVALID_SIGNATURE", "the ledger did not accept a signature"),
-    "ConsentsNotSubjectSigner": (422, "INVALID_SIGNATURE", "a signer is not bound to the consent's subject"),
-    "ConsentsBelowThreshold": (422, "INVALID_SIGNATURE", "fewer valid signatures than the subject's threshold"),
-    "ConsentsUnknownSubject": (404, "UNKNOWN_SUBJECT", "the consent's subject is not registered"),
-    "ConsentsUnknownConsent": (404, "NOT_FOUND", "no consent with this id on the ledger"),
-    "SubjectsAlreadyRegistered": (409, "ALREADY_REGISTERED", "this subject is already registered"),
-    "SubjectsChangeNotPending": (409, "CHANGE_NOT_PENDING", "this signer change is no longer pending"),
-    "SubjectsChangeNotDue": (409, "CHANGE_NOT_DUE", "this signer change's notice period has not ended yet"),
-    "SubjectsInvalidChangeNonce": (409, "CHANGE_NONCE_USED", "the subject's signers changed since this change was "
-                                                             "written; write it again"),
+    "ConsentsInvalidWindow": (refused.InvalidConsent, "a consent's validFrom must be before its validUntil"),
+    "ConsentsZeroGrantee": (refused.InvalidConsent, "a consent needs a grantee"),
+    "ConsentsLengthMismatch": (refused.InvalidConsent, "a consent needs one field mask per resource"),
+    "ConsentsInvalidSignature": (refused.WrongSigner, "the ledger did not accept a signature"),
+    "ConsentsNotSubjectSigner": (refused.WrongSigner, "a signer is not bound to the consent's subject"),
+    "ConsentsBelowThreshold": (refused.WrongSigner, "fewer valid signatures than the subject's threshold"),
+    "ConsentsUnknownSubject": (refused.UnknownSubject, "the consent's subject is not registered"),
+    "ConsentsUnknownConsent": (refused.NotFound, "no consent with this id on the ledger"),
+    "SubjectsAlreadyRegistered": (refused.AlreadyRegistered, "this subject is already registered"),
+    "SubjectsChangeNotPending": (refused.ChangeNotPending, "this signer change is no longer pending"),
+    "SubjectsChangeNotDue": (refused.ChangeNotDue, "this signer change's notice period has not ended yet"),
+    "SubjectsInvalidChangeNonce": (refused.ChangeNonceUsed, "the subject's signers changed since this change was "
+                                                            "written; write it again"),
 }
 
 
-def ledger_refusal(exc: TransactionFailed) -> ApiError:
-    """The HTTP answer for a transaction the ledger refused."""
-    log.warning("transaction refused: %s", exc)
+def ledger_refusal(exc: TransactionFailed) -> refused.DomainError:
+    """The refusal a transaction the ledger refused stands for."""
     known = REVERTS.get(exc.error_name or "")
     if known:
-        return ApiError(*known)
+        kind, message = known
+        return kind(message)
     if exc.error_name:
-        return ApiError(422, "LEDGER_REJECTED", f"the ledger refused the transaction ({exc.error_name})")
-    return ApiError(422, "LEDGER_REJECTED", "the ledger refused the transaction; nothing was changed")
+        return refused.LedgerRejected(f"the ledger refused the transaction ({exc.error_name})")
+    return refused.LedgerRejected("the ledger refused the transaction; nothing was changed")
+
+
+def status_of(kind: type[refused.DomainError]) -> int:
+    return next(STATUS_OF_KIND[k] for k in kind.__mro__ if k in STATUS_OF_KIND)
+
+
+def http_error(exc: LedgerError) -> tuple[int, str, str]:
+    """Status, code and message for any library error."""
+    if isinstance(exc, TransactionFailed):
+        log.warning("transaction refused: %s", exc)
+        exc = ledger_refusal(exc)
+    if isinstance(exc, refused.DomainError):
+        return status_of(type(exc)), exc.code, exc.message
+    # The library's validation of client input: its messages are our own, about that input.
+    if isinstance(exc, InvalidIdentifier):
+        return 422, "INVALID_ID_NUMBER", str(exc)
+    if isinstance(exc, InvalidTypedData):
+        return 422, "NON_CANONICAL_TYPED_DATA" if isinstance(exc, NonCanonicalTypedData) else "INVALID_TYPED_DATA", \
+            str(exc)
+    if isinstance(exc, InvalidSignature):
+        return 422, "INVALID_SIGNATURE", str(exc)
+    if isinstance(exc, ChainUnavailable):
+        log.error("ledger unavailable: %s", exc)
+        return 503, "LEDGER_UNAVAILABLE", "the ledger is unreachable; nothing was changed or released"
+    if isinstance(exc, AuditUnavailable):
+        log.error("audit log unavailable: %s", exc)
+        return 503, "AUDIT_UNAVAILABLE", "the audit log could not record this decision; nothing was released"
+    log.error("ledger error (%s): %s", type(exc).__name__, exc)
+    return 503, "LEDGER_ERROR", "the ledger could not complete this request; try again later"
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LedgerError)
+    async def _ledger(_: Request, exc: LedgerError):
+        return error_response(*http_error(exc))
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.headers)
@@ -93,40 +135,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException):
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
-
-    @app.exception_handler(InvalidIdentifier)
-    async def _identifier(_: Request, exc: InvalidIdentifier):
-        return error_response(422, "INVALID_ID_NUMBER", str(exc))  # our own validation message
-
-    @app.exception_handler(InvalidTypedData)
-    async def _typed_data(_: Request, exc: InvalidTypedData):
-        code = "NON_CANONICAL_TYPED_DATA" if isinstance(exc, NonCanonicalTypedData) else "INVALID_TYPED_DATA"
-        return error_response(422, code, str(exc))  # our own parser's message about the client's input
-
-    @app.exception_handler(InvalidSignature)
-    async def _signature(_: Request, exc: InvalidSignature):
-        return error_response(422, "INVALID_SIGNATURE", str(exc))
-
-    @app.exception_handler(TransactionFailed)
-    async def _refused(_: Request, exc: TransactionFailed):
-        error = ledger_refusal(exc)
-        return error_response(error.status, error.code, error.message)
-
-    @app.exception_handler(ChainUnavailable)
-    async def _chain(_: Request, exc: ChainUnavailable):
-        log.error("ledger unavailable: %s", exc)
-        return error_response(503, "LEDGER_UNAVAILABLE", "the ledger is unreachable; nothing was changed or released")
-
-    @app.exception_handler(AuditUnavailable)
-    async def _audit(_: Request, exc: AuditUnavailable):
-        log.error("audit log unavailable: %s", exc)
-        return error_response(503, "AUDIT_UNAVAILABLE", "the audit log could not record this decision; "
-                                                        "nothing was released")
-
-    @app.exception_handler(LedgerError)
-    async def _ledger(_: Request, exc: LedgerError):
-        log.error("ledger error (%s): %s", type(exc).__name__, exc)
-        return error_response(503, "LEDGER_ERROR", "the ledger could not complete this request; try again later")
 
     @app.exception_handler(DBAPIError)
     async def _database(_: Request, exc: DBAPIError):

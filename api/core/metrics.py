@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
-if TYPE_CHECKING:
-    from api.services.context import AppServices
+from ledger.audit.anchoring import Anchorer
+from ledger.audit.log import AuditLog
+from ledger.chain.funds import FundsMonitor
+from ledger.projection import Projection
 
 DECISIONS = Counter("consent_ledger_decisions_total", "Audited release decisions", ["decision", "reason"])
 RELEASE_SECONDS = Histogram("consent_ledger_release_seconds", "Time to decide and audit a records query",
@@ -19,25 +19,27 @@ RELEASE_SECONDS = Histogram("consent_ledger_release_seconds", "Time to decide an
 class LedgerCollector(Collector):
     """Reads the audit log, anchoring and indexer state when Prometheus scrapes."""
 
-    def __init__(self, services: "AppServices"):
-        self.services = services
+    def __init__(self, *, audit: AuditLog, anchorer: Anchorer, projection: Projection, funds: FundsMonitor):
+        self._audit = audit
+        self._anchorer = anchorer
+        self._projection = projection
+        self._funds = funds
 
     def collect(self):
-        s = self.services
-        yield GaugeMetricFamily("consent_ledger_audit_tree_size", "Committed audit entries", value=s.audit.size)
+        yield GaugeMetricFamily("consent_ledger_audit_tree_size", "Committed audit entries", value=self._audit.size)
         yield GaugeMetricFamily("consent_ledger_audit_anchored_size", "Audit entries covered by an on-chain anchor",
-                                value=s.anchorer.last_size)
+                                value=self._anchorer.last_size)
         yield GaugeMetricFamily("consent_ledger_anchor_lag_seconds", "Age of the oldest unanchored entry",
-                                value=s.anchorer.lag_seconds())
+                                value=self._anchorer.lag_seconds())
         yield GaugeMetricFamily("consent_ledger_indexer_block", "Block up to which chain events are folded",
-                                value=s.projection.block)
-        yield from _key_funds(s)
+                                value=self._projection.block)
+        yield from _key_funds(self._funds)
 
 
-def _key_funds(s: "AppServices"):
+def _key_funds(monitor: FundsMonitor):
     """Balance and headroom of the platform's own keys; nothing when the chain cannot be read."""
     try:
-        funds = s.funds.check()
+        funds = monitor.check()
     except Exception:
         return
     gauges = {
@@ -58,8 +60,8 @@ def _key_funds(s: "AppServices"):
     yield from gauges.values()
 
 
-def register(services: "AppServices") -> LedgerCollector:
-    collector = LedgerCollector(services)
+def register(*, audit: AuditLog, anchorer: Anchorer, projection: Projection, funds: FundsMonitor) -> LedgerCollector:
+    collector = LedgerCollector(audit=audit, anchorer=anchorer, projection=projection, funds=funds)
     REGISTRY.register(collector)
     return collector
 

@@ -16,8 +16,9 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.core.config import Settings
 from api.core.errors import ApiError, error_response
+from ledger.domain_errors import NotAuthenticated
+from ledger.settings import Settings
 
 
 class RateLimiter:
@@ -117,7 +118,7 @@ class RateLimit:
                 if scheme.lower() == "bearer" and token.strip() and services is not None:
                     try:
                         return "principal:" + services.auth.verify_token(token.strip())
-                    except ApiError:
+                    except NotAuthenticated:
                         pass  # not a valid token: the route answers 401; count it against the client
                 break
         return "client:" + client_host(scope)

@@ -33,8 +33,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.core.config import Settings
-from api.core.errors import ApiError
+from ledger import domain_errors as refused
+from ledger.settings import Settings
 from ledger.storage.models import UsedAuthNonceRow
 
 
@@ -64,10 +64,6 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _refused(code: str, message: str) -> ApiError:
-    return ApiError(401, code, message)
-
-
 _NOT_SIWE = "not a Sign-In with Ethereum (EIP-4361) message issued by this server"
 
 
@@ -75,29 +71,29 @@ def _address_and_nonce(message: str) -> tuple[str, str]:
     lines = message.split("\n")
     nonces = [line[len("Nonce: "):] for line in lines if line.startswith("Nonce: ")]
     if len(lines) < 2 or not is_address(lines[1]) or len(nonces) != 1:
-        raise _refused("INVALID_SIWE_MESSAGE", _NOT_SIWE)
+        raise refused.SiweMessageInvalid(_NOT_SIWE)
     return to_checksum_address(lines[1]), nonces[0]
 
 
 # A changed line of the message, by its prefix, and what to call the change.
-_FIELDS = (("URI: ", "SIWE_URI_MISMATCH", "URI"), ("Chain ID: ", "SIWE_CHAIN_MISMATCH", "chain id"),
-           ("Version: ", "INVALID_SIWE_MESSAGE", "version"))
+_FIELDS = (("URI: ", refused.SiweUriMismatch, "URI"), ("Chain ID: ", refused.SiweChainMismatch, "chain id"),
+           ("Version: ", refused.SiweMessageInvalid, "version"))
 
 
-def _mismatch(message: str, expected: str) -> ApiError:
+def _mismatch(message: str, expected: str) -> refused.NotAuthenticated:
     """Which part of the issued message was changed."""
     given_lines, expected_lines = message.split("\n"), expected.split("\n")
     given_head, wanted_head = given_lines[0], expected_lines[0]
     if given_head != wanted_head:
         scheme, _, _ = wanted_head.partition("://")
         if not given_head.startswith(scheme + "://"):
-            return _refused("SIWE_SCHEME_MISMATCH", f"the message must be for the scheme {scheme}")
-        return _refused("SIWE_DOMAIN_MISMATCH", f"the message must be for {wanted_head.partition(' ')[0]}")
-    for prefix, code, name in _FIELDS:
+            return refused.SiweSchemeMismatch(f"the message must be for the scheme {scheme}")
+        return refused.SiweDomainMismatch(f"the message must be for {wanted_head.partition(' ')[0]}")
+    for prefix, refusal, name in _FIELDS:
         wanted = next(line for line in expected_lines if line.startswith(prefix))
         if wanted not in given_lines:
-            return _refused(code, f"the message must say {wanted!r} (this server's {name})")
-    return _refused("INVALID_SIWE_MESSAGE", "the message differs from the challenge this server issued; sign it "
+            return refusal(f"the message must say {wanted!r} (this server's {name})")
+    return refused.SiweMessageInvalid("the message differs from the challenge this server issued; sign it "
                                             "exactly as given")
 
 
@@ -127,10 +123,10 @@ class Authenticator:
             raw = b""
         body, mac = raw[:-_NONCE_MAC_BYTES], raw[-_NONCE_MAC_BYTES:]
         if not raw or not hmac.compare_digest(mac, self._nonce_mac(address, body)):
-            raise _refused("NONCE_INVALID", "the challenge nonce was not issued by this server for this address")
+            raise refused.NonceInvalid("the challenge nonce was not issued by this server for this address")
         expires = datetime.fromtimestamp(int.from_bytes(body[:8], "big"), UTC)
         if expires <= _now():
-            raise _refused("NONCE_INVALID", "the challenge has expired; ask for a new one")
+            raise refused.NonceInvalid("the challenge has expired; ask for a new one")
         return expires
 
     def _message(self, address: str, nonce: str, expires: datetime) -> str:
@@ -146,7 +142,7 @@ class Authenticator:
 
     def challenge(self, address: str) -> tuple[str, str]:
         if not isinstance(address, str) or not is_address(address):
-            raise ApiError(422, "INVALID_ADDRESS", "address must be a 20-byte 0x-hex Ethereum address")
+            raise refused.InvalidAddress("address must be a 20-byte 0x-hex Ethereum address")
         address = to_checksum_address(address)
         expires = _now().replace(microsecond=0) + timedelta(seconds=self.settings.siwe_ttl_seconds)
         nonce = self._make_nonce(address, expires)
@@ -169,12 +165,12 @@ class Authenticator:
         except Exception:  # eth-account and eth-keys raise assorted errors for signatures that do not recover
             signer = None
         if signer != address:
-            raise _refused("INVALID_SIGNATURE", "the signature does not match the message and address")
+            raise refused.SignInSignatureInvalid("the signature does not match the message and address")
         try:
             with self.sessions.begin() as session:
                 session.add(UsedAuthNonceRow(nonce=nonce, address=address, expires_at=expires))
         except IntegrityError:
-            raise _refused("NONCE_INVALID", "this challenge was already used; ask for a new one") from None
+            raise refused.NonceInvalid("this challenge was already used; ask for a new one") from None
         return self.issue_token(address), address
 
     def purge_expired(self) -> int:
@@ -205,10 +201,10 @@ class Authenticator:
             claims = jwt.decode(token, self.settings.jwt_secret, algorithms=[ALGORITHM], audience=AUDIENCE,
                                 issuer=ISSUER, options={"require": ["exp", "iat", "iss", "aud", "sub"]})
         except jwt.ExpiredSignatureError:
-            raise ApiError(401, "TOKEN_EXPIRED", "the access token has expired; sign in again") from None
+            raise refused.TokenExpired("the access token has expired; sign in again") from None
         except jwt.PyJWTError:
-            raise ApiError(401, "INVALID_TOKEN", "the access token is not valid") from None
+            raise refused.TokenInvalid("the access token is not valid") from None
         subject = claims.get("sub")
         if not isinstance(subject, str) or not is_address(subject):
-            raise ApiError(401, "INVALID_TOKEN", "the access token is not valid")
+            raise refused.TokenInvalid("the access token is not valid")
         return to_checksum_address(subject), float(claims["exp"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.core.responses import JsonResponse
-from api.deps import AdminDep, AttesterDep, ServicesDep
+from api.deps import AdminDep, AdminServiceDep, AttesterDep, SubjectServiceDep
+from api.routes import reply
 from api.schemas.admin import (DepartmentCreate, DepartmentOut, RegulatorCreate, RegulatorOut, ResourceCreate,
                                ResourceOut, SubjectAttested, SubjectCreate, SubjectRegistered, SubjectTransaction)
 from api.schemas.common import BODY, SIGNED_IN, errors
@@ -15,18 +15,18 @@ _ADMIN_ERRORS = errors(*SIGNED_IN, *BODY, 409)
 
 
 @router.post("/departments", status_code=201, response_model=DepartmentOut, responses=_ADMIN_ERRORS)
-def register_department(body: DepartmentCreate, _: AdminDep, services: ServicesDep):
-    return services.admin_ops.register_department(body)
+def register_department(body: DepartmentCreate, _: AdminDep, admin: AdminServiceDep):
+    return admin.register_department(body)
 
 
 @router.post("/regulators", status_code=201, response_model=RegulatorOut, responses=_ADMIN_ERRORS)
-def register_regulator(body: RegulatorCreate, _: AdminDep, services: ServicesDep):
-    return services.admin_ops.register_regulator(body)
+def register_regulator(body: RegulatorCreate, _: AdminDep, admin: AdminServiceDep):
+    return admin.register_regulator(body)
 
 
 @router.post("/resources", status_code=201, response_model=ResourceOut, responses=_ADMIN_ERRORS)
-def register_resource(body: ResourceCreate, _: AdminDep, services: ServicesDep):
-    return services.admin_ops.register_resource(body)
+def register_resource(body: ResourceCreate, _: AdminDep, admin: AdminServiceDep):
+    return admin.register_resource(body)
 
 
 @router.post("/subjects", status_code=201, response_model=SubjectRegistered, responses={
@@ -34,11 +34,12 @@ def register_resource(body: ResourceCreate, _: AdminDep, services: ServicesDep):
     201: {"description": "registered"},
     202: {"model": SubjectAttested, "description": "attested; more attesters must attest the same registration"},
     **_ADMIN_ERRORS})
-def register_subject(body: SubjectCreate, principal: AttesterDep, services: ServicesDep):
+def register_subject(body: SubjectCreate, principal: AttesterDep, subjects: SubjectServiceDep):
     """Bind a resident or enterprise to its signer wallets (real-name verification done upstream).
 
     The identity attester's own transaction: without ``signed_transaction``, 200 with the
     transaction to sign; with it, checked against this request and relayed: 201 registered, or 202
     while fewer attesters than the deployment requires have attested it."""
-    status, result = services.subjects.register(principal, body)
-    return JsonResponse(result, status_code=status)
+    result = subjects.register(principal, body)
+    status = 200 if isinstance(result, SubjectTransaction) else 202 if isinstance(result, SubjectAttested) else 201
+    return reply(result, status)

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
 from api.core.responses import JsonResponse
-from api.deps import PrincipalDep, ServicesDep, SignerDep
+from api.deps import ConsentServiceDep, PrincipalDep, SignerDep
+from api.routes import reply
 from api.schemas.common import BODY, SIGNED_IN, Hex32, errors
 from api.schemas.consents import (ConsentDraftCreate, ConsentDraftPublic, ConsentList, ConsentSubmit,
                                   RevocationDraft, RevocationSubmit, Submission, SignatureAdd, TransactionReceipt,
                                   Withdrawal)
-from api.services.consents import ConsentService
+from api.services.consents import ACTIVE
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
 ConsentId = Annotated[Hex32, Path(description="0x-hex consent id (the EIP-712 digest)")]
 
-
-def _service(services: ServicesDep) -> ConsentService:
-    return services.consents
-
-
-ConsentServiceDep = Annotated[ConsentService, Depends(_service)]
 _SIGNER_ERRORS = errors(*SIGNED_IN, 404, 409)
 _SIGNER_BODY_ERRORS = errors(*SIGNED_IN, *BODY, 404, 409)
 _SUBMISSION_STATUSES: dict[int | str, dict[str, Any]] = {
@@ -34,8 +29,7 @@ _SUBMISSION_STATUSES: dict[int | str, dict[str, Any]] = {
 @router.post("/drafts", status_code=201, response_model=ConsentDraftPublic, responses=_SIGNER_BODY_ERRORS)
 def create_draft(body: ConsentDraftCreate, principal: SignerDep, service: ConsentServiceDep):
     """Typed data (eth_signTypedData_v4) for the subject's signers to sign in their wallets."""
-    consent_id, typed = service.create_draft(principal, body)
-    return {"consent_id": consent_id, "typed_data": typed}
+    return service.create_draft(principal, body)
 
 
 @router.post("", status_code=201, response_model=Submission, responses=_SUBMISSION_STATUSES)
@@ -44,8 +38,7 @@ def submit(body: ConsentSubmit, principal: SignerDep, service: ConsentServiceDep
 
     ``typed_data`` must be in the canonical form drafts have (422 ``NON_CANONICAL_TYPED_DATA``
     otherwise); a pending submission expires at its ``deadline``."""
-    status, result = service.submit(principal, body.typed_data, body.signatures)
-    return JsonResponse(result, status_code=status)
+    return _submission(service.submit(principal, body.typed_data, body.signatures))
 
 
 @router.delete("/{consent_id}", response_model=Withdrawal, responses=_SIGNER_ERRORS)
@@ -58,14 +51,13 @@ def withdraw(consent_id: ConsentId, principal: SignerDep, service: ConsentServic
 @router.post("/{consent_id}/signatures", status_code=201, response_model=Submission,
              responses=_SUBMISSION_STATUSES)
 def add_signature(consent_id: ConsentId, body: SignatureAdd, principal: SignerDep, service: ConsentServiceDep):
-    status, result = service.add_signature(principal, consent_id, body.signature)
-    return JsonResponse(result, status_code=status)
+    return _submission(service.add_signature(principal, consent_id, body.signature))
 
 
 @router.post("/{consent_id}/revocation-drafts", status_code=201, response_model=RevocationDraft,
              responses=_SIGNER_ERRORS)
 def revocation_draft(consent_id: ConsentId, principal: SignerDep, service: ConsentServiceDep):
-    return {"typed_data": service.revocation_draft(principal, consent_id)}
+    return service.revocation_draft(principal, consent_id)
 
 
 @router.post("/{consent_id}/revocations", response_model=TransactionReceipt, responses=_SIGNER_BODY_ERRORS)
@@ -78,3 +70,8 @@ def list_consents(principal: PrincipalDep, service: ConsentServiceDep):
     """A signer sees their subjects' consents, pending submissions and expired ones; a department the
     consents granted to it."""
     return {"consents": service.visible(principal)}
+
+
+def _submission(submission: Submission) -> JsonResponse:
+    """201 once the grant is on the ledger, 202 while it waits for signatures."""
+    return reply(submission, 201 if submission.status == ACTIVE else 202)

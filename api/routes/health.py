@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.core.responses import JsonResponse
-from api.deps import OpsDep, OpsTokenDep, ServicesDep
+from api.deps import HealthServiceDep, OpsDep, OpsTokenDep
 from api.schemas.common import errors
 from api.schemas.ops import Health, Readiness
 
@@ -23,10 +23,10 @@ def healthz():
 @router.get("/readyz", response_model=Readiness, responses={
     200: {"description": "ready"}, 503: {"model": Readiness, "description": "not ready (a check failed)"},
     **errors(429)})
-def readyz(services: ServicesDep, detailed: OpsTokenDep):
+def readyz(health: HealthServiceDep, detailed: OpsTokenDep):
     """200 when chain, database, indexer and anchoring are all in order, else 503. Load balancers get
     ``{"ready": bool}``; the checks (heads, lags, errors) only with the ops token."""
-    report = services.readiness()
+    report = health.readiness()
     body = report if detailed else {"ready": report["ready"]}
     return JsonResponse(body, status_code=200 if report["ready"] else 503)
 

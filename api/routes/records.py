@@ -9,9 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api.core.responses import JsonResponse
-from api.deps import PrincipalDep, ServicesDep, get_services, principal_from_header
+from api.deps import PrincipalDep, ReleaseServiceDep, principal_from_header, services_of
 from api.schemas.common import BODY, SIGNED_IN, ResourceSlug, errors
 from api.schemas.records import Denial, RecordQuery, RecordStored, RecordUpsert, Release
+from api.services.release import QueryOutcome
 
 router = APIRouter(tags=["records"])
 _QUERY_SCHEMA = RecordQuery.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -20,9 +21,9 @@ _QUERY_SCHEMA = RecordQuery.model_json_schema(ref_template="#/components/schemas
 @router.put("/v1/resources/{resource_id}/records", response_model=RecordStored,
             responses=errors(*SIGNED_IN, *BODY, 404))
 def upsert_record(resource_id: Annotated[ResourceSlug, Path()], body: RecordUpsert, principal: PrincipalDep,
-                  services: ServicesDep):
+                  release: ReleaseServiceDep):
     """The provider department stores (or updates) fields of one subject's record, sealed at rest."""
-    return services.release.upsert_record(principal, resource_id, body)
+    return release.upsert_record(principal, resource_id, body)
 
 
 @router.post("/v1/records/query", response_model=Release, responses={
@@ -37,11 +38,25 @@ async def query_records(request: Request):
     The hot path: a coroutine that parses its own body and bearer token, so a request costs no
     dependency solving and no thread-pool hop (the same checks as the other routes, in
     :mod:`api.deps`)."""
-    services = get_services(request)
-    principal = principal_from_header(services, request.headers.get("authorization"))
+    services = services_of(request)
+    principal = principal_from_header(services.auth, request.headers.get("authorization"))
     try:
         body = RecordQuery.model_validate_json(await request.body())
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
-    status, result = await services.release.query(principal, body)
-    return JsonResponse(result, status_code=status)
+    outcome = await services.release.query(principal, body)
+    return _answer(outcome)
+
+
+def _answer(outcome: QueryOutcome) -> JsonResponse:
+    """200 with the data; a denial 403 with its reason code, or 404 when there was no record to release.
+    Built by hand, not through the models: this is the hot path."""
+    entry = outcome.entry
+    decision = {"result": entry.decision, "consent_id": entry.consent_id, "block_number": entry.block_number,
+                "reason": entry.reason}
+    if outcome.released:
+        audit = {"seq": entry.seq, "payload_salt": "0x" + outcome.payload_salt.hex(),
+                 "payload_hash": entry.payload_hash}
+        return JsonResponse({"data": outcome.data, "decision": decision, "audit": audit})
+    return JsonResponse({"error": {"code": entry.reason, "message": outcome.message}, "decision": decision,
+                         "audit": {"seq": entry.seq}}, status_code=404 if entry.reason == "NO_RECORD" else 403)

@@ -17,23 +17,24 @@ import time
 import zlib
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
-
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from api.core.errors import ApiError
 from api.core.security import Principal
 from api.schemas.common import LATEST_TIMESTAMP, iso
-from api.schemas.consents import ConsentDraftCreate
+from api.schemas.consents import (ConsentDraftCreate, ConsentDraftPublic, RevocationDraft, Submission,
+                                  TransactionReceipt, Withdrawal)
+from api.services.catalog import ResourceFields
+from ledger import domain_errors as refused
+from ledger.audit.log import AuditLog
+from ledger.chain.client import Chain
 from ledger.domain import ConsentStatus
-from ledger.eip712 import (ConsentMessage, InvalidTypedData, RevokeMessage, consent_typed_data,
+from ledger.eip712 import (ConsentMessage, Domain, InvalidTypedData, RevokeMessage, consent_typed_data,
                            hash_typed_data, parse_canonical_typed_data, recover_signer, revoke_typed_data)
 from ledger.identity import subject_id as make_subject_id
+from ledger.indexer import Indexer
 from ledger.projection import ConsentState, SubjectState
 from ledger.storage.models import ConsentDraftRow
-
-if TYPE_CHECKING:
-    from api.services.context import AppServices
 
 DRAFT_LIFETIME = 24 * 3600
 #: A submission may ask for a later signing deadline than a draft gets, but not an unbounded one.
@@ -46,8 +47,16 @@ PENDING, ACTIVE, WITHDRAWN, EXPIRED = "pending_signatures", "active", "withdrawn
 
 
 class ConsentService:
-    def __init__(self, services: "AppServices"):
-        self.s = services
+    def __init__(self, *, chain: Chain, domain: Domain, indexer: Indexer, sessions: sessionmaker[Session],
+                 audit: AuditLog, resources: ResourceFields, pepper: bytes):
+        self._consents = chain.contract("Consents")
+        self._domain = domain
+        self._indexer = indexer
+        self._projection = indexer.projection
+        self._sessions = sessions
+        self._audit = audit
+        self._resources = resources
+        self._pepper = pepper
         # A fixed set of locks (by consent id hash): one lock per consent id would grow without bound.
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         self._nonce_lock = threading.Lock()
@@ -55,16 +64,16 @@ class ConsentService:
 
     # -- helpers ---------------------------------------------------------------------------------
     def subject_for(self, principal: Principal, id_type, id_number: str) -> SubjectState:
-        sid = "0x" + make_subject_id(self.s.pepper, id_type, id_number).hex()
-        subject = self.s.projection.subjects.get(sid)
+        sid = "0x" + make_subject_id(self._pepper, id_type, id_number).hex()
+        subject = self._projection.subjects.get(sid)
         if subject is None:
-            raise ApiError(404, "UNKNOWN_SUBJECT", "no subject is registered for this ID number")
+            raise refused.UnknownSubject("no subject is registered for this ID number")
         self._require_signer(principal, subject)
         return subject
 
     def _require_signer(self, principal: Principal, subject: SubjectState) -> None:
         if principal.address not in subject.signers:
-            raise ApiError(403, "NOT_SUBJECT_SIGNER", "you are not a bound signer of this subject")
+            raise refused.NotSubjectSigner("you are not a bound signer of this subject")
 
     def _lock(self, consent_id: str) -> threading.Lock:
         return self._locks[zlib.crc32(consent_id.encode()) % _LOCK_STRIPES]
@@ -78,13 +87,13 @@ class ConsentService:
             reserved = self._reserved_nonces[subject_id]
             for nonce in [n for n, until in reserved.items() if until <= now]:
                 del reserved[nonce]
-            taken = {c.nonce for c in self.s.projection.consents.values() if c.subject_id == subject_id}
-            with self.s.sessions() as session:
+            taken = {c.nonce for c in self._projection.consents.values() if c.subject_id == subject_id}
+            with self._sessions() as session:
                 taken.update(int(n) for n in session.scalars(
                     select(ConsentDraftRow.nonce).where(ConsentDraftRow.subject_id == subject_id,
                                                         ConsentDraftRow.deadline > now)))
             taken.update(reserved)
-            consents = self.s.chain.contract("Consents")
+            consents = self._consents
             nonce = 0
             while True:
                 while nonce in taken:
@@ -96,24 +105,19 @@ class ConsentService:
             return nonce
 
     # -- drafts --------------------------------------------------------------------------------
-    def create_draft(self, principal: Principal, body: ConsentDraftCreate) -> tuple[str, dict]:
+    def create_draft(self, principal: Principal, body: ConsentDraftCreate) -> ConsentDraftPublic:
         subject = self.subject_for(principal, body.id_type, body.id_number)
-        department = self.s.projection.departments.get(body.grantee)
+        department = self._projection.departments.get(body.grantee)
         if department is None or not department.active:
-            raise ApiError(422, "UNKNOWN_GRANTEE", "the grantee is not an active government department")
+            raise refused.UnknownGrantee("the grantee is not an active government department")
         if body.valid_until.timestamp() <= time.time():
-            raise ApiError(422, "INVALID_INPUT", "valid_until is in the past")
+            raise refused.InvalidRequest("valid_until is in the past")
         grants: dict[bytes, int] = {}
         for item in body.resources:
-            meta = self.s.resources_by_slug.get(item.resource_id)
-            if meta is None or meta.resource_key not in self.s.projection.resources:
-                raise ApiError(404, "UNKNOWN_RESOURCE", f"no catalog resource {item.resource_id}")
-            unknown = sorted(set(item.fields) - set(meta.fields))
-            if unknown:
-                raise ApiError(422, "UNKNOWN_FIELD", f"{item.resource_id} has no field(s) {', '.join(unknown)}")
+            meta, _ = self._resources.require(item.resource_id, self._projection.resources, item.fields)
             key = bytes.fromhex(meta.resource_key[2:])
             if key in grants:
-                raise ApiError(422, "INVALID_INPUT", f"{item.resource_id} is listed twice")
+                raise refused.InvalidRequest(f"{item.resource_id} is listed twice")
             grants[key] = sum(1 << meta.fields.index(f) for f in set(item.fields))
         keys = sorted(grants)  # the contract wants resources strictly increasing
         deadline = int(time.time()) + DRAFT_LIFETIME
@@ -122,11 +126,11 @@ class ConsentService:
             field_masks=tuple(grants[k] for k in keys), purpose=body.purpose,
             valid_from=int(body.valid_from.timestamp()), valid_until=int(body.valid_until.timestamp()),
             max_uses=body.max_uses, nonce=self._next_nonce(subject.subject_id, deadline), deadline=deadline)
-        typed = consent_typed_data(self.s.domain, message)
+        typed = consent_typed_data(self._domain, message)
         consent_id = "0x" + hash_typed_data(typed).hex()
-        with self.s.sessions.begin() as session:
+        with self._sessions.begin() as session:
             session.add(self._new_row(consent_id, message, typed, principal))
-        return consent_id, typed
+        return ConsentDraftPublic(consent_id=consent_id, typed_data=typed)
 
     @staticmethod
     def _new_row(consent_id: str, message: ConsentMessage, typed: dict, principal: Principal) -> ConsentDraftRow:
@@ -135,31 +139,31 @@ class ConsentService:
                                created_by=principal.address, created_at=datetime.now(UTC))
 
     # -- signatures and relaying -----------------------------------------------------------------
-    def submit(self, principal: Principal, typed: dict, signatures: list[str]) -> tuple[int, dict]:
+    def submit(self, principal: Principal, typed: dict, signatures: list[str]) -> Submission:
         message, canonical = self._parse(typed, ConsentMessage)
         now = int(time.time())
         if message.deadline <= now:
-            raise ApiError(409, "DEADLINE_PASSED", "the signing deadline has passed; make a new draft")
+            raise refused.DeadlinePassed("the signing deadline has passed; make a new draft")
         if message.deadline > now + MAX_SIGNING_WINDOW:
-            raise ApiError(422, "DEADLINE_TOO_FAR", f"the signing deadline may be at most "
-                                                    f"{MAX_SIGNING_WINDOW // 86400} days ahead")
+            raise refused.DeadlineTooFar(f"the signing deadline may be at most "
+                                         f"{MAX_SIGNING_WINDOW // 86400} days ahead")
         if max(message.valid_from, message.valid_until) > LATEST_TIMESTAMP:
-            raise ApiError(422, "INVALID_CONSENT", "validFrom and validUntil must be before the year 10000")
+            raise refused.InvalidConsent("validFrom and validUntil must be before the year 10000")
         consent_id = "0x" + hash_typed_data(canonical).hex()
         return self._collect(principal, consent_id, message, canonical, signatures)
 
-    def add_signature(self, principal: Principal, consent_id: str, signature: str) -> tuple[int, dict]:
-        with self.s.sessions() as session:
+    def add_signature(self, principal: Principal, consent_id: str, signature: str) -> Submission:
+        with self._sessions() as session:
             draft = session.get(ConsentDraftRow, consent_id)
         if draft is None:
-            if consent_id in self.s.projection.consents:
-                raise ApiError(409, "CONSENT_EXISTS", "this consent is already on the ledger")
-            raise ApiError(404, "NOT_FOUND", "no consent draft with this id")
+            if consent_id in self._projection.consents:
+                raise refused.ConsentExists("this consent is already on the ledger")
+            raise refused.NotFound("no consent draft with this id")
         message, canonical = self._parse(draft.typed_data, ConsentMessage)
         return self._collect(principal, consent_id, message, canonical, [signature])
 
     def _parse(self, typed: dict, kind):
-        parsed, canonical = parse_canonical_typed_data(typed, self.s.domain)
+        parsed, canonical = parse_canonical_typed_data(typed, self._domain)
         if not isinstance(parsed, kind):
             raise InvalidTypedData(f"expected a {kind.__name__.removesuffix('Message')}")
         return parsed, canonical
@@ -167,68 +171,68 @@ class ConsentService:
     def _recover(self, digest: bytes, signature: str, subject: SubjectState) -> str:
         signer = recover_signer(digest, signature)
         if signer not in subject.signers:
-            raise ApiError(422, "INVALID_SIGNATURE",
-                           f"the signature is by {signer}, who is not a bound signer of this subject")
+            raise refused.WrongSigner(f"the signature is by {signer}, who is not a bound signer of this subject")
         return signer
 
     def _collect(self, principal: Principal, consent_id: str, message: ConsentMessage, typed: dict,
-                 signatures: list[str]) -> tuple[int, dict]:
+                 signatures: list[str]) -> Submission:
+        """The submission with these signatures added: relayed once they meet the subject's threshold
+        (status ``active``), else stored (``pending_signatures``)."""
         subject_id = "0x" + message.subject.hex()
-        subject = self.s.projection.subjects.get(subject_id)
+        subject = self._projection.subjects.get(subject_id)
         if subject is None:
-            raise ApiError(404, "UNKNOWN_SUBJECT", "the consent's subject is not registered")
+            raise refused.UnknownSubject("the consent's subject is not registered")
         self._require_signer(principal, subject)
         digest = bytes.fromhex(consent_id[2:])
         recovered = {self._recover(digest, sig, subject): sig for sig in signatures}
         with self._lock(consent_id):
-            if consent_id in self.s.projection.consents:
-                raise ApiError(409, "CONSENT_EXISTS", "this consent is already on the ledger")
-            with self.s.sessions.begin() as session:
+            if consent_id in self._projection.consents:
+                raise refused.ConsentExists("this consent is already on the ledger")
+            with self._sessions.begin() as session:
                 draft = session.get(ConsentDraftRow, consent_id)
                 if draft is None:
                     draft = self._new_row(consent_id, message, typed, principal)
                     session.add(draft)
                 elif draft.status == WITHDRAWN:
-                    raise ApiError(409, "CONSENT_WITHDRAWN", "this submission was withdrawn; make a new draft")
+                    raise refused.ConsentWithdrawn("this submission was withdrawn; make a new draft")
                 if message.deadline <= time.time():
-                    raise ApiError(409, "DEADLINE_PASSED", "the signing deadline has passed; make a new draft")
+                    raise refused.DeadlinePassed("the signing deadline has passed; make a new draft")
                 collected = dict(draft.signatures) | recovered
                 draft.signatures = collected
             valid = {s: sig for s, sig in collected.items() if s in subject.signers}
             if len(valid) < subject.threshold:
-                return 202, {"consent_id": consent_id, "status": "pending_signatures",
-                             "signatures_needed": subject.threshold - len(valid),
-                             "signed_by": sorted(valid)}
+                return Submission(consent_id=consent_id, status=PENDING,
+                                  signatures_needed=subject.threshold - len(valid), signed_by=sorted(valid))
             signers = sorted(valid, key=lambda a: int(a, 16))[: max(subject.threshold, 1)]
-            receipt = self.s.chain.contract("Consents").transact(
+            receipt = self._consents.transact(
                 "grant", message.as_abi_tuple(), signers, [bytes.fromhex(valid[s][2:]) for s in signers])
-            self.s.indexer.sync(receipt.block_number)
-            with self.s.sessions.begin() as session:
+            self._indexer.sync(receipt.block_number)
+            with self._sessions.begin() as session:
                 session.get(ConsentDraftRow, consent_id).status = ACTIVE
-        return 201, {"consent_id": consent_id, "status": "active", "tx_hash": receipt.tx_hash,
-                     "block_number": receipt.block_number}
+        return Submission(consent_id=consent_id, status=ACTIVE, tx_hash=receipt.tx_hash,
+                          block_number=receipt.block_number)
 
     # -- withdrawal and expiry -----------------------------------------------------------------------
-    def withdraw(self, principal: Principal, consent_id: str) -> dict:
+    def withdraw(self, principal: Principal, consent_id: str) -> Withdrawal:
         """A signer of the subject takes back a pending submission: its collected signatures are
         discarded and it can no longer be completed through the API. Its nonce stays reserved until
         the deadline, so a copy of its signatures can never collide with a later draft."""
         with self._lock(consent_id):
-            with self.s.sessions.begin() as session:
-                if consent_id in self.s.projection.consents:
-                    raise ApiError(409, "CONSENT_EXISTS", "this consent is on the ledger: revoke it instead")
+            with self._sessions.begin() as session:
+                if consent_id in self._projection.consents:
+                    raise refused.ConsentExists("this consent is on the ledger: revoke it instead")
                 draft = session.get(ConsentDraftRow, consent_id)
                 if draft is None or draft.status == ACTIVE:
-                    raise ApiError(404, "NOT_FOUND", "no pending consent submission with this id")
-                subject = self.s.projection.subjects.get(draft.subject_id)
+                    raise refused.NotFound("no pending consent submission with this id")
+                subject = self._projection.subjects.get(draft.subject_id)
                 if subject is None:
-                    raise ApiError(404, "UNKNOWN_SUBJECT", "the consent's subject is not registered")
+                    raise refused.UnknownSubject("the consent's subject is not registered")
                 self._require_signer(principal, subject)
                 if draft.status == WITHDRAWN:
-                    raise ApiError(409, "CONSENT_WITHDRAWN", "this submission was already withdrawn")
+                    raise refused.ConsentWithdrawn("this submission was already withdrawn")
                 draft.status = WITHDRAWN
                 draft.signatures = {}
-        return {"consent_id": consent_id, "status": WITHDRAWN}
+        return Withdrawal(consent_id=consent_id, status=WITHDRAWN)
 
     def purge_expired(self) -> int:
         """Forget expired nonce reservations; delete submissions that were never completed, a retention
@@ -241,48 +245,48 @@ class ConsentService:
                 if not reserved:
                     del self._reserved_nonces[subject_id]
         cutoff = now - EXPIRED_RETENTION
-        with self.s.sessions.begin() as session:
+        with self._sessions.begin() as session:
             return session.execute(delete(ConsentDraftRow).where(ConsentDraftRow.deadline < cutoff,
                                                                   ConsentDraftRow.status != ACTIVE)).rowcount
 
     # -- revocation ----------------------------------------------------------------------------------
     def _consent_for_signer(self, principal: Principal, consent_id: str) -> ConsentState:
-        consent = self.s.projection.consents.get(consent_id)
+        consent = self._projection.consents.get(consent_id)
         if consent is None:
-            raise ApiError(404, "NOT_FOUND", "no consent with this id on the ledger")
-        self._require_signer(principal, self.s.projection.subjects[consent.subject_id])
+            raise refused.NotFound("no consent with this id on the ledger")
+        self._require_signer(principal, self._projection.subjects[consent.subject_id])
         return consent
 
-    def revocation_draft(self, principal: Principal, consent_id: str) -> dict:
+    def revocation_draft(self, principal: Principal, consent_id: str) -> RevocationDraft:
         consent = self._consent_for_signer(principal, consent_id)
         if consent.status != ConsentStatus.ACTIVE:
-            raise ApiError(409, "CONSENT_NOT_ACTIVE", "this consent is already revoked")
+            raise refused.ConsentNotActive("this consent is already revoked")
         deadline = int(time.time()) + DRAFT_LIFETIME
         message = RevokeMessage(bytes.fromhex(consent_id[2:]), bytes.fromhex(consent.subject_id[2:]),
                                 self._next_nonce(consent.subject_id, deadline), deadline)
-        return revoke_typed_data(self.s.domain, message)
+        return RevocationDraft(typed_data=revoke_typed_data(self._domain, message))
 
-    def revoke(self, principal: Principal, consent_id: str, typed: dict, signature: str) -> dict:
+    def revoke(self, principal: Principal, consent_id: str, typed: dict, signature: str) -> TransactionReceipt:
         consent = self._consent_for_signer(principal, consent_id)
         message, canonical = self._parse(typed, RevokeMessage)
         if "0x" + message.consent_id.hex() != consent_id or "0x" + message.subject.hex() != consent.subject_id:
             raise InvalidTypedData("the revocation is for another consent")
-        signer = self._recover(hash_typed_data(canonical), signature, self.s.projection.subjects[consent.subject_id])
+        signer = self._recover(hash_typed_data(canonical), signature, self._projection.subjects[consent.subject_id])
         if consent.status != ConsentStatus.ACTIVE:
-            raise ApiError(409, "CONSENT_NOT_ACTIVE", "this consent is already revoked")
-        receipt = self.s.chain.contract("Consents").transact(
+            raise refused.ConsentNotActive("this consent is already revoked")
+        receipt = self._consents.transact(
             "revokeWithSig", message.as_abi_tuple(), signer, bytes.fromhex(signature[2:]))
         # Fold the revocation before answering: every request after this reply is denied.
-        self.s.indexer.sync(receipt.block_number)
-        return {"consent_id": consent_id, "status": "revoked", "tx_hash": receipt.tx_hash,
-                "block_number": receipt.block_number}
+        self._indexer.sync(receipt.block_number)
+        return TransactionReceipt(consent_id=consent_id, status="revoked", tx_hash=receipt.tx_hash,
+                                  block_number=receipt.block_number)
 
     # -- listing ------------------------------------------------------------------------------------
     def visible(self, principal: Principal) -> list[dict]:
-        p = self.s.projection
+        p = self._projection
         subjects = p.signer_subjects.get(principal.address, set())
         consents = [c for c in p.consents.values() if c.subject_id in subjects or c.grantee == principal.address]
-        with self.s.sessions() as session:
+        with self._sessions() as session:
             drafts = {d.consent_id: d for d in session.scalars(
                 select(ConsentDraftRow).where(ConsentDraftRow.subject_id.in_(subjects)))} if subjects else {}
             ids = [c.consent_id for c in consents if c.consent_id not in drafts]
@@ -307,18 +311,18 @@ class ConsentService:
             status = "expired"
         elif now < c.valid_from:
             status = "not_yet_valid"
-        elif c.max_uses and self.s.audit.uses[c.consent_id] >= c.max_uses:
+        elif c.max_uses and self._audit.uses[c.consent_id] >= c.max_uses:
             status = "exhausted"
         else:
             status = "active"
         resources = []
         for key, mask in c.resource_masks.items():
-            meta = self.s.resources_by_key.get(key)
-            fields = [f for i, f in enumerate(meta.fields) if mask >> i & 1] if meta else []
+            meta = self._resources.by_key.get(key)
+            fields = meta.fields_in(mask) if meta else []
             resources.append({"resource_id": meta.resource_id if meta else key, "fields": fields})
         purpose = draft.typed_data["message"]["purpose"] if draft else None
         return {"consent_id": c.consent_id, "subject_id": c.subject_id, "grantee": c.grantee,
                 "resources": resources, "purpose": purpose, "purpose_hash": c.purpose_hash,
                 "valid_from": iso(c.valid_from), "valid_until": iso(c.valid_until), "max_uses": c.max_uses,
-                "uses": self.s.audit.uses[c.consent_id], "status": status, "block_number": c.granted_block,
+                "uses": self._audit.uses[c.consent_id], "status": status, "block_number": c.granted_block,
                 "tx_hash": c.granted_tx, "revoked_block": c.ended_block, "revoked_by": c.ended_by}

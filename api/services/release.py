@@ -1,34 +1,39 @@
-"""The release path: authenticate → policy at a known block → durable audit entry → data.
+"""The release path: policy inputs at a known block → decision → durable audit entry → data.
 
 Nothing leaves without both a decision against chain state no older than a head read after the
 request arrived (:meth:`ledger.indexer.Indexer.fresh_state`) and a committed audit entry. The
 decision's inputs come from :func:`ledger.policy_inputs.gather`, as the regulator's re-check's
-do. Any failure on the way raises, and the route answers 503 with no data; so does a query while
-anchoring lags behind its bound (``ANCHOR_LAG``).
+do. Any failure on the way raises, and nothing is released; so does a query while anchoring lags
+behind its bound (:class:`~ledger.domain_errors.AnchorLag`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import orjson
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from api.core.errors import ApiError
 from api.core.metrics import DECISIONS, RELEASE_SECONDS
 from api.core.security import Principal
-from api.schemas.records import RecordQuery, RecordUpsert
-from ledger import policy, policy_inputs
+from api.schemas.records import RecordQuery, RecordStored, RecordUpsert
+from api.services.catalog import ResourceFields
+from ledger import domain_errors as refused, policy, policy_inputs
+from ledger.audit.anchoring import Anchorer
 from ledger.audit.entry import AuditEntry, payload_hash
+from ledger.audit.log import AuditLog
 from ledger.identity import subject_id as make_subject_id
+from ledger.indexer import Indexer
 from ledger.storage.models import RecordRow
+from ledger.storage.sealing import RecordSealer
 
-if TYPE_CHECKING:
-    from api.services.context import AppServices
-
-_REASON_MESSAGES = {
+REASON_MESSAGES = {
     "NOT_DEPARTMENT": "the requester is not an active government department",
     "UNKNOWN_RESOURCE": "no such catalog resource",
     "RESOURCE_INACTIVE": "the resource is not active",
@@ -49,88 +54,122 @@ _REASON_MESSAGES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class QueryOutcome:
+    """An audited decision: the entry, and on a release the data and the salt of its payload hash."""
+
+    entry: AuditEntry
+    data: dict | None = None
+    payload_salt: bytes | None = None
+
+    @property
+    def released(self) -> bool:
+        return self.entry.allowed
+
+    @property
+    def message(self) -> str:
+        """Why nothing was released, for people."""
+        return REASON_MESSAGES.get(self.entry.reason, self.entry.reason)
+
+
 class ReleaseService:
-    def __init__(self, services: "AppServices"):
-        self.s = services
+    def __init__(self, *, pepper: bytes, salt_key: bytes, indexer: Indexer, audit: AuditLog, anchorer: Anchorer,
+                 max_anchor_lag_seconds: float, resources: ResourceFields, engine: Engine,
+                 sessions: sessionmaker[Session], sealer: RecordSealer):
+        self._pepper = pepper
+        self._salt_key = salt_key
+        self._indexer = indexer
+        self._projection = indexer.projection
+        self._audit = audit
+        self._anchorer = anchorer
+        self._max_anchor_lag_seconds = max_anchor_lag_seconds
+        self._resources = resources
+        self._engine = engine
+        self._sessions = sessions
+        self._sealer = sealer
         self._reader = None  # DBAPI connection of the event loop thread, opened on first query
         self._read_sql = ""
         self._latest_stamp = datetime.min.replace(tzinfo=UTC)
 
-    def upsert_record(self, principal: Principal, resource_id: str, body: RecordUpsert) -> dict:
-        meta = self.s.resources_by_slug.get(resource_id)
-        state = self.s.projection.resources.get(meta.resource_key) if meta else None
-        if meta is None or state is None:
-            raise ApiError(404, "UNKNOWN_RESOURCE", f"no catalog resource {resource_id}")
+    def _subject_id(self, id_type, id_number: str) -> str:
+        return "0x" + make_subject_id(self._pepper, id_type, id_number).hex()
+
+    def payload_salt(self, seq: int) -> bytes:
+        """Per-entry salt for the released payload's hash, reproducible by the platform only."""
+        return hmac.new(self._salt_key, f"audit-payload:{seq}".encode(), hashlib.sha256).digest()
+
+    # -- the provider's writes -------------------------------------------------------------------
+    def upsert_record(self, principal: Principal, resource_id: str, body: RecordUpsert) -> RecordStored:
+        meta, state = self._resources.require(resource_id, self._projection.resources)
         if state.provider != principal.address:
-            raise ApiError(403, "NOT_PROVIDER", "only the resource's provider department may write its records")
-        unknown = sorted(set(body.data) - set(meta.fields))
-        if unknown:
-            raise ApiError(422, "UNKNOWN_FIELD", f"{resource_id} has no field(s) {', '.join(unknown)}")
-        sid = "0x" + make_subject_id(self.s.pepper, body.id_type, body.id_number).hex()
-        with self.s.sessions.begin() as session:
+            raise refused.NotProvider("only the resource's provider department may write its records")
+        self._resources.require(resource_id, self._projection.resources, body.data)
+        sid = self._subject_id(body.id_type, body.id_number)
+        with self._sessions.begin() as session:
             row = session.get(RecordRow, (resource_id, sid))
-            sealed = self.s.sealer.seal(resource_id, sid, body.data)
+            sealed = self._sealer.seal(resource_id, sid, body.data)
             if row is None:
                 row = RecordRow(resource_id=resource_id, subject_id=sid, sealed_fields={})
                 session.add(row)
             row.sealed_fields = {**row.sealed_fields, **sealed}
             row.updated_by, row.updated_at = principal.address, datetime.now(UTC)
             fields = sorted(row.sealed_fields)
-        return {"resource_id": resource_id, "subject_id": sid, "fields": fields}
+        return RecordStored(resource_id=resource_id, subject_id=sid, fields=fields)
 
-    async def query(self, principal: Principal, body: RecordQuery) -> tuple[int, dict]:
+    # -- the release path ------------------------------------------------------------------------
+    async def query(self, principal: Principal, body: RecordQuery) -> QueryOutcome:
         """Decide and audit one query on the event loop: nothing here blocks for long (the chain
         head comes over an async connection, the audit commit resolves a future), so no thread
         pool hop and no thread contention per request."""
         started = time.perf_counter()
         self._check_anchoring()
-        sid = "0x" + make_subject_id(self.s.pepper, body.id_type, body.id_number).hex()
-        await self.s.indexer.fresh_state_async()
-        data, decide = self._prepare(principal, body, sid)
-        entry = await self.s.audit.append_async(decide)
+        sid = self._subject_id(body.id_type, body.id_number)
+        requested = tuple(sorted(set(body.fields)))
+        request = policy.Request(requester=principal.address, subject_id=sid, resource_id=body.resource_id,
+                                 fields=requested, purpose=body.purpose)
+        await self._indexer.fresh_state_async()
+        inputs = self._policy_inputs(request)
+        # A first evaluation outside the audit lock decides whether to open the record at all.
+        data = None
+        if inputs.evaluate(int(time.time()), self._audit.uses.__getitem__).allowed:
+            data = self._open_record(body.resource_id, sid, requested)
+        entry = await self._audit.append_async(lambda seq, uses: self._entry(seq, uses, inputs, data))
         DECISIONS.labels(entry.decision, entry.reason).inc()
         RELEASE_SECONDS.observe(time.perf_counter() - started)
-        return self._reply(entry, data)
+        if entry.allowed:
+            return QueryOutcome(entry, data, self.payload_salt(entry.seq))
+        return QueryOutcome(entry)
 
     def _check_anchoring(self) -> None:
         """Fail closed when anchoring has stopped (DESIGN §1.4): no decision, no entry, no data."""
-        lag = self.s.anchorer.lag_seconds()
-        if lag > self.s.settings.max_anchor_lag_seconds:
-            raise ApiError(503, "ANCHOR_LAG", f"audit entries have waited {lag:.1f} s for an on-chain anchor (bound "
-                                              f"{self.s.settings.max_anchor_lag_seconds:g} s); nothing is released "
-                                              f"until anchoring catches up")
+        lag = self._anchorer.lag_seconds()
+        if lag > self._max_anchor_lag_seconds:
+            raise refused.AnchorLag(f"audit entries have waited {lag:.1f} s for an on-chain anchor (bound "
+                                    f"{self._max_anchor_lag_seconds:g} s); nothing is released until anchoring "
+                                    f"catches up")
 
-    def _prepare(self, principal: Principal, body: RecordQuery, sid: str):
-        """Everything the decision needs from the chain state, copied in one consistent read; returns
-        the record fields a release would carry (read only if the policy allows) and the audit
-        log's ``decide``."""
-        requested = tuple(sorted(set(body.fields)))
-        meta = self.s.resources_by_slug.get(body.resource_id)
-        request = policy.Request(requester=principal.address, subject_id=sid, resource_id=body.resource_id,
-                                 fields=requested, purpose=body.purpose)
-        with self.s.indexer.consistent() as state:  # the chain as of the newest folded block, exactly
-            inputs = policy_inputs.gather(state, request, meta.fields if meta else None)
-        # A first evaluation outside the audit lock decides whether to open the record at all.
-        first = inputs.evaluate(int(time.time()), self.s.audit.uses.__getitem__)
-        data = self._open_record(body.resource_id, sid, requested) if first.allowed else None
+    def _policy_inputs(self, request: policy.Request) -> policy_inputs.PolicyInputs:
+        """Everything the decision needs from the chain state, copied in one consistent read."""
+        meta = self._resources.by_slug.get(request.resource_id)
+        with self._indexer.consistent() as state:  # the chain as of the newest folded block, exactly
+            return policy_inputs.gather(state, request, meta.fields if meta else None)
 
-        def decide(seq: int, uses: Counter) -> AuditEntry:
-            # Under the audit lock: the use count is checked and reserved atomically, and the
-            # entry's instant is taken here, so times follow seq. The cited block was mined before
-            # this instant; a successor, if mined already, only since the state was read (the
-            # verifier allows 2 s for that and the whole-second block timestamps).
-            moment = self._stamp()
-            decision = inputs.evaluate(int(moment.timestamp()), uses.__getitem__)
-            allowed = decision.allowed and data is not None
-            reason = decision.reason.value if not decision.allowed else ("OK" if data is not None else "NO_RECORD")
-            return AuditEntry(
-                seq=seq, time=moment, requester=principal.address, subject_id=sid,
-                resource=body.resource_id, purpose=body.purpose, consent_id=decision.consent_id,
-                decision="ALLOW" if allowed else "DENY", reason=reason, fields=requested,
-                block_number=inputs.block_number,
-                payload_hash=payload_hash(self.s.payload_salt(seq), data) if allowed else None)
-
-        return data, decide
+    def _entry(self, seq: int, uses: Counter, inputs: policy_inputs.PolicyInputs, data: dict | None) -> AuditEntry:
+        """The decision and its audit entry, made under the audit log's lock: the use count is checked
+        and reserved atomically, and the entry's instant is taken here, so times follow seq. The cited
+        block was mined before this instant; a successor, if mined already, only since the state was
+        read (the verifier allows 2 s for that and the whole-second block timestamps)."""
+        moment = self._stamp()
+        decision = inputs.evaluate(int(moment.timestamp()), uses.__getitem__)
+        allowed = decision.allowed and data is not None
+        reason = decision.reason.value if not decision.allowed else ("OK" if data is not None else "NO_RECORD")
+        request = inputs.request
+        return AuditEntry(
+            seq=seq, time=moment, requester=request.requester, subject_id="0x" + request.subject_id.hex(),
+            resource=request.resource_id, purpose=request.purpose, consent_id=decision.consent_id,
+            decision="ALLOW" if allowed else "DENY", reason=reason, fields=request.fields,
+            block_number=inputs.block_number,
+            payload_hash=payload_hash(self.payload_salt(seq), data) if allowed else None)
 
     def _stamp(self) -> datetime:
         """Now, to the millisecond the leaf keeps (so the regulator re-evaluates at exactly the time
@@ -141,25 +180,12 @@ class ReleaseService:
         self._latest_stamp = max(moment, self._latest_stamp)
         return self._latest_stamp
 
-    def _reply(self, entry: AuditEntry, data: dict | None) -> tuple[int, dict]:
-        audit = {"seq": entry.seq}
-        if entry.decision == "ALLOW":
-            audit["payload_salt"] = "0x" + self.s.payload_salt(entry.seq).hex()
-            audit["payload_hash"] = entry.payload_hash
-            return 200, {"data": data, "decision": {"result": "ALLOW", "consent_id": entry.consent_id,
-                                                    "block_number": entry.block_number, "reason": "OK"}, "audit": audit}
-        status = 404 if entry.reason == "NO_RECORD" else 403
-        return status, {"error": {"code": entry.reason,
-                                  "message": _REASON_MESSAGES.get(entry.reason, entry.reason)},
-                        "decision": {"result": "DENY", "consent_id": entry.consent_id, "block_number": entry.block_number,
-                                     "reason": entry.reason}, "audit": audit}
-
     def _open_record(self, resource_id: str, sid: str, fields: tuple[str, ...]) -> dict | None:
         # The event loop's own DBAPI connection and one cached statement: a primary-key read is
         # tens of microseconds, which the ORM or even Core would multiply.
         if self._reader is None:
-            self._reader = self.s.engine.raw_connection()
-            mark = "?" if self.s.engine.dialect.paramstyle == "qmark" else "%s"
+            self._reader = self._engine.raw_connection()
+            mark = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
             self._read_sql = (f"SELECT sealed_fields FROM {RecordRow.__tablename__} "
                               f"WHERE resource_id = {mark} AND subject_id = {mark}")
         cursor = self._reader.cursor()
@@ -172,4 +198,4 @@ class ReleaseService:
         if row is None:
             return None
         sealed = row[0] if isinstance(row[0], dict) else orjson.loads(row[0])
-        return self.s.sealer.open(resource_id, sid, sealed, fields)
+        return self._sealer.open(resource_id, sid, sealed, fields)

@@ -14,120 +14,112 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
-
 from eth_utils import keccak
 
-from api.core.errors import ApiError, ledger_refusal
 from api.core.security import Principal
-from api.schemas.common import iso
-from api.schemas.sharing import SharingDecision, SharingRequestCreate
-from api.services.transactions import relay, unsigned
+from api.schemas.common import UnsignedTransaction, iso
+from api.schemas.sharing import SharingDecision, SharingReceipt, SharingRequestCreate
+from api.services.catalog import ResourceFields
+from api.services.transactions import TransactionRelay
+from ledger import domain_errors as refused
+from ledger.chain.client import Chain
 from ledger.chain.sender import Receipt
 from ledger.domain import Role, SharingClass, purpose_hash
-from ledger.exceptions import TransactionFailed
+from ledger.indexer import Indexer
 from ledger.projection import AgreementState, SharingRequestState
 from ledger.workdays import add_working_days
-
-if TYPE_CHECKING:
-    from api.services.context import AppServices
 
 ANSWER_WORKING_DAYS = 10
 
 
 class SharingService:
-    def __init__(self, services: "AppServices"):
-        self.s = services
+    def __init__(self, *, chain: Chain, admin_address: str, indexer: Indexer, resources: ResourceFields,
+                 relay: TransactionRelay):
+        self._catalog = chain.contract("Catalog")
+        self._admin_address = admin_address
+        self._indexer = indexer
+        self._projection = indexer.projection
+        self._resources = resources
+        self._transactions = relay
 
     # -- transactions the department signs -----------------------------------------------------------
-    def _unsigned(self, sender: str, data: str) -> dict:
-        return {"transaction": unsigned(self.s, sender, self.s.chain.contract("Catalog").address, data,
-                                        action="sharing")}
+    def _unsigned(self, sender: str, data: str) -> UnsignedTransaction:
+        return UnsignedTransaction(transaction=self._transactions.unsigned(sender, self._catalog.address, data,
+                                                                            action="sharing"))
 
     def _relay(self, principal: Principal, signed: str, expected_data: str) -> Receipt:
-        return relay(self.s, principal, signed, self.s.chain.contract("Catalog").address, expected_data,
-                     action="sharing")
+        return self._transactions.relay(principal, signed, self._catalog.address, expected_data, action="sharing")
+
+    def _receipt(self, request_id: int, receipt: Receipt) -> SharingReceipt:
+        return SharingReceipt(**self.public(self._projection.sharing_requests[request_id]), tx_hash=receipt.tx_hash,
+                              block_number=receipt.block_number)
 
     # -- requests ----------------------------------------------------------------------------------
-    def request(self, principal: Principal, body: SharingRequestCreate) -> tuple[int, dict]:
-        meta = self.s.resources_by_slug.get(body.resource_id)
-        state = self.s.projection.resources.get(meta.resource_key) if meta else None
-        if meta is None or state is None:
-            raise ApiError(404, "UNKNOWN_RESOURCE", f"no catalog resource {body.resource_id}")
+    def request(self, principal: Principal, body: SharingRequestCreate) -> UnsignedTransaction | SharingReceipt:
+        meta, state = self._resources.require(body.resource_id, self._projection.resources)
         if state.sharing_class != SharingClass.CONDITIONAL:
-            raise ApiError(422, "NOT_CONDITIONAL", "only CONDITIONAL resources need a sharing agreement")
-        unknown = sorted(set(body.fields) - set(meta.fields))
-        if unknown:
-            raise ApiError(422, "UNKNOWN_FIELD", f"{body.resource_id} has no field(s) {', '.join(unknown)}")
+            raise refused.NotConditional("only CONDITIONAL resources need a sharing agreement")
+        self._resources.require(body.resource_id, self._projection.resources, body.fields)
         if body.valid_until.timestamp() <= time.time():
-            raise ApiError(422, "INVALID_INPUT", "valid_until is in the past")
+            raise refused.InvalidRequest("valid_until is in the past")
         mask = sum(1 << meta.fields.index(f) for f in set(body.fields))
-        data = self.s.chain.contract("Catalog").encode(
+        data = self._catalog.encode(
             "requestSharing", bytes.fromhex(meta.resource_key[2:]), mask, purpose_hash(body.purpose),
             int(body.valid_until.timestamp()))
         if body.signed_transaction is None:
-            return 200, self._unsigned(principal.address, data)
+            return self._unsigned(principal.address, data)
         receipt = self._relay(principal, body.signed_transaction, data)
-        events = self.s.chain.contract("Catalog").events(receipt)
-        request_id = next(args["requestId"] for name, args in events if name == "SharingRequested")
-        return 201, {**self.public(self.s.projection.sharing_requests[request_id]), "tx_hash": receipt.tx_hash,
-                     "block_number": receipt.block_number}
+        events = self._catalog.events(receipt)
+        return self._receipt(next(args["requestId"] for name, args in events if name == "SharingRequested"), receipt)
 
-    def decide(self, principal: Principal, request_id: int, approve: bool, body: SharingDecision) -> tuple[int, dict]:
-        request = self.s.projection.sharing_requests.get(request_id)
+    def decide(self, principal: Principal, request_id: int, approve: bool,
+               body: SharingDecision) -> UnsignedTransaction | SharingReceipt:
+        request = self._projection.sharing_requests.get(request_id)
         if request is None:
-            raise ApiError(404, "NOT_FOUND", "no sharing request with this id")
-        resource = self.s.projection.resources.get(request.resource_key)
+            raise refused.NotFound("no sharing request with this id")
+        resource = self._projection.resources.get(request.resource_key)
         if resource is None or resource.provider != principal.address:
-            raise ApiError(403, "NOT_PROVIDER", "only the resource's provider department answers this request")
+            raise refused.NotProvider("only the resource's provider department answers this request")
         if request.status != "PENDING":
-            raise ApiError(409, "ALREADY_ANSWERED", f"this request is already {request.status.lower()}")
-        catalog = self.s.chain.contract("Catalog")
-        data = catalog.encode("approveSharing", request_id) if approve else \
-            catalog.encode("denySharing", request_id, keccak(text=body.reason or ""))
+            raise refused.AlreadyAnswered(f"this request is already {request.status.lower()}")
+        data = self._catalog.encode("approveSharing", request_id) if approve else \
+            self._catalog.encode("denySharing", request_id, keccak(text=body.reason or ""))
         if body.signed_transaction is None:
-            return 200, self._unsigned(principal.address, data)
-        receipt = self._relay(principal, body.signed_transaction, data)
-        return 200, {**self.public(self.s.projection.sharing_requests[request_id]), "tx_hash": receipt.tx_hash,
-                     "block_number": receipt.block_number}
+            return self._unsigned(principal.address, data)
+        return self._receipt(request_id, self._relay(principal, body.signed_transaction, data))
 
-    def end(self, principal: Principal, request_id: int, body: SharingDecision) -> tuple[int, dict]:
+    def end(self, principal: Principal, request_id: int, body: SharingDecision) -> UnsignedTransaction | SharingReceipt:
         """End the agreement made by ``request_id``: its provider signs, or the admin."""
-        p = self.s.projection
+        p = self._projection
         request = p.sharing_requests.get(request_id)
         if request is None:
-            raise ApiError(404, "NOT_FOUND", "no sharing request with this id")
+            raise refused.NotFound("no sharing request with this id")
         resource = p.resources.get(request.resource_key)
         is_provider = principal.has(Role.DEPARTMENT) and resource is not None and resource.provider == principal.address
         if not is_provider and not principal.has(Role.ADMIN):
-            raise ApiError(403, "NOT_PROVIDER", "only the resource's provider department or the admin ends an agreement")
+            raise refused.NotProvider("only the resource's provider department or the admin ends an agreement")
         agreement = p.agreements.get((request.requester, request.resource_key, request.purpose_hash))
         if request.status != "APPROVED" or agreement is None or agreement.request_id != request_id:
-            raise ApiError(409, "AGREEMENT_NOT_IN_FORCE", f"request {request_id} is {request.status.lower()}, "
-                                                          "not an agreement in force")
-        catalog = self.s.chain.contract("Catalog")
+            raise refused.AgreementNotInForce(f"request {request_id} is {request.status.lower()}, "
+                                              "not an agreement in force")
         reason_hash = keccak(text=body.reason or "")
-        if not is_provider and principal.address == self.s.admin.address:
-            try:
-                receipt = catalog.transact("endAgreement", request_id, reason_hash, sender=self.s.admin.address)
-            except TransactionFailed as exc:
-                raise ledger_refusal(exc) from None
-            self.s.indexer.sync(receipt.block_number)
+        if not is_provider and principal.address == self._admin_address:
+            receipt = self._catalog.transact("endAgreement", request_id, reason_hash, sender=self._admin_address)
+            self._indexer.sync(receipt.block_number)
         else:
-            data = catalog.encode("endAgreement", request_id, reason_hash)
+            data = self._catalog.encode("endAgreement", request_id, reason_hash)
             if body.signed_transaction is None:
-                return 200, self._unsigned(principal.address, data)
+                return self._unsigned(principal.address, data)
             receipt = self._relay(principal, body.signed_transaction, data)
-        return 200, {**self.public(p.sharing_requests[request_id]), "tx_hash": receipt.tx_hash,
-                     "block_number": receipt.block_number}
+        return self._receipt(request_id, receipt)
 
     # -- listing -----------------------------------------------------------------------------------
     def visible(self, principal: Principal, overdue_only: bool) -> list[dict]:
-        p = self.s.projection
+        p = self._projection
         requests = list(p.sharing_requests.values())
         if not principal.has(Role.REGULATOR):
             if not principal.has(Role.DEPARTMENT):
-                raise ApiError(403, "ROLE_REQUIRED", "sharing requests are visible to departments and regulators")
+                raise refused.RoleRequired("sharing requests are visible to departments and regulators")
             requests = [r for r in requests if r.requester == principal.address
                         or getattr(p.resources.get(r.resource_key), "provider", None) == principal.address]
         out = [self.public(r) for r in sorted(requests, key=lambda r: r.request_id)]
@@ -135,7 +127,7 @@ class SharingService:
 
     def visible_agreements(self, principal: Principal) -> list[dict]:
         """Standing agreements (the latest approval per department, resource and purpose), visible like requests."""
-        p = self.s.projection
+        p = self._projection
         agreements = [(department, key, a) for (department, key, _), a in p.agreements.items()]
         if not principal.has(Role.REGULATOR):
             agreements = [(d, k, a) for d, k, a in agreements if d == principal.address
@@ -143,23 +135,23 @@ class SharingService:
         return [self.public_agreement(d, k, a) for d, k, a in sorted(agreements, key=lambda t: t[2].request_id)]
 
     def public_agreement(self, department: str, resource_key: str, a: AgreementState) -> dict:
-        meta = self.s.resources_by_key.get(resource_key)
+        meta = self._resources.by_key.get(resource_key)
         now = time.time()
         return {"request_id": a.request_id, "department": department,
                 "resource_id": meta.resource_id if meta else resource_key,
-                "fields": [f for i, f in enumerate(meta.fields) if a.field_mask >> i & 1] if meta else [],
+                "fields": meta.fields_in(a.field_mask) if meta else [],
                 "purpose_hash": a.purpose_hash, "valid_from": iso(a.valid_from), "valid_until": iso(a.valid_until),
                 "ended_at": iso(a.ended_at), "ended_by": a.ended_by,
                 "in_force": a.ended_at is None and a.valid_from <= now < a.valid_until}
 
     def public(self, r: SharingRequestState) -> dict:
-        meta = self.s.resources_by_key.get(r.resource_key)
+        meta = self._resources.by_key.get(r.resource_key)
         due = add_working_days(datetime.fromtimestamp(r.requested_at, UTC), ANSWER_WORKING_DAYS)
         answered = r.decided_at if r.decided_at is not None else None
         overdue = (answered is None and datetime.now(UTC) > due) or (answered is not None and answered > due.timestamp())
         return {"request_id": r.request_id, "requester": r.requester,
                 "resource_id": meta.resource_id if meta else r.resource_key,
-                "fields": [f for i, f in enumerate(meta.fields) if r.field_mask >> i & 1] if meta else [],
+                "fields": meta.fields_in(r.field_mask) if meta else [],
                 "purpose_hash": r.purpose_hash, "valid_until": iso(r.valid_until), "status": r.status,
                 "requested_at": iso(r.requested_at), "answer_due": iso(due), "decided_at": iso(r.decided_at),
                 "overdue": overdue}

@@ -7,53 +7,51 @@ and says exactly what was asked (contract, calldata, no value).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from api.core.errors import ApiError, ledger_refusal
 from api.core.security import Principal
+from ledger import domain_errors as refused
+from ledger.chain.client import Chain
 from ledger.chain.errors import revert_data
 from ledger.chain.rawtx import decode_transaction
 from ledger.chain.sender import Receipt
 from ledger.exceptions import FeeCapExceeded, InvalidTransaction, RpcError, TransactionFailed
-
-if TYPE_CHECKING:
-    from api.services.context import AppServices
+from ledger.indexer import Indexer
 
 
-def unsigned(services: "AppServices", sender: str, to: str, data: str, *, action: str) -> dict:
-    """The transaction ``sender`` should sign, with gas estimated (a revert is answered now)."""
-    rpc = services.chain.rpc
-    try:
-        gas = int(rpc.call("eth_estimateGas", [{"from": sender, "to": to, "data": data}]), 16)
-    except RpcError as exc:
-        raise ledger_refusal(services.chain.errors.failure(action, revert_data(exc))) from None
-    nonce = int(rpc.call("eth_getTransactionCount", [sender, "pending"]), 16)
-    try:
-        fees = services.chain.sender.current_fees()
-    except FeeCapExceeded as exc:
-        raise ApiError(503, "FEE_CAP_EXCEEDED", "the chain's fees are above the platform's cap; try again "
-                                                "later") from exc
-    return {"from": sender, "to": to, "data": data, "value": "0x0", "chainId": services.chain_id, "nonce": nonce,
-            "gas": gas + gas // 5, **fees.fields()}
+class TransactionRelay:
+    def __init__(self, chain: Chain, indexer: Indexer):
+        self._chain = chain
+        self._indexer = indexer
 
+    def unsigned(self, sender: str, to: str, data: str, *, action: str) -> dict:
+        """The transaction ``sender`` should sign, with gas estimated (a revert is answered now)."""
+        rpc = self._chain.rpc
+        try:
+            gas = int(rpc.call("eth_estimateGas", [{"from": sender, "to": to, "data": data}]), 16)
+        except RpcError as exc:
+            raise self._chain.errors.failure(action, revert_data(exc)) from None
+        nonce = int(rpc.call("eth_getTransactionCount", [sender, "pending"]), 16)
+        try:
+            fees = self._chain.sender.current_fees()
+        except FeeCapExceeded as exc:
+            raise refused.FeesAboveCap("the chain's fees are above the platform's cap; try again later") from exc
+        return {"from": sender, "to": to, "data": data, "value": "0x0", "chainId": self._chain.chain_id,
+                "nonce": nonce, "gas": gas + gas // 5, **fees.fields()}
 
-def relay(services: "AppServices", principal: Principal, signed: str, to: str, expected_data: str, *,
-          action: str) -> Receipt:
-    """Relay ``signed`` if it is the principal's and calls ``to`` with exactly ``expected_data``."""
-    try:
-        tx = decode_transaction(bytes.fromhex(signed[2:]), services.chain_id)
-    except (InvalidTransaction, ValueError):
-        raise ApiError(422, "INVALID_TRANSACTION", "not a signed transaction for this chain") from None
-    if tx.sender != principal.address.lower():
-        raise ApiError(403, "NOT_YOUR_TRANSACTION", "the transaction is not signed by the signed-in account")
-    if (tx.to or "").lower() != to.lower() or "0x" + tx.data.hex() != expected_data or tx.value:
-        raise ApiError(422, "INVALID_TRANSACTION", "the signed transaction does not match this request")
-    try:
-        tx_hash = services.chain.rpc.call("eth_sendRawTransaction", [signed])
-        receipt = services.chain.sender.wait(tx_hash, action=action)
-    except RpcError as exc:
-        raise ledger_refusal(TransactionFailed(f"{action} refused by the node: {exc.rpc_message}")) from None
-    except TransactionFailed as exc:
-        raise ledger_refusal(exc) from None
-    services.indexer.sync(receipt.block_number)
-    return receipt
+    def relay(self, principal: Principal, signed: str, to: str, expected_data: str, *, action: str) -> Receipt:
+        """Relay ``signed`` if it is the principal's and calls ``to`` with exactly ``expected_data``;
+        returns once the projection has folded its block."""
+        try:
+            tx = decode_transaction(bytes.fromhex(signed[2:]), self._chain.chain_id)
+        except (InvalidTransaction, ValueError):
+            raise refused.TransactionMismatch("not a signed transaction for this chain") from None
+        if tx.sender != principal.address.lower():
+            raise refused.NotYourTransaction("the transaction is not signed by the signed-in account")
+        if (tx.to or "").lower() != to.lower() or "0x" + tx.data.hex() != expected_data or tx.value:
+            raise refused.TransactionMismatch("the signed transaction does not match this request")
+        try:
+            tx_hash = self._chain.rpc.call("eth_sendRawTransaction", [signed])
+            receipt = self._chain.sender.wait(tx_hash, action=action)
+        except RpcError as exc:
+            raise TransactionFailed(f"{action} refused by the node: {exc.rpc_message}") from None
+        self._indexer.sync(receipt.block_number)
+        return receipt

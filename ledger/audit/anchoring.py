@@ -3,8 +3,8 @@
 Only the integrator (the holder of the integrator lease) anchors; every instance measures the
 anchor lag from the database: how long the oldest committed entry that no anchor covers has
 waited since its commit (0 when every entry is anchored). Beyond a bound
-(``DEFAULT_MAX_ANCHOR_LAG_SECONDS``, ``CONSENT_LEDGER_MAX_ANCHOR_LAG``) the API releases nothing
-and is not ready; the regulator's verifier reports a tail that old as ``UNANCHORED_TAIL``.
+(``ledger.settings.DEFAULT_MAX_ANCHOR_LAG_SECONDS``, ``CONSENT_LEDGER_MAX_ANCHOR_LAG``) the API releases
+nothing and is not ready; the regulator's verifier reports a tail that old as ``UNANCHORED_TAIL``.
 
 The contract accepts at most ``maxTreeSizeStep`` new entries per anchor, so a backlog larger than
 that (after an outage) is anchored in several steps, each at a size the log really had.
@@ -26,9 +26,6 @@ from ledger.chain.client import BoundContract
 from ledger.storage.models import AnchorRow, AuditEntryRow
 
 log = logging.getLogger(__name__)
-
-#: Seconds an entry may wait for its anchor before releases stop (DESIGN §1.4).
-DEFAULT_MAX_ANCHOR_LAG_SECONDS = 10.0
 
 
 class Anchorer:

@@ -34,7 +34,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from ledger import policy, policy_inputs
-from ledger.audit.anchoring import DEFAULT_MAX_ANCHOR_LAG_SECONDS
+from ledger.settings import DEFAULT_MAX_ANCHOR_LAG_SECONDS
 from ledger.audit.contracts import check_contracts
 from ledger.audit.entry import AuditEntry, decode_leaf, format_time
 from ledger.audit.bindings import read_consent_signer_problems

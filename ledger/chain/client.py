@@ -13,10 +13,11 @@ from eth_utils import to_checksum_address
 from ledger import compiler
 from ledger.chain.abi import ContractABI
 from ledger.chain.errors import ErrorDecoder, revert_data
+from ledger.chain.fees import FeePolicy
 from ledger.chain.rpc import RpcClient
 from ledger.chain.sender import Receipt, TransactionSender
-from ledger.config import data_dir, rpc_url
 from ledger.exceptions import DeploymentNotFound, LedgerError, RpcError
+from ledger.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +38,15 @@ class Deployment:
 
     def save(self, path: Path | None = None) -> None:
         path = path or deployment_path()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"chain_id": self.chain_id, "deploy_block": self.deploy_block,
                                    "code_hash": self.code_hash, "contracts": self.contracts}, indent=2) + "\n")
         tmp.replace(path)
 
 
-def deployment_path() -> Path:
-    return data_dir() / "deployment.json"
+def deployment_path(data_dir: Path | None = None) -> Path:
+    return (data_dir or Settings.from_env().data_dir) / "deployment.json"
 
 
 class BoundContract:
@@ -94,13 +96,17 @@ class BoundContract:
 
 
 class Chain:
-    """Chain id cached once; contracts from the deployment; a sender for the given accounts."""
+    """Chain id cached once; contracts from the deployment; a sender for the given accounts.
+
+    ``url`` and ``fee_policy`` default to ``Settings.from_env()``'s."""
 
     def __init__(self, url: str | None = None, *, accounts: list[LocalAccount] | None = None,
-                 pool: list[str] | None = None, deployment: Deployment | None = None):
-        self.rpc = RpcClient(url or rpc_url())
+                 pool: list[str] | None = None, deployment: Deployment | None = None,
+                 fee_policy: FeePolicy | None = None):
+        self.rpc = RpcClient(url or Settings.from_env().rpc_url)
+        self._fee_policy = fee_policy
         self._chain_id: int | None = None
-        self.artifacts = compiler.build()
+        self.artifacts = compiler.artifacts()
         self.abis = {name: ContractABI(a.abi) for name, a in self.artifacts.items()}
         self.errors = ErrorDecoder([a.abi for a in self.artifacts.values()])
         self._accounts = accounts or []
@@ -120,7 +126,8 @@ class Chain:
         if self._sender is None:
             if not self._accounts:
                 raise LedgerError("this chain client has no signing accounts")
-            self._sender = TransactionSender(self.rpc, self.chain_id, self._accounts, self.errors, pool=self._pool)
+            self._sender = TransactionSender(self.rpc, self.chain_id, self._accounts, self.errors, pool=self._pool,
+                                             fee_policy=self._fee_policy)
         return self._sender
 
     def block_number(self) -> int:

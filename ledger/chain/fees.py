@@ -13,16 +13,10 @@ On the embedded devnet and the Besu network the base fee is zero (anvil ``--base
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from ledger.exceptions import ConfigurationError, FeeCapExceeded
-
-GWEI = 10**9
-#: wei per gas for the validator; any positive constant works on a permissioned chain.
-DEFAULT_PRIORITY_FEE = 1
-#: A max fee above this is refused: 100 gwei x 100k gas = 0.01 ether for one transaction.
-DEFAULT_MAX_FEE_CAP = 100 * GWEI
+from ledger.settings import DEFAULT_MAX_FEE_CAP, DEFAULT_PRIORITY_FEE
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +31,9 @@ class Fees:
 
 @dataclass(frozen=True, slots=True)
 class FeePolicy:
+    """Wei per gas: the tip of every transaction, and the max fee above which nothing is sent
+    (configured by ``Settings.priority_fee_wei`` and ``Settings.max_fee_cap_wei``)."""
+
     priority_fee: int = DEFAULT_PRIORITY_FEE
     max_fee_cap: int = DEFAULT_MAX_FEE_CAP
 
@@ -44,15 +41,6 @@ class FeePolicy:
         if self.priority_fee < 0 or self.max_fee_cap < self.priority_fee:
             raise ConfigurationError(f"fee policy needs 0 <= priority fee ({self.priority_fee}) "
                                      f"<= max fee cap ({self.max_fee_cap})")
-
-    @classmethod
-    def from_env(cls) -> "FeePolicy":
-        """``$CONSENT_LEDGER_PRIORITY_FEE_WEI`` and ``$CONSENT_LEDGER_MAX_FEE_CAP_WEI`` (wei per gas)."""
-        try:
-            return cls(int(os.environ.get("CONSENT_LEDGER_PRIORITY_FEE_WEI", DEFAULT_PRIORITY_FEE)),
-                       int(os.environ.get("CONSENT_LEDGER_MAX_FEE_CAP_WEI", DEFAULT_MAX_FEE_CAP)))
-        except ValueError as exc:
-            raise ConfigurationError(f"fee settings must be integers (wei per gas): {exc}") from None
 
     def fees(self, base_fee: int) -> Fees:
         """Fees for the next block given the latest block's base fee; refuses above the cap."""

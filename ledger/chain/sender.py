@@ -20,6 +20,7 @@ from ledger.chain.errors import ErrorDecoder, revert_data
 from ledger.chain.fees import FeePolicy, Fees, base_fee_of
 from ledger.chain.rpc import RpcClient
 from ledger.exceptions import FeeCapExceeded, RpcError, TransactionFailed
+from ledger.settings import Settings
 
 #: Seconds a base-fee reading is reused; the max fee's 2x headroom covers the blocks in between.
 _FEE_TTL = 1.0
@@ -59,7 +60,7 @@ class TransactionSender:
         self._rr_lock = threading.Lock()
         self._errors = errors
         self._receipt_timeout = receipt_timeout
-        self.fee_policy = fee_policy or FeePolicy.from_env()
+        self.fee_policy = fee_policy or Settings.from_env().fee_policy
         self._fees: tuple[float, Fees] | None = None
 
     @property

@@ -10,15 +10,14 @@ which the attester cannot recompute, so it is shown rather than checked.
 from __future__ import annotations
 
 import json
-import os
 
 import click
 
 from ledger.config import API_HOST, API_PORT
+from ledger.settings import Settings, pass_settings
 
-_API = click.option("--api", "api_url", default=lambda: os.environ.get("CONSENT_LEDGER_API_URL",
-                                                                       f"http://{API_HOST}:{API_PORT}"),
-                    show_default=f"http://{API_HOST}:{API_PORT}")
+_API = click.option("--api", "api_url", default=None, show_default=f"http://{API_HOST}:{API_PORT}",
+                    help="base URL of the API (or $CONSENT_LEDGER_API_URL)")
 _KEY = click.option("--key-name", default="attester", show_default=True, help="the attester's keystore key")
 
 
@@ -27,19 +26,19 @@ def command() -> None:
     """Register subjects and propose signer changes as the identity attester."""
 
 
-def _checked_and_signed(client, path: str, body: dict, function: str, expected) -> dict:
+def _checked_and_signed(settings: Settings, client, path: str, body: dict, function: str, expected) -> dict:
     """POST ``body``, check the prepared transaction against ``expected(args)``, sign, POST again."""
     from eth_abi import decode as abi_decode
     from eth_utils import to_checksum_address
 
     from ledger.chain.abi import ContractABI
-    from ledger.chain.client import Deployment
-    from ledger.compiler import build
+    from ledger.chain.client import Deployment, deployment_path
+    from ledger.compiler import artifact
 
     prepared = client.post(path, body)
     tx = prepared["transaction"]
-    subjects = Deployment.load().contracts["Subjects"]
-    fn = ContractABI(build()["Subjects"].abi).function(function)
+    subjects = Deployment.load(deployment_path(settings.data_dir)).contracts["Subjects"]
+    fn = ContractABI(artifact("Subjects").abi).function(function)
     data = bytes.fromhex(tx["data"][2:])
     if to_checksum_address(tx["to"]) != subjects or data[:4] != fn.selector or int(str(tx["value"]), 0) != 0:
         raise click.ClickException(f"the API prepared a transaction that is not Subjects.{function}: refusing to sign")
@@ -57,11 +56,11 @@ def _addresses(values) -> list[str]:
     return [to_checksum_address(v) for v in values]
 
 
-def _client(api_url: str, key_name: str):
-    from api.client import ApiClient
-    from ledger import keystore
+def _client(settings: Settings, api_url: str | None, key_name: str):
+    from ledger.client import ApiClient
+    from ledger.keystore import Keystore
 
-    return ApiClient(api_url, keystore.load_key(key_name)).login()
+    return ApiClient(api_url or settings.api_url, Keystore.from_settings(settings).load(key_name)).login()
 
 
 @command.command("register")
@@ -71,17 +70,18 @@ def _client(api_url: str, key_name: str):
 @click.option("--threshold", type=int, default=1, show_default=True)
 @_API
 @_KEY
-def register(id_type: str, id_number: str, signers: tuple[str, ...], threshold: int, api_url: str,
-             key_name: str) -> None:
+@pass_settings
+def register(settings: Settings, id_type: str, id_number: str, signers: tuple[str, ...], threshold: int,
+             api_url: str | None, key_name: str) -> None:
     """Register a subject after real-name verification, with its signer wallets."""
-    from api.client import ApiClientError
+    from ledger.client import ApiClientError
 
     wanted = _addresses(signers)
     kind = 1 if id_type == "resident_id" else 2
     try:
-        client = _client(api_url, key_name)
+        client = _client(settings, api_url, key_name)
         result = _checked_and_signed(
-            client, "/v1/admin/subjects",
+            settings, client, "/v1/admin/subjects",
             {"id_type": id_type, "id_number": id_number, "signers": wanted, "threshold": threshold}, "register",
             lambda a: a[1] == kind and _addresses(a[2]) == wanted and a[3] == threshold)
     except (ApiClientError, ValueError) as exc:
@@ -96,16 +96,17 @@ def register(id_type: str, id_number: str, signers: tuple[str, ...], threshold: 
 @click.option("--threshold", type=int, required=True)
 @_API
 @_KEY
-def propose(subject_id: str, add: tuple[str, ...], remove: tuple[str, ...], threshold: int, api_url: str,
-            key_name: str) -> None:
+@pass_settings
+def propose(settings: Settings, subject_id: str, add: tuple[str, ...], remove: tuple[str, ...], threshold: int,
+            api_url: str | None, key_name: str) -> None:
     """Propose a change to a subject's signers; it applies after the notice period unless cancelled."""
-    from api.client import ApiClientError
+    from ledger.client import ApiClientError
 
     added, removed = sorted(_addresses(add), key=str.lower), sorted(_addresses(remove), key=str.lower)
     try:
-        client = _client(api_url, key_name)
+        client = _client(settings, api_url, key_name)
         result = _checked_and_signed(
-            client, f"/v1/subjects/{subject_id}/signer-changes",
+            settings, client, f"/v1/subjects/{subject_id}/signer-changes",
             {"add": added, "remove": removed, "threshold": threshold}, "proposeSignerChange",
             lambda a: "0x" + a[0].hex() == subject_id.lower() and _addresses(a[1]) == added
             and _addresses(a[2]) == removed and a[3] == threshold)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from ledger.audit.anchoring import DEFAULT_MAX_ANCHOR_LAG_SECONDS
+from ledger.settings import DEFAULT_MAX_ANCHOR_LAG_SECONDS
 from ledger.cli._failure import Failure
-from ledger.config import rpc_url
+from ledger.settings import Settings, pass_settings
 
 #: Problems listed in the readable report; --json always carries all of them.
 _SHOWN_PROBLEMS = 100
@@ -24,29 +24,28 @@ def command() -> None:
 @command.command("export")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               help="file to write (JSON Lines, consent-ledger-audit/1); '-' for stdout")
-def export(out: Path) -> None:
+@pass_settings
+def export(settings: Settings, out: Path) -> None:
     """Export the whole audit log of this node, with the deployment and the resources' field lists.
 
     Reads the database under the data dir ($CONSENT_LEDGER_HOME, or $CONSENT_LEDGER_DATABASE_URL)
     and deployment.json. The file is what `audit verify` needs besides the chain RPC.
     """
-    import os
-
     from sqlalchemy.exc import SQLAlchemyError
     from tqdm import tqdm
 
     from ledger.audit.export import export_audit
-    from ledger.chain.client import Deployment
+    from ledger.chain.client import Deployment, deployment_path
     from ledger.exceptions import LedgerError
-    from ledger.storage.database import database_url, make_engine, make_sessionmaker
+    from ledger.storage.database import make_engine, make_sessionmaker
 
     try:
-        deployment = Deployment.load()
+        deployment = Deployment.load(deployment_path(settings.data_dir))
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
-    url = database_url()
-    if not os.environ.get("CONSENT_LEDGER_DATABASE_URL") and url.startswith("sqlite:///") \
-            and not Path(url.removeprefix("sqlite:///")).exists():
+    url = settings.database_url
+    default_url = f"sqlite:///{settings.data_dir / 'ledger.db'}"
+    if url == default_url and not Path(url.removeprefix("sqlite:///")).exists():
         raise click.ClickException(f"no ledger database at {url.removeprefix('sqlite:///')}")
     engine = make_engine(url)
     bar = tqdm(desc="exporting", unit=" entries", file=sys.stderr, disable=None, leave=False)
@@ -87,7 +86,8 @@ def export(out: Path) -> None:
                                                 "policy at its block")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 @click.pass_context
-def verify(ctx: click.Context, export_path: Path, rpc: str | None, deployment_path: Path | None,
+@pass_settings
+def verify(settings: Settings, ctx: click.Context, export_path: Path, rpc: str | None, deployment_path: Path | None,
            contract_flags: tuple[str, ...], trust_export_addresses: bool, max_anchor_lag: float, no_policy: bool,
            as_json: bool) -> None:
     """Re-verify an exported audit log using nothing but the chain.
@@ -108,7 +108,7 @@ def verify(ctx: click.Context, export_path: Path, rpc: str | None, deployment_pa
     from ledger.audit.trail import Problem
     from ledger.exceptions import LedgerError
 
-    url = rpc or rpc_url()
+    url = rpc or settings.rpc_url
     try:
         header, leaves, resource_fields = read_export(export_path)
         claimed = deployment_from_header(header)

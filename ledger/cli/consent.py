@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import stat
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import click
 
 from ledger.cli._failure import Failure
+from ledger.settings import Settings, environment_variable, pass_settings
 
 _DEFAULT_PASSWORD_ENV = "CONSENT_LEDGER_KEY_PASSWORD"
 
@@ -34,8 +34,9 @@ def command() -> None:
 @click.option("--submission", is_flag=True,
               help="print the request body the API takes: {typed_data, signatures: [...]} for a Consent, "
                    "{typed_data, signature} for a Revoke")
-def sign(key_file: Path | None, key_name: str | None, source: str, password_env: str, as_json: bool,
-         submission: bool) -> None:
+@pass_settings
+def sign(settings: Settings, key_file: Path | None, key_name: str | None, source: str, password_env: str,
+         as_json: bool, submission: bool) -> None:
     """Show what a Consent or Revoke typed data grants, then sign it (EIP-712) with your key.
 
     The summary goes to stderr, the 0x-hex signature to stdout, so it can be piped into the API
@@ -48,8 +49,10 @@ def sign(key_file: Path | None, key_name: str | None, source: str, password_env:
     message, digest = _check(typed, expected_id)
 
     interactive = sys.stdin.isatty() and source != "-"
-    account = _load_key_file(key_file, password_env, interactive) if key_file is not None \
-        else _load_key_name(key_name, password_env, interactive)
+    # The keystore's own variable is a setting; any other is the user's, read when named.
+    password = settings.key_password if password_env == _DEFAULT_PASSWORD_ENV else environment_variable(password_env)
+    account = _load_key_file(key_file, password, password_env, interactive) if key_file is not None \
+        else _load_key_name(settings, key_name, password, interactive)
 
     click.echo(_summary(typed, message, digest, account.address), err=True)
 
@@ -112,7 +115,7 @@ def _check(typed: dict[str, Any], expected_id: Any):
     return message, digest
 
 
-def _load_key_file(path: Path, password_env: str, interactive: bool):
+def _load_key_file(path: Path, password: str | None, password_env: str, interactive: bool):
     from eth_account import Account
 
     try:
@@ -127,7 +130,6 @@ def _load_key_file(path: Path, password_env: str, interactive: bool):
             keyfile = json.loads(raw)
         except ValueError as exc:
             raise Failure(f"key file {path} is not valid JSON") from exc
-        password = os.environ.get(password_env)
         if password is None:
             if not interactive:
                 raise Failure(f"key file {path} is encrypted: set ${password_env} to its password")
@@ -149,18 +151,17 @@ def _load_key_file(path: Path, password_env: str, interactive: bool):
         raise Failure(f"key file {path} does not hold a valid secp256k1 private key") from exc
 
 
-def _load_key_name(name: str, password_env: str, interactive: bool):
-    from ledger import keystore
+def _load_key_name(settings: Settings, name: str, password: str | None, interactive: bool):
     from ledger.exceptions import KeystoreError
+    from ledger.keystore import Keystore
 
-    password = os.environ.get(password_env)
+    keys = Keystore.from_settings(settings)
     try:
-        return keystore.load_key(name, password=password)
+        return keys.load(name, password=password)
     except KeystoreError as exc:
-        if password is None and interactive and keystore.key_path(name).exists():
+        if password is None and interactive and keys.path(name).exists():
             try:
-                return keystore.load_key(name, password=click.prompt(f"Password for key {name!r}", hide_input=True,
-                                                                     err=True))
+                return keys.load(name, password=click.prompt(f"Password for key {name!r}", hide_input=True, err=True))
             except KeystoreError as again:
                 raise Failure(str(again)) from again
         raise Failure(str(exc)) from exc

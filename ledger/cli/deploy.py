@@ -4,26 +4,31 @@ from __future__ import annotations
 
 import click
 
-from ledger.config import rpc_url
+from ledger.settings import Settings, pass_settings
 
 
 @click.command("deploy")
 @click.option("--rpc", "rpc", default=None, help="JSON-RPC URL (default: the devnet gateway or $CONSENT_LEDGER_RPC_URL)")
 @click.option("--force", is_flag=True, help="deploy new contracts even if a deployment of this code exists")
-def command(rpc: str | None, force: bool) -> None:
+@pass_settings
+def command(settings: Settings, rpc: str | None, force: bool) -> None:
     """Deploy Participants, Subjects, Catalog, Consents and AuditAnchor; write deployment.json."""
-    from ledger import keystore
     from ledger.chain.client import Chain, deployment_path
     from ledger.deploy import deploy
+    from ledger.keystore import Keystore
 
-    admin = keystore.load_key("admin")
-    relayers = [keystore.load_key(f"relayer-{i}").address for i in range(4)]
-    anchorer = keystore.load_key("anchorer").address
-    attester = keystore.address_of("attester")  # only its address: the attester signs for itself
-    chain = Chain(rpc or rpc_url(), accounts=[admin])
-    deployment, reused = deploy(chain, admin, relayers=relayers, anchorer=anchorer, attester=attester, force=force)
+    keys = Keystore.from_settings(settings)
+    admin = keys.load("admin")
+    relayers = [keys.load(f"relayer-{i}").address for i in range(4)]
+    anchorer = keys.load("anchorer").address
+    attester = keys.address_of("attester")  # only its address: the attester signs for itself
+    chain = Chain(rpc or settings.rpc_url, accounts=[admin], fee_policy=settings.fee_policy)
+    deployment, reused = deploy(chain, admin, relayers=relayers, anchorer=anchorer, attester=attester,
+                                notice_seconds=settings.signer_change_notice_seconds,
+                                required_attestations=settings.required_attestations,
+                                path=deployment_path(settings.data_dir), force=force)
     verb = "reusing" if reused else "deployed"
     click.echo(f"{verb} contracts on chain {deployment.chain_id} (block {deployment.deploy_block}):")
     for name, address in deployment.contracts.items():
         click.echo(f"  {name:<13} {address}")
-    click.echo(f"deployment: {deployment_path()}")
+    click.echo(f"deployment: {deployment_path(settings.data_dir)}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ledger.settings import Settings, pass_settings
+
 
 @click.group("keys")
 def command() -> None:
@@ -12,13 +14,14 @@ def command() -> None:
 
 @command.command("new")
 @click.argument("name")
-def new(name: str) -> None:
+@pass_settings
+def new(settings: Settings, name: str) -> None:
     """Generate a key NAME and print its address."""
-    from ledger import keystore
     from ledger.exceptions import KeystoreError
+    from ledger.keystore import Keystore
 
     try:
-        account = keystore.new_key(name)
+        account = Keystore.from_settings(settings).new(name)
     except KeystoreError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{name} {account.address}")
@@ -26,15 +29,16 @@ def new(name: str) -> None:
 
 @command.command("list")
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object name -> address")
-def list_(as_json: bool) -> None:
+@pass_settings
+def list_(settings: Settings, as_json: bool) -> None:
     """List the keys (name and address); needs no password."""
     import json
 
-    from ledger import keystore
     from ledger.exceptions import KeystoreError
+    from ledger.keystore import Keystore
 
     try:
-        keys = keystore.list_keys()
+        keys = Keystore.from_settings(settings).list()
     except KeystoreError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -46,13 +50,14 @@ def list_(as_json: bool) -> None:
 
 @command.command("export")
 @click.argument("name")
-def export(name: str) -> None:
+@pass_settings
+def export(settings: Settings, name: str) -> None:
     """Print the private key of NAME as 0x-hex (development use only)."""
-    from ledger import keystore
     from ledger.exceptions import KeystoreError
+    from ledger.keystore import Keystore
 
     try:
-        account = keystore.load_key(name)
+        account = Keystore.from_settings(settings).load(name)
     except KeystoreError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("0x" + account.key.hex().removeprefix("0x"))

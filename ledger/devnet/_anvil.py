@@ -22,7 +22,6 @@ import subprocess
 import time
 from pathlib import Path
 
-from ledger import config
 from ledger.devnet._ipc import IpcConnection, UpstreamUnavailable
 from ledger.devnet._settings import DevnetPaths, DevnetSettings
 from ledger.exceptions import DevnetError
@@ -32,17 +31,30 @@ log = logging.getLogger("ledger.devnet")
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
-def anvil_binary() -> Path:
-    """The native anvil of node_modules (skipping the Node wrapper), else node_modules/.bin/anvil."""
-    wrapper = config.node_bin("anvil")
+def anvil_binary(explicit: Path | None = None) -> Path:
+    """The anvil to run: ``explicit`` ($CONSENT_LEDGER_ANVIL), else the checkout's (when run from its root),
+    else PATH's.
+
+    In a checkout, ``scripts/setup`` installs anvil from package.json into ``node_modules``; the
+    native binary is taken over the Node wrapper, which would stand between the supervisor and
+    anvil. A deployment installs anvil (Foundry) on PATH or names it in ``CONSENT_LEDGER_ANVIL``.
+    """
+    if explicit:
+        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
+            raise DevnetError(f"CONSENT_LEDGER_ANVIL={explicit} is not an executable file")
+        return Path(explicit)
     system = platform.system().lower()
     arch = _ARCH.get(platform.machine().lower(), platform.machine().lower())
-    native = config.PROJECT_ROOT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
-    if native.is_file() and os.access(native, os.X_OK):
-        return native
-    if wrapper.exists():
-        return wrapper
-    raise DevnetError(f"anvil not found at {wrapper}: run scripts/setup (npm ci)")
+    node_modules = Path("node_modules").resolve()
+    for candidate in (node_modules / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil",
+                      node_modules / ".bin" / "anvil"):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    on_path = shutil.which("anvil")
+    if on_path:
+        return Path(on_path)
+    raise DevnetError("anvil not found: put Foundry's anvil on PATH or set CONSENT_LEDGER_ANVIL "
+                      "(in a checkout, run scripts/setup and start the devnet from the checkout's root)")
 
 
 _REMEDY = ("run the devnet as root, enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 "
@@ -92,7 +104,7 @@ def _die_with_parent() -> list[str]:
 def anvil_command(settings: DevnetSettings, paths: DevnetPaths, prefix: list[str], *, load_state: Path | None,
                   gas_limit: int) -> list[str]:
     command = [
-        *prefix, *_die_with_parent(), str(anvil_binary()),
+        *prefix, *_die_with_parent(), str(anvil_binary(settings.anvil)),
         "--ipc", str(paths.ipc),
         # Unavoidable HTTP listener: the private namespace's loopback, ephemeral port, no CORS (see module doc).
         "--host", "127.0.0.1", "--port", "0", "--no-cors",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ledger.settings import Settings, pass_settings
 
 _ISOLATION = {"netns": "private network namespace (unreachable from the host)"}
 
@@ -25,52 +26,57 @@ def command() -> None:
 @click.option("--state-interval", type=click.FloatRange(min=0.1), default=None,
               help="minimum seconds between state dumps")
 @click.option("-v", "--verbose", is_flag=True, help="debug logging")
-def up(detach: bool, block_time: int | None, port: int | None, isolation: str | None, state_interval: float | None,
-       verbose: bool) -> None:
+@pass_settings
+def up(settings: Settings, detach: bool, block_time: int | None, port: int | None, isolation: str | None,
+       state_interval: float | None, verbose: bool) -> None:
     """Start the devnet: foreground until Ctrl-C / SIGTERM, or --detach."""
     from ledger import devnet
     from ledger.exceptions import LedgerError
 
+    paths = devnet.DevnetPaths.from_settings(settings)
     try:
-        settings = devnet.DevnetSettings.load(block_time=block_time, port=port, isolation=isolation,
-                                              state_interval=state_interval)
+        node = devnet.DevnetSettings.load(default_port=settings.gateway_port, block_time=block_time, port=port,
+                                          isolation=isolation, state_interval=state_interval)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     if detach:
-        args = [f"--block-time={settings.block_time}", f"--port={settings.gateway.port}",
-                f"--isolation={settings.isolation}", f"--state-interval={settings.state_interval}"]
+        args = [f"--block-time={node.block_time}", f"--port={node.gateway.port}",
+                f"--isolation={node.isolation}", f"--state-interval={node.state_interval}"]
         args += ["--verbose"] if verbose else []
         try:
-            info = devnet.start_detached(args)
+            info = devnet.start_detached(args, paths)
         except LedgerError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"devnet running (pid {info['pid']}), gateway {info['gateway_url']}")
         return
     _configure_logging(verbose)
     try:
-        _run_forever(devnet.run(settings))
+        _run_forever(devnet.run(node, paths))
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
 @command.command("down")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="seconds before SIGKILL")
-def down(timeout: float) -> None:
+@pass_settings
+def down(settings: Settings, timeout: float) -> None:
     """Stop the devnet of this data dir (state is dumped first)."""
     from ledger import devnet
 
-    click.echo("devnet stopped" if devnet.stop(timeout=timeout) else "no devnet running")
+    stopped = devnet.stop(devnet.DevnetPaths.from_settings(settings), timeout=timeout)
+    click.echo("devnet stopped" if stopped else "no devnet running")
 
 
 @command.command("status")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def status(as_json: bool) -> None:
+@pass_settings
+def status(settings: Settings, as_json: bool) -> None:
     """Whether the devnet runs, its chain id, block number and gateway URL; exit 1 if not running."""
     import json
 
     from ledger import devnet
 
-    info = devnet.status()
+    info = devnet.status(devnet.DevnetPaths.from_settings(settings))
     if as_json:
         click.echo(json.dumps(info, indent=2))
     else:
@@ -92,13 +98,14 @@ def status(as_json: bool) -> None:
 @command.command("wait")
 @click.option("--timeout", type=float, default=60.0, show_default=True)
 @click.option("--url", default=None, help="gateway URL (default: the running devnet's, else the configured one)")
-def wait(timeout: float, url: str | None) -> None:
+@pass_settings
+def wait(settings: Settings, timeout: float, url: str | None) -> None:
     """Block until the gateway answers (for scripts)."""
     from ledger import devnet
     from ledger.exceptions import LedgerError
 
     try:
-        block = devnet.wait_ready(url, timeout)
+        block = devnet.wait_ready(url or devnet.gateway_url(devnet.DevnetPaths.from_settings(settings)), timeout)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"devnet ready at block {block}")

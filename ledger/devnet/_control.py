@@ -34,8 +34,8 @@ def runtime_info(paths: DevnetPaths) -> dict | None:
 
 def gateway_url(paths: DevnetPaths | None = None) -> str:
     """URL of the running gateway, else the configured one."""
-    info = runtime_info(paths or DevnetPaths.default()) or {}
-    return info.get("gateway_url") or f"http://{config.GATEWAY_HOST}:{config.gateway_port()}"
+    paths = paths or DevnetPaths.default()
+    return (runtime_info(paths) or {}).get("gateway_url") or f"http://{config.GATEWAY_HOST}:{paths.gateway_port}"
 
 
 def rpc(url: str, method: str, params: list | None = None, timeout: float = 2.0):
@@ -112,10 +112,9 @@ def start_detached(args: list[str], paths: DevnetPaths | None = None, timeout: f
         raise DevnetError(f"a devnet is already running on {paths.data} (pid {supervisor_pid(paths)})")
     log_fd = os.open(paths.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     env = dict(os.environ, CONSENT_LEDGER_HOME=str(paths.data))
-    try:
+    try:  # in this working directory: a checkout's anvil is found relative to its root
         process = subprocess.Popen([sys.executable, "-m", "ledger.devnet", "up", *args], stdin=subprocess.DEVNULL,
-                                   stdout=log_fd, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-                                   cwd=str(config.PROJECT_ROOT))
+                                   stdout=log_fd, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     finally:
         os.close(log_fd)
     deadline = time.monotonic() + timeout

@@ -1,4 +1,4 @@
-"""Renders hardhat-free-devnet/genesis.template.json into the data dir, once per chain."""
+"""Renders the devnet's genesis.template.json into the data dir, once per chain."""
 
 from __future__ import annotations
 

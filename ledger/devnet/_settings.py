@@ -1,4 +1,4 @@
-"""Devnet settings (hardhat-free-devnet/devnet.toml plus overrides) and the data-dir layout."""
+"""Devnet settings (``devnet.toml`` beside this module, plus overrides) and the data-dir layout."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 
 from ledger import config
 from ledger.exceptions import ConfigurationError
+from ledger.settings import Settings
 
-DEVNET_DIR = config.PROJECT_ROOT / "hardhat-free-devnet"
-SETTINGS_FILE = DEVNET_DIR / "devnet.toml"
-GENESIS_TEMPLATE = DEVNET_DIR / "genesis.template.json"
+#: Shipped with the package, so an installed devnet needs no checkout.
+SETTINGS_FILE = Path(__file__).with_name("devnet.toml")
+GENESIS_TEMPLATE = Path(__file__).with_name("genesis.template.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +44,24 @@ class DevnetSettings:
     state_interval: float = 1.0
     max_recreated_gap: int = 256
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    #: The anvil binary ($CONSENT_LEDGER_ANVIL); None: the checkout's, else PATH's.
+    anvil: Path | None = None
 
     @classmethod
-    def load(cls, path: Path = SETTINGS_FILE, **overrides) -> "DevnetSettings":
-        """Settings from ``path``; ``overrides`` (None values ignored) win, ``port`` goes to the gateway."""
+    def load(cls, path: Path = SETTINGS_FILE, *, default_port: int | None = None, **overrides) -> "DevnetSettings":
+        """Settings from ``path``; ``overrides`` (None values ignored) win, ``port`` goes to the gateway.
+
+        ``default_port`` (``Settings.gateway_port``, read from the environment when not given) is the
+        gateway's port unless ``path`` or ``port`` names one."""
         raw: dict = {}
         if path.exists():
             with path.open("rb") as fh:
                 raw = tomllib.load(fh)
         flat = {**raw.get("genesis", {}), **raw.get("node", {}), **raw.get("persistence", {}), **raw.get("funds", {})}
         gateway = dict(raw.get("gateway", {}))
-        gateway.setdefault("port", config.gateway_port())
+        configured = Settings.from_env()
+        gateway.setdefault("port", configured.gateway_port if default_port is None else default_port)
+        flat.setdefault("anvil", configured.anvil)
         port = overrides.pop("port", None)
         if port is not None:
             gateway["port"] = port
@@ -86,10 +94,16 @@ class DevnetPaths:
     """Files of one devnet under ``<data>/devnet`` (directory 0700)."""
 
     data: Path
+    #: The configured gateway port: the gateway's URL when no running devnet has recorded its own.
+    gateway_port: int = config.GATEWAY_PORT
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "DevnetPaths":
+        return cls(settings.data_dir, settings.gateway_port)
 
     @classmethod
     def default(cls) -> "DevnetPaths":
-        return cls(config.data_dir())
+        return cls.from_settings(Settings.from_env())
 
     @property
     def root(self) -> Path:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.config import data_dir
-
-
-def database_url() -> str:
-    return os.environ.get("CONSENT_LEDGER_DATABASE_URL") or f"sqlite:///{data_dir() / 'ledger.db'}"
+from ledger.settings import Settings
 
 
 def make_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+    """An engine for ``url`` (default: ``Settings.from_env().database_url``)."""
+    url = url or Settings.from_env().database_url
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}, pool_size=8,
                                max_overflow=8)

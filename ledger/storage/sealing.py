@@ -3,7 +3,7 @@
 Each field value is sealed on its own, with the resource, subject and field name as associated
 data, so a ciphertext moved to another row or field fails to open. The key is a secret created
 on first use under the data dir (``secrets/records.key``) or given as hex in
-``CONSENT_LEDGER_RECORDS_KEY``; it is never stored in the database.
+``CONSENT_LEDGER_RECORDS_KEY`` (``Settings.records_key``); it is never stored in the database.
 """
 
 from __future__ import annotations
@@ -87,10 +87,10 @@ class RecordSealer:
         self._aead = AESGCM(key)
 
     @classmethod
-    def from_data_dir(cls, data_dir: Path) -> "RecordSealer":
-        explicit = os.environ.get("CONSENT_LEDGER_RECORDS_KEY")
-        if explicit:
-            return cls(bytes.fromhex(explicit.removeprefix("0x")))
+    def from_data_dir(cls, data_dir: Path, *, explicit: bytes | None = None) -> "RecordSealer":
+        """``explicit`` (``Settings.records_key``) wins; else the data dir's key, created on first use."""
+        if explicit is not None:
+            return cls(explicit)
         return cls(load_or_create_secret(data_dir / "secrets" / "records.key"))
 
     @staticmethod

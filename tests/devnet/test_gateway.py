@@ -143,7 +143,7 @@ def test_only_post(rpc):
 
 
 def test_status_command(devnet):
-    status = json.loads(devnet.cli("status", "--json").stdout)
+    status = json.loads(devnet.cli("devnet", "status", "--json").stdout)
     assert status["running"] is True
     assert status["chain_id"] == 16211
     assert status["gateway_url"] == devnet.info()["gateway_url"]

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from eth_account import Account
 
-from .conftest import ROOT
+from bench.local_system import CHECKOUT
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not (ROOT / "contracts" / "src" / "Participants.sol").exists(), reason="no Participants yet"),
+    pytest.mark.skipif(not (CHECKOUT / "contracts" / "src" / "Participants.sol").exists(), reason="no Participants yet"),
 ]
 
 TO = "0x" + "11" * 20
@@ -28,8 +25,7 @@ def attempt(rpc, account, **tx):
 
 
 def test_participants_contract_permissions_transactions(devnet, rpc):
-    deployed = subprocess.run([sys.executable, "-m", "ledger.cli", "deploy", "--rpc", rpc.url], env=devnet.env,
-                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+    deployed = devnet.cli("deploy", "--rpc", rpc.url, check=False, timeout=300)
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     admin, relayer, anchorer = devnet.account("admin"), devnet.account("relayer-0"), devnet.account("anchorer")
 

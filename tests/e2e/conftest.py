@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.client import ApiClient
+from ledger.client import ApiClient
 from tests.support.system import running_system
 
 

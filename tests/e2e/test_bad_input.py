@@ -9,7 +9,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from api.client import ApiClient
+from ledger.client import ApiClient
 from tests.support.flows import LI, window
 
 pytestmark = pytest.mark.e2e

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from api.client import ApiClient
 from ledger import keystore
+from ledger.client import ApiClient
 from tests.support.flows import ZHANG, grant, query
 from tests.support.system import running_system
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.client import ApiClient
 from ledger import keystore
+from ledger.client import ApiClient
 from tests.support.flows import ZHANG, grant, query, revoke
 from tests.support.system import running_system
 

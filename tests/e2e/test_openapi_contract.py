@@ -22,7 +22,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                status_code_conformance)
 
-from api.client import ApiClient
+from ledger.client import ApiClient
 from tests.support.system import running_system
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from api.client import ApiClient
 from ledger import keystore
+from ledger.client import ApiClient
 from tests.support.flows import ZHANG, grant, query, revoke
 
 pytestmark = pytest.mark.e2e

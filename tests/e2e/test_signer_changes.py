@@ -7,8 +7,8 @@ import sys
 
 from eth_account import Account
 
-from api.client import ApiClient
-from ledger.bench._world import resident_id
+from bench._world import resident_id
+from ledger.client import ApiClient
 
 
 def _register(clients, index: int, signers: list[str], threshold: int = 1, id_type: str = "resident_id") -> str:
@@ -113,7 +113,7 @@ def test_bad_signer_change_input_is_refused_by_name(system, clients):
 
 
 def test_the_attest_cli_registers_with_the_attesters_own_key(system):
-    done = subprocess.run([sys.executable, "-m", "ledger.cli", "attest", "register", "--id-type", "resident_id",
+    done = subprocess.run([sys.executable, "-m", "api.cli", "attest", "register", "--id-type", "resident_id",
                            "--id-number", resident_id(900_006), "--signer", Account.create().address,
                            "--api", system.api_url], env=system.env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from api.client import ApiClient
-from ledger.local_system import LocalSystem
+from bench.local_system import LocalSystem
+from ledger.client import ApiClient
 from tests.support.system import running_system
 
 pytestmark = pytest.mark.redteam
@@ -115,11 +114,7 @@ def ops_headers(running: LocalSystem) -> dict[str, str]:
 
 def cli(running: LocalSystem, *args: str, check: bool = False) -> subprocess.CompletedProcess:
     """Runs ``consent-ledger ARGS`` against ``running`` as the regulator or operator would."""
-    done = subprocess.run([sys.executable, "-m", "ledger.cli", *args], env=running.env, capture_output=True,
-                          text=True, timeout=600)
-    if check and done.returncode != 0:
-        raise AssertionError(f"consent-ledger {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done
+    return running.cli(*args, check=check)
 
 
 #: ``audit verify`` options that say which contract addresses to trust.

@@ -11,10 +11,10 @@ from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bench.local_system import LocalSystem
 from ledger.audit.entry import AuditEntry, decode_leaf, encode_leaf
 from ledger.audit.hasher import hash_leaf
 from ledger.chain.client import Chain, Deployment
-from ledger.local_system import LocalSystem
 
 _COLUMNS = "seq, leaf, leaf_hash, requester, subject_id, consent_id, decision"
 

@@ -16,7 +16,7 @@ from ledger.chain.errors import ErrorDecoder
 from ledger.chain.rpc import RpcClient
 from ledger.chain.sender import TransactionSender
 from tests.redteam.conftest import ops_headers
-from tests.devnet.conftest import CHAIN_ID, keystore_template, make_devnet  # noqa: F401  (fixtures)
+from tests.support.devnet import CHAIN_ID, keystore_template, make_devnet  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.redteam, pytest.mark.integration]
 

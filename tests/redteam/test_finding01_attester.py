@@ -15,7 +15,6 @@ import pytest
 from eth_account import Account
 
 from ledger import keystore
-from ledger.config import data_dir
 from ledger.domain import ROLES
 from ledger.eip712 import ConsentMessage, Domain, consent_typed_data, hash_typed_data, sign_typed_data
 from ledger.exceptions import TransactionFailed
@@ -32,7 +31,7 @@ BIND_SIGNER_SELECTOR = "0x7fd6b3a3"
 
 
 def _zhang_id() -> bytes:
-    return subject_id(load_or_create_pepper(data_dir()), ZHANG["id_type"], ZHANG["id_number"])
+    return subject_id(load_or_create_pepper(), ZHANG["id_type"], ZHANG["id_number"])
 
 
 def _refused(send) -> str:
@@ -66,7 +65,7 @@ def test_operator_keys_cannot_register_or_bind(system):
     subjects = chain.contract("Subjects")
     participants = chain.contract("Participants")
     mallory = Account.create().address
-    new_subject = subject_id(load_or_create_pepper(data_dir()), "resident_id", "110101199003078515")
+    new_subject = subject_id(load_or_create_pepper(), "resident_id", "110101199003078515")
     zhang = _zhang_id()
     for name in API_KEYS:
         sender = keystore.address_of(name)

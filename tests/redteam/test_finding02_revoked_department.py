@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from eth_utils import keccak
 
-from api.client import ApiClient
 from ledger import keystore
+from ledger.client import ApiClient
 from tests.redteam import forgery
 from tests.redteam.conftest import operator_chain, problem_kinds, verify_export
 from tests.support.flows import ZHANG, grant, query

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import httpx
 import pytest
 
-from tests.devnet.conftest import ROOT, keystore_template, make_devnet  # noqa: F401  (fixtures)
+from tests.support.devnet import keystore_template, make_devnet  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.redteam, pytest.mark.integration]
 
@@ -57,8 +55,7 @@ def _impersonate_through_any_listener(devnet) -> list[str]:
 
 
 def _start(devnet, *args, env=None) -> tuple[int, str]:
-    result = subprocess.run([sys.executable, "-m", "ledger.devnet", "up", "--detach", "--port", "0", *args],
-                            env=env or devnet.env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = devnet.cli("devnet", "up", "--detach", "--port", "0", *args, check=False, env=env, timeout=120)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -95,9 +92,9 @@ def test_status_names_the_isolation_and_anvil_is_unreachable(make_devnet):
     code, output = _start(devnet)
     assert code == 0, output
     try:
-        status = json.loads(devnet.cli("status", "--json").stdout)
+        status = json.loads(devnet.cli("devnet", "status", "--json").stdout)
         assert status["isolation"] == "netns"
-        assert "anvil HTTP:   private network namespace" in devnet.cli("status").stdout
+        assert "anvil HTTP:   private network namespace" in devnet.cli("devnet", "status").stdout
         assert _impersonate_through_any_listener(devnet) == []
     finally:
         devnet.down()

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from eth_account import Account
 
-from api.client import ApiClient, ApiClientError
+from ledger.client import ApiClient, ApiClientError
 
 HUGE = 63062812615903954966333620224
 NEGATIVE_HUGE = -9101269148034281766912

@@ -14,7 +14,7 @@ import time
 import httpx
 import pytest
 
-from tests.devnet.conftest import devnet, keystore_template, make_devnet, rpc  # noqa: F401  (fixtures)
+from tests.support.devnet import devnet, keystore_template, make_devnet, rpc  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.redteam, pytest.mark.integration]
 

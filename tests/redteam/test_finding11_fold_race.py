@@ -18,7 +18,7 @@ from eth_utils import keccak
 
 from api.core.security import Principal
 from api.schemas.records import RecordQuery
-from api.services.context import ResourceMeta
+from api.services.catalog import ResourceMeta
 from api.services.release import ReleaseService
 from ledger import policy
 from ledger.identity import subject_id
@@ -115,18 +115,16 @@ class _Audit:
         return decide(0, Counter())
 
 
-class _Services:
-    def __init__(self, indexer: Indexer):
-        self.indexer, self.projection, self.pepper = indexer, indexer.projection, PEPPER
-        self.audit = _Audit()
-        self.resources_by_slug = {SLUG: ResourceMeta(SLUG, "0x" + keccak(text=SLUG).hex(), "social insurance",
-                                                     FIELDS, "0x" + policy.schema_hash(FIELDS).hex())}
-        self.settings = type("Settings", (), {"max_anchor_lag_seconds": 10.0})()
-        self.anchorer = type("Anchorer", (), {"lag_seconds": staticmethod(lambda: 0.0)})()
+class _Resources:
+    by_slug = {SLUG: ResourceMeta(SLUG, "0x" + keccak(text=SLUG).hex(), "social insurance", FIELDS,
+                                  "0x" + policy.schema_hash(FIELDS).hex())}
 
-    @staticmethod
-    def payload_salt(seq: int) -> bytes:
-        return b"salt" * 8
+
+def _release_service(indexer: Indexer) -> ReleaseService:
+    return ReleaseService(pepper=PEPPER, salt_key=b"salt" * 8, indexer=indexer, audit=_Audit(),
+                          anchorer=type("Anchorer", (), {"lag_seconds": staticmethod(lambda: 0.0)})(),
+                          max_anchor_lag_seconds=10.0, resources=_Resources(), engine=None, sessions=None,
+                          sealer=None)
 
 
 def test_a_decision_never_cites_a_block_older_than_the_state_it_used():
@@ -137,27 +135,27 @@ def test_a_decision_never_cites_a_block_older_than_the_state_it_used():
     indexer = Indexer(_Chain(), _Sessions(), projection)
     indexer._by_address = {CONTRACT: _Abi()}
     indexer._async_rpc = _Rpc()
-    service = ReleaseService(_Services(indexer))
+    service = _release_service(indexer)
     service._open_record = lambda resource_id, sid, fields: {"name": "张伟"}
 
     fold = threading.Thread(target=indexer.sync, args=(H + 1,))
     fold.start()
     assert projection.paused.wait(10)
     threading.Timer(0.3, projection.resume.set).start()  # the fold goes on while the query waits (or not)
-    status, reply = asyncio.run(service.query(Principal(DEPARTMENT, frozenset({"DEPARTMENT"})),
-                                              RecordQuery(**ID, resource_id=SLUG, fields=["name"], purpose=PURPOSE)))
+    outcome = asyncio.run(service.query(Principal(DEPARTMENT, frozenset({"DEPARTMENT"})),
+                                        RecordQuery(**ID, resource_id=SLUG, fields=["name"], purpose=PURPOSE)))
     projection.resume.set()
     fold.join(10)
 
-    assert status == 200, reply
-    assert reply["decision"]["block_number"] >= H + 1, (
-        f"released under a consent granted at block {H + 1} but cites block {reply['decision']['block_number']}")
+    assert outcome.released, outcome.entry
+    assert outcome.entry.block_number >= H + 1, (
+        f"released under a consent granted at block {H + 1} but cites block {outcome.entry.block_number}")
 
 
 def test_releases_decided_while_grants_are_folded_all_verify(system, clients, tmp_path):
     """The real system: departments query for the consent being granted right now, so decisions
     race the folds of its block; afterwards every release re-verifies at the block it cites."""
-    from api.client import ApiClient
+    from ledger.client import ApiClient
     from ledger import keystore
     from tests.redteam.conftest import verify_export
     from tests.support.flows import ZHANG, grant, query

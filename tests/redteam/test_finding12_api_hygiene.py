@@ -12,9 +12,8 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from api.client import ApiClient
-from ledger.config import PROJECT_ROOT
-from ledger.local_system import free_port
+from bench.local_system import CHECKOUT, free_port
+from ledger.client import ApiClient
 from tests.support.flows import LI, window
 
 
@@ -107,8 +106,8 @@ def _serve(system, extra_env: dict[str, str]) -> subprocess.CompletedProcess | N
     have been refused never touches the shared system); None if it kept running."""
     env = {**system.env, "CONSENT_LEDGER_RPC_URL": f"http://127.0.0.1:{free_port()}", **extra_env}
     try:
-        return subprocess.run([sys.executable, "-m", "ledger.cli", "serve", "--port", str(free_port()),
-                               "--log-level", "warning"], env=env, cwd=PROJECT_ROOT, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", str(free_port()),
+                               "--log-level", "warning"], env=env, cwd=CHECKOUT, capture_output=True,
                               text=True, timeout=90)
     except subprocess.TimeoutExpired:
         return None

@@ -9,8 +9,6 @@ replay time; a refused one is skipped and logged.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import orjson
@@ -18,7 +16,7 @@ import pytest
 from eth_account import Account
 
 from ledger.devnet._journal import read_journal
-from tests.devnet.conftest import CHAIN_ID, ROOT, keystore_template, make_devnet  # noqa: F401  (fixtures)
+from tests.support.devnet import CHAIN_ID, keystore_template, make_devnet  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.redteam, pytest.mark.integration]
 
@@ -71,8 +69,7 @@ def test_replay_asks_the_participants_contract(make_devnet):
     """After deployment the contract decides at replay too: a relayer may call, but not move ether."""
     devnet = make_devnet("replay-participants")
     rpc = devnet.up()
-    deployed = subprocess.run([sys.executable, "-m", "ledger.cli", "deploy", "--rpc", rpc.url], env=devnet.env,
-                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+    deployed = devnet.cli("deploy", "--rpc", rpc.url, check=False, timeout=300)
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     relayer = devnet.account("relayer-0")
     nonce = int(rpc("eth_getTransactionCount", [relayer.address, "pending"]), 16)

@@ -17,8 +17,8 @@ import pytest
 from eth_utils import keccak
 from sqlalchemy import select
 
-from api.client import ApiClient
 from ledger import keystore
+from ledger.client import ApiClient
 from ledger.policy import resource_key
 from ledger.storage.database import make_engine, make_sessionmaker
 from ledger.storage.models import ResourceRow

@@ -1,7 +1,7 @@
-"""In-memory stand-ins for ``api.services.context.AppServices``, for route tests through FastAPI's
-``TestClient``: no chain, no database, no devnet. Only what the routes under test and the app's
-lifespan (start, stop, housekeeping) touch; every call is recorded so a test can check what the
-route asked for."""
+"""In-memory stand-ins for the services of ``api.bootstrap.Services``, for route tests through
+FastAPI's ``TestClient``: no chain, no database, no devnet. Only what the routes under test and the
+app's lifespan (start, stop, housekeeping) touch; every call is recorded so a test can check what
+the route asked for."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.core.config import Settings
-from api.core.errors import ApiError
 from api.core.security import Principal
+from ledger.domain_errors import TokenInvalid
+from ledger.settings import Settings
 
 OPS_TOKEN = "ops-token-for-tests"
 
@@ -24,18 +24,25 @@ def fake_settings(tmp_path: Path, **overrides) -> Settings:
 
 
 class FakeAuth:
-    """Bearer tokens are looked up in ``tokens`` (token → address); anything else is refused as the
-    real ``Authenticator`` refuses a token it cannot decode."""
+    """Bearer tokens are looked up in ``tokens`` (token → address), roles in ``roles``; any other token
+    is refused as the real ``AuthService`` refuses a token it cannot decode."""
 
     def __init__(self):
         self.tokens: dict[str, str] = {}
+        self.roles: dict[str, set[str]] = {}
         self.purged = 0
 
     def verify_token(self, token: str) -> str:
         try:
             return self.tokens[token]
         except KeyError:
-            raise ApiError(401, "INVALID_TOKEN", "the access token is not valid") from None
+            raise TokenInvalid("the access token is not valid") from None
+
+    def authenticate(self, token: str) -> Principal:
+        return self.principal(self.verify_token(token))
+
+    def principal(self, address: str) -> Principal:
+        return Principal(address, frozenset(self.roles.get(address, ())))
 
     def purge_expired(self) -> int:
         self.purged += 1
@@ -48,7 +55,7 @@ class FakeConsents:
 
 
 @dataclass
-class FakeAuditReads:
+class FakeAudit:
     entries_page: list[dict] = field(default_factory=list)
     anchors_page: list[dict] = field(default_factory=list)
     calls: list[tuple[str, dict]] = field(default_factory=list)
@@ -63,28 +70,29 @@ class FakeAuditReads:
         return self.anchors_page
 
 
+@dataclass
+class FakeHealth:
+    report: dict = field(default_factory=lambda: {"ready": True, "checks": {"chain": {"ok": True, "head": 7}}})
+
+    def readiness(self) -> dict:
+        return self.report
+
+
 class FakeServices:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.auth = FakeAuth()
         self.consents = FakeConsents()
-        self.audit_reads = FakeAuditReads()
-        self.roles: dict[str, set[str]] = {}
-        self.report: dict = {"ready": True, "checks": {"chain": {"ok": True, "head": 7}}}
+        self.audit = FakeAudit()
+        self.health = FakeHealth()
         self.started = self.stopped = 0
 
     def sign_in(self, address: str, *roles: str) -> str:
         """A bearer token for ``address`` holding ``roles``; returns the Authorization header value."""
         token = f"token-{len(self.auth.tokens)}"
         self.auth.tokens[token] = address
-        self.roles[address] = set(roles)
+        self.auth.roles[address] = set(roles)
         return f"Bearer {token}"
-
-    def principal(self, address: str) -> Principal:
-        return Principal(address, frozenset(self.roles.get(address, ())))
-
-    def readiness(self) -> dict:
-        return self.report
 
     def start(self) -> None:
         self.started += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from api.client import ApiClient
+from ledger.client import ApiClient
 
 ZHANG = {"id_type": "resident_id", "id_number": "370102198506124536"}
 LI = {"id_type": "resident_id", "id_number": "440304199003072312"}

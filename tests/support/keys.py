@@ -1,4 +1,4 @@
-"""A private data dir for keystore tests: ``data_home`` points ledger.config at it; the authority
+"""A private data dir for keystore tests: ``data_home`` points the environment (so ``Settings.from_env``) at it; the authority
 keys are generated once per session (``keystore_template``) and copied where a test needs them."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ PASSWORD = "devnet-test-password"
 
 @contextlib.contextmanager
 def data_home(path: Path):
-    """Point ledger.config at ``path`` (keystore, data dir) for the duration of the block."""
+    """Point the environment at ``path`` (keystore, data dir) for the duration of the block."""
     saved = {k: os.environ.get(k) for k in ("CONSENT_LEDGER_HOME", "CONSENT_LEDGER_KEY_PASSWORD")}
     os.environ["CONSENT_LEDGER_HOME"] = str(path)
     os.environ["CONSENT_LEDGER_KEY_PASSWORD"] = PASSWORD

@@ -1,7 +1,8 @@
 """The real system for end-to-end tests: devnet + gateway, contracts, API server, demo world.
 
-Nothing is mocked: :class:`ledger.local_system.LocalSystem` starts every piece as its own
-process, as ``scripts/run`` does, in a private data dir with free loopback ports.
+Nothing is mocked: :class:`bench.local_system.LocalSystem`, the one launcher of every test
+directory, starts every piece as its own process, as ``scripts/run`` does, in a private data dir
+with free loopback ports.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ledger.local_system import LocalSystem
+from bench.local_system import LocalSystem
 
 
 @contextmanager
@@ -28,7 +29,7 @@ def running_system(home: Path, *, devnet_args: tuple[str, ...] = (), extra_env: 
         running.deploy()
         running.start_api()
         if demo:
-            from api.demo import seed
+            from bench.demo import seed
 
             seed(running.api_url)
         yield running

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.core.config import Settings
+from ledger.settings import Settings
 
 pytestmark = pytest.mark.unit
 

@@ -14,6 +14,7 @@ import subprocess
 import threading
 import tomllib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import rlp
@@ -29,7 +30,7 @@ from ledger.exceptions import ConfigurationError
 
 pytestmark = pytest.mark.unit
 
-BESU_DIR = ba.BESU_DIR
+BESU_DIR = Path(__file__).resolve().parents[3] / "hardhat-free-devnet" / "besu"
 NODES = [BESU_DIR / f"node-{n}" for n in range(1, 5)]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 from eth_utils import keccak
@@ -14,6 +15,7 @@ from ledger.domain import (DEFAULT_ADMIN_ROLE, ROLE_BY_HASH, ROLE_NAMES, ROLES, 
 
 pytestmark = pytest.mark.unit
 
+CHECKOUT = Path(__file__).resolve().parents[3]
 _FILES = ("interfaces/ICatalog.sol", "interfaces/ISubjects.sol", "libraries/Roles.sol")
 
 
@@ -22,11 +24,12 @@ def _asts() -> dict[str, dict]:
     """The compiler's AST of the files that declare the enums and the role constants."""
     import solcx
 
-    sources = {f"contracts/src/{name}": {"content": (compiler.SOURCE_DIR / name).read_text()} for name in _FILES}
+    sources = {f"contracts/src/{name}": {"content": (CHECKOUT / compiler.SOURCE_DIR / name).read_text()}
+               for name in _FILES}
     output = solcx.compile_standard(
         {"language": "Solidity", "sources": sources, "settings": {"outputSelection": {"*": {"": ["ast"]}}}},
-        solc_binary=str(compiler.solc_binary()), allow_paths=[str(compiler.PROJECT_ROOT)],
-        base_path=str(compiler.PROJECT_ROOT))
+        solc_binary=str(compiler.solc_binary()), allow_paths=[str(CHECKOUT)],
+        base_path=str(CHECKOUT))
     return {name: source["ast"] for name, source in output["sources"].items()}
 
 

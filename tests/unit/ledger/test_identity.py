@@ -13,6 +13,7 @@ import pytest
 
 from ledger.exceptions import ConfigurationError, InvalidIdentifier, LedgerError
 from ledger.identity import IdType, load_or_create_pepper, normalize_id, subject_id
+from ledger.settings import Settings
 
 pytestmark = pytest.mark.unit
 
@@ -328,17 +329,21 @@ def test_pepper_defaults_to_the_data_dir(tmp_path, monkeypatch, no_env_pepper) -
 
 def test_env_pepper_overrides_the_file(tmp_path, monkeypatch, no_env_pepper) -> None:
     load_or_create_pepper(tmp_path)
+    monkeypatch.setenv("CONSENT_LEDGER_HOME", str(tmp_path))
     monkeypatch.setenv("CONSENT_LEDGER_PEPPER", "ab" * 32)
-    assert load_or_create_pepper(tmp_path) == bytes([0xAB]) * 32
+    assert load_or_create_pepper(tmp_path, explicit=Settings.from_env().pepper) == bytes([0xAB]) * 32
+    assert load_or_create_pepper() == bytes([0xAB]) * 32
     monkeypatch.setenv("CONSENT_LEDGER_PEPPER", "0x" + "CD" * 32)
-    assert load_or_create_pepper(tmp_path) == bytes([0xCD]) * 32
+    assert load_or_create_pepper(tmp_path, explicit=Settings.from_env().pepper) == bytes([0xCD]) * 32
 
 
-@pytest.mark.parametrize(("value", "message"), [("zz" * 32, "must be hex"), ("ab" * 16, "must be 32 bytes")])
+@pytest.mark.parametrize(("value", "message"), [("zz" * 32, "CONSENT_LEDGER_PEPPER must be hex"),
+                                                ("ab" * 16, "CONSENT_LEDGER_PEPPER must be 32 bytes")])
 def test_bad_env_pepper(tmp_path, monkeypatch, value: str, message: str) -> None:
+    monkeypatch.setenv("CONSENT_LEDGER_HOME", str(tmp_path))
     monkeypatch.setenv("CONSENT_LEDGER_PEPPER", value)
     with pytest.raises(ConfigurationError, match=message):
-        load_or_create_pepper(tmp_path)
+        load_or_create_pepper()
 
 
 def test_pepper_file_with_wrong_size_or_open_mode_is_refused(tmp_path, no_env_pepper) -> None:

@@ -11,6 +11,8 @@ import pytest
 
 from ledger import keystore
 from ledger.exceptions import ConfigurationError, KeystoreError
+from ledger.keystore import Keystore
+from ledger.settings import Settings
 from tests.support.keys import PASSWORD, data_home, keystore_template  # noqa: F401  (keystore_template: a fixture)
 
 pytestmark = pytest.mark.unit
@@ -28,7 +30,7 @@ def test_keystore_files_and_round_trip(tmp_path):
         assert keyfile["crypto"]["kdf"] == "pbkdf2" and keyfile["version"] == 3
         assert keystore.load_key("dept-7").key == account.key
         assert keystore.address_of("dept-7") == account.address
-        assert keystore.list_keys() == {"dept-7": account.address}
+        assert Keystore.from_settings(Settings.from_env()).list() == {"dept-7": account.address}
         with pytest.raises(KeystoreError, match="already exists"):
             keystore.new_key("dept-7")
         with pytest.raises(KeystoreError, match="wrong"):
@@ -67,15 +69,18 @@ def test_loose_keystore_file_is_refused(tmp_path, monkeypatch):
 
 
 def test_default_password_is_refused_off_the_local_devnet(monkeypatch, capsys):
+    def check_key_password(url: str) -> None:
+        Keystore.from_settings(Settings.from_env()).check_password(url)
+
     monkeypatch.delenv("CONSENT_LEDGER_KEY_PASSWORD", raising=False)
     monkeypatch.delenv(keystore.ALLOW_DEFAULT_PASSWORD_ENV, raising=False)
     for local in ("http://127.0.0.1:8545", "http://localhost:8545", "http://[::1]:8545"):
-        keystore.check_key_password(local)
+        check_key_password(local)
     with pytest.raises(ConfigurationError, match="CONSENT_LEDGER_KEY_PASSWORD"):
-        keystore.check_key_password("https://rpc.example.gov.cn")
+        check_key_password("https://rpc.example.gov.cn")
     monkeypatch.setenv(keystore.ALLOW_DEFAULT_PASSWORD_ENV, "1")
     monkeypatch.setattr(keystore, "_warned", False)
-    keystore.check_key_password("https://rpc.example.gov.cn")
+    check_key_password("https://rpc.example.gov.cn")
     assert "WARNING" in capsys.readouterr().err
     monkeypatch.setenv("CONSENT_LEDGER_KEY_PASSWORD", "a-real-secret")
-    keystore.check_key_password("https://rpc.example.gov.cn")
+    check_key_password("https://rpc.example.gov.cn")

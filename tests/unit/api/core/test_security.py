@@ -11,9 +11,9 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from sqlalchemy import func, select
 
-from api.core.config import Settings
-from api.core.errors import ApiError
+from ledger.domain_errors import NotAuthenticated
 from api.core.security import Authenticator
+from ledger.settings import Settings
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import UsedAuthNonceRow
 
@@ -43,7 +43,7 @@ def _signed(account, message: str) -> str:
 
 
 def _code(call) -> str:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(NotAuthenticated) as caught:
         call()
     return caught.value.code
 

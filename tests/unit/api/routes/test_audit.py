@@ -16,11 +16,11 @@ ENTRY = {"seq": 3, "decision": "ALLOW", "reason": "OK"}
 
 
 def test_a_regulator_lists_entries_with_the_page_it_asked_for(client, services):
-    services.audit_reads.entries_page = [ENTRY]
+    services.audit.entries_page = [ENTRY]
     reply = client.get("/v1/audit/entries", params={"after": 2, "limit": 10},
                        headers={"authorization": services.sign_in(REGULATOR, "REGULATOR")})
     assert reply.status_code == 200 and reply.json() == {"entries": [ENTRY]}
-    (name, call), = services.audit_reads.calls
+    (name, call), = services.audit.calls
     assert name == "entries" and call["after"] == 2 and call["limit"] == 10 and not call["mine_only"]
     assert call["principal"] == Principal(REGULATOR, frozenset({"REGULATOR"}))
 
@@ -28,29 +28,29 @@ def test_a_regulator_lists_entries_with_the_page_it_asked_for(client, services):
 def test_listing_defaults_and_bounds(client, services):
     auth = {"authorization": services.sign_in(REGULATOR, "REGULATOR")}
     assert client.get("/v1/audit/entries", headers=auth).status_code == 200
-    assert services.audit_reads.calls[-1][1]["after"] == -1 and services.audit_reads.calls[-1][1]["limit"] == 100
+    assert services.audit.calls[-1][1]["after"] == -1 and services.audit.calls[-1][1]["limit"] == 100
     for params in ({"limit": 0}, {"after": -2}, {"after": 2**63}, {"limit": "many"}):
         reply = client.get("/v1/audit/entries", params=params, headers=auth)
         assert reply.status_code == 422 and reply.json()["error"]["code"] == "INVALID_INPUT", params
-    assert len(services.audit_reads.calls) == 1  # a refused request never reaches the service
+    assert len(services.audit.calls) == 1  # a refused request never reaches the service
 
 
 def test_a_signer_reads_only_their_own_access_log(client, services):
-    services.audit_reads.entries_page = [ENTRY]
+    services.audit.entries_page = [ENTRY]
     reply = client.get("/v1/me/access-log", headers={"authorization": services.sign_in(CITIZEN, "SUBJECT_SIGNER")})
     assert reply.status_code == 200 and reply.json() == {"entries": [ENTRY]}
-    assert services.audit_reads.calls[-1][1]["mine_only"] is True
+    assert services.audit.calls[-1][1]["mine_only"] is True
 
 
 def test_anchors_are_for_regulators_only(client, services):
-    services.audit_reads.anchors_page = [{"tree_size": 8}]
+    services.audit.anchors_page = [{"tree_size": 8}]
     reply = client.get("/v1/audit/anchors", headers={"authorization": services.sign_in(DEPARTMENT, "DEPARTMENT")})
     assert reply.status_code == 403 and reply.json()["error"]["code"] == "ROLE_REQUIRED"
-    assert services.audit_reads.calls == []
+    assert services.audit.calls == []
     reply = client.get("/v1/audit/anchors", params={"after": 4},
                        headers={"authorization": services.sign_in(REGULATOR, "REGULATOR")})
     assert reply.status_code == 200 and reply.json() == {"anchors": [{"tree_size": 8}]}
-    assert services.audit_reads.calls == [("anchors", {"after": 4, "limit": 100})]
+    assert services.audit.calls == [("anchors", {"after": 4, "limit": 100})]
 
 
 @pytest.mark.parametrize("headers, code", [
@@ -63,7 +63,7 @@ def test_entries_without_a_valid_token_are_refused(client, services, headers, co
     body = reply.json()
     assert reply.status_code == 401 and list(body) == ["error"] and body["error"]["code"] == code
     assert body["error"]["message"]
-    assert services.audit_reads.calls == []
+    assert services.audit.calls == []
 
 
 def test_the_principal_dependency_can_be_overridden(app, client, services):

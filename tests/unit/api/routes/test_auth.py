@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from api.schemas.auth import Challenge
 from tests.support.fake_services import FakeServices, fake_settings
 
 pytestmark = pytest.mark.unit
@@ -20,7 +21,8 @@ class _CountingAuth:
 
     def challenge(self, address: str):
         self.challenges += 1
-        return f"127.0.0.1:8000 wants you to sign in with your Ethereum account:\n{address}", "n" * 64
+        return Challenge(message=f"127.0.0.1:8000 wants you to sign in with your Ethereum account:\n{address}",
+                         nonce="n" * 64)
 
     def __getattr__(self, name):
         return getattr(self.auth, name)

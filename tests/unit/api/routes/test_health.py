@@ -20,15 +20,15 @@ def test_healthz_is_public(client, services):
 def test_readyz_without_the_ops_token_is_the_bare_status(client, services):
     reply = client.get("/readyz")
     assert reply.status_code == 200 and reply.json() == {"ready": True}
-    services.report = {"ready": False, "checks": {"anchoring": {"ok": False, "lag_seconds": 12.5}}}
+    services.health.report = {"ready": False, "checks": {"anchoring": {"ok": False, "lag_seconds": 12.5}}}
     reply = client.get("/readyz", headers={"authorization": "Bearer not-the-ops-token"})
     assert reply.status_code == 503 and reply.json() == {"ready": False}
 
 
 def test_readyz_with_the_ops_token_shows_the_checks(client, services):
     reply = client.get("/readyz", headers=OPS)
-    assert reply.status_code == 200 and reply.json() == services.report
-    services.report = {"ready": False, "checks": {"database": {"ok": False, "error": "OperationalError"}}}
+    assert reply.status_code == 200 and reply.json() == services.health.report
+    services.health.report = {"ready": False, "checks": {"database": {"ok": False, "error": "OperationalError"}}}
     reply = client.get("/readyz", headers=OPS)
     assert reply.status_code == 503 and reply.json()["checks"]["database"]["error"] == "OperationalError"
 

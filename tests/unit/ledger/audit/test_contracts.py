@@ -39,7 +39,7 @@ class _Chain:
 
     def __init__(self, codes: dict[str, str], wiring: dict | None = None):
         self.codes, self.wiring = codes, wiring or {}
-        self.artifacts = compiler.build()
+        self.artifacts = compiler.artifacts()
         self.deployment = type("D", (), {"contracts": ADDRESSES})()
         self.rpc = self
 

@@ -6,6 +6,7 @@ import pytest
 
 from ledger.chain.fees import DEFAULT_MAX_FEE_CAP, DEFAULT_PRIORITY_FEE, FeePolicy, Fees, base_fee_of
 from ledger.exceptions import ConfigurationError, FeeCapExceeded, TransactionFailed
+from ledger.settings import Settings
 
 pytestmark = pytest.mark.unit
 
@@ -35,17 +36,20 @@ def test_above_the_cap_nothing_is_sent():
     assert raised.value.error_name == "FeeCapExceeded"
 
 
-def test_settings_from_the_environment(monkeypatch):
-    assert FeePolicy.from_env() == FeePolicy(DEFAULT_PRIORITY_FEE, DEFAULT_MAX_FEE_CAP)
+def test_settings_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CONSENT_LEDGER_HOME", str(tmp_path))
+    monkeypatch.delenv("CONSENT_LEDGER_PRIORITY_FEE_WEI", raising=False)
+    monkeypatch.delenv("CONSENT_LEDGER_MAX_FEE_CAP_WEI", raising=False)
+    assert Settings.from_env().fee_policy == FeePolicy(DEFAULT_PRIORITY_FEE, DEFAULT_MAX_FEE_CAP)
     monkeypatch.setenv("CONSENT_LEDGER_PRIORITY_FEE_WEI", "5")
     monkeypatch.setenv("CONSENT_LEDGER_MAX_FEE_CAP_WEI", "50")
-    assert FeePolicy.from_env() == FeePolicy(5, 50)
+    assert Settings.from_env().fee_policy == FeePolicy(5, 50)
     monkeypatch.setenv("CONSENT_LEDGER_MAX_FEE_CAP_WEI", "4")
-    with pytest.raises(ConfigurationError):
-        FeePolicy.from_env()
+    with pytest.raises(ConfigurationError, match="CONSENT_LEDGER_MAX_FEE_CAP_WEI"):
+        Settings.from_env()
     monkeypatch.setenv("CONSENT_LEDGER_MAX_FEE_CAP_WEI", "lots")
-    with pytest.raises(ConfigurationError):
-        FeePolicy.from_env()
+    with pytest.raises(ConfigurationError, match="CONSENT_LEDGER_MAX_FEE_CAP_WEI"):
+        Settings.from_env()
 
 
 def test_base_fee_of_a_block():

@@ -1,0 +1,139 @@
+"""Seeds a small demo world through the public API, as its real users would.
+
+Departments, a regulator, catalog resources (household registration, social insurance, housing
+fund, enterprise tax credit, a not-shared one), two citizens and an enterprise whose consents need
+2 of its 3 signers, and the providers' records. Keys are kept in the data dir's keystore, so the
+README walkthrough can use them (``consent-ledger keys export NAME``). Safe to run again.
+
+``scripts/run`` seeds it once the API is ready: ``python -m bench.demo [API_URL]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+
+from ledger import keystore
+from ledger.client import ApiClient, ApiClientError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    key: str
+    id_type: str
+    id_number: str
+
+
+DEPARTMENTS = {  # key name -> (code, name)
+    "dept-public-security": ("jn.gaj", "济南市公安局 Public Security Bureau"),
+    "dept-hrss": ("jn.rsj", "济南市人力资源和社会保障局 Human Resources and Social Security"),
+    "dept-housing-fund": ("jn.gjj", "济南住房公积金中心 Housing Provident Fund Center"),
+    "dept-tax": ("jn.swj", "国家税务总局济南市税务局 Tax Service"),
+    "dept-civil-affairs": ("jn.mzj", "济南市民政局 Civil Affairs Bureau"),
+}
+REGULATOR = ("regulator", "济南市大数据局 Big Data Bureau (regulator)")
+RESOURCES = [  # slug, name, provider key, class, sensitive, fields
+    ("gaj.household_registration", "Household registration (户籍信息)", "dept-public-security", "UNCONDITIONAL",
+     True, ["name", "gender", "birth_date", "address", "household_head"]),
+    ("hrss.social_insurance", "Social insurance contributions (社保缴费)", "dept-hrss", "UNCONDITIONAL", True,
+     ["name", "employer", "pension_months", "medical_status", "monthly_base"]),
+    ("gjj.housing_fund", "Housing provident fund (住房公积金)", "dept-housing-fund", "CONDITIONAL", True,
+     ["name", "account_status", "balance", "monthly_deposit"]),
+    ("swj.tax_credit", "Enterprise tax credit rating (纳税信用)", "dept-tax", "UNCONDITIONAL", True,
+     ["enterprise_name", "credit_grade", "rating_year"]),
+    ("gaj.criminal_record", "Criminal record (违法犯罪记录)", "dept-public-security", "NOT_SHARED", True,
+     ["name", "records"]),
+    ("mzj.registered_orgs", "Registered social organizations (社会组织登记)", "dept-civil-affairs",
+     "UNCONDITIONAL", False, ["org_name", "registered_at"]),
+]
+CITIZENS = [
+    DemoPerson("citizen-zhang", "resident_id", "370102198506124536"),
+    DemoPerson("citizen-li", "resident_id", "440304199003072312"),
+]
+ENTERPRISE = DemoPerson("enterprise-legal-rep", "uscc", "91370100MA5F3K2Y1G")
+ENTERPRISE_SIGNERS = ("enterprise-legal-rep", "enterprise-agent-1", "enterprise-agent-2")
+RECORDS = {  # resource -> ID number -> fields (an 18-digit number is a resident ID, else a USCC)
+    "gaj.household_registration": {
+        "370102198506124536": {"name": "张伟", "gender": "M", "birth_date": "1985-06-12",
+                               "address": "济南市历下区泉城路 1 号", "household_head": True},
+        "440304199003072312": {"name": "李娜", "gender": "F", "birth_date": "1990-03-07",
+                               "address": "济南市市中区经四路 8 号", "household_head": False},
+    },
+    "hrss.social_insurance": {
+        "370102198506124536": {"name": "张伟", "employer": "济南泉城软件有限公司", "pension_months": 142,
+                               "medical_status": "active", "monthly_base": 8600},
+        "440304199003072312": {"name": "李娜", "employer": "山东大学", "pension_months": 96,
+                               "medical_status": "active", "monthly_base": 9100},
+    },
+    "gjj.housing_fund": {
+        "370102198506124536": {"name": "张伟", "account_status": "normal", "balance": 65321.5,
+                               "monthly_deposit": 1032},
+    },
+    "swj.tax_credit": {
+        "91370100MA5F3K2Y1G": {"enterprise_name": "济南泉城软件有限公司", "credit_grade": "A", "rating_year": 2025},
+    },
+}
+
+
+def key(name: str):
+    """A demo participant's key from the keystore, created on first use."""
+    return keystore.load_key(name) if keystore.key_path(name).exists() else keystore.new_key(name)
+
+
+def _post_new(client: ApiClient, path: str, body: dict, *, signed: bool = False) -> None:
+    """POST a registration (``signed``: as the client's own transaction); one that exists already
+    (409) is fine, so seeding can run again."""
+    try:
+        client.post_signed(path, body) if signed else client.post(path, body)
+    except ApiClientError as exc:
+        if exc.status != 409:
+            raise
+
+
+def seed(base_url: str) -> dict:
+    """Register the demo world; returns the names of the keys it uses."""
+    admin = ApiClient(base_url, keystore.load_key("admin")).login()
+    for name, (code, title) in DEPARTMENTS.items():
+        _post_new(admin, "/v1/admin/departments", {"address": key(name).address, "code": code, "name": title})
+    _post_new(admin, "/v1/admin/regulators", {"address": key(REGULATOR[0]).address, "name": REGULATOR[1]})
+    for slug, title, provider, sharing_class, sensitive, fields in RESOURCES:
+        _post_new(admin, "/v1/admin/resources", {
+            "resource_id": slug, "name": title, "provider": key(provider).address,
+            "sharing_class": sharing_class, "sensitive": sensitive, "fields": fields})
+    # Subjects are bound by the identity attester, with its own key (never one the API holds).
+    attester = ApiClient(base_url, keystore.load_key("attester")).login()
+    for person in CITIZENS:
+        _post_new(attester, "/v1/admin/subjects", {"id_type": person.id_type, "id_number": person.id_number,
+                                                   "signers": [key(person.key).address], "threshold": 1}, signed=True)
+    _post_new(attester, "/v1/admin/subjects", {
+        "id_type": ENTERPRISE.id_type, "id_number": ENTERPRISE.id_number,
+        "signers": [key(name).address for name in ENTERPRISE_SIGNERS], "threshold": 2}, signed=True)
+    attester.close()
+    providers = {slug: provider for slug, _, provider, *_ in RESOURCES}
+    for slug, records in RECORDS.items():
+        client = ApiClient(base_url, key(providers[slug])).login()
+        for id_number, data in records.items():
+            id_type = "resident_id" if id_number[:17].isdigit() else "uscc"
+            client.put(f"/v1/resources/{slug}/records", {"id_type": id_type, "id_number": id_number, "data": data})
+        client.close()
+    admin.close()
+    log.info("demo world seeded")
+    return {"departments": list(DEPARTMENTS), "regulator": REGULATOR[0],
+            "citizens": [c.key for c in CITIZENS], "enterprise_signers": list(ENTERPRISE_SIGNERS)}
+
+
+def main(base_url: str) -> int:
+    try:
+        seed(base_url)
+    except Exception as exc:  # the API stays up; the operator sees why the demo is missing
+        print(f"demo seeding failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"demo world seeded; try the README walkthrough against {base_url}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"))
