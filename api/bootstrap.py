@@ -8,6 +8,9 @@ service imports it.
 from __future__ import annotations
 
 import gc
+import os
+import socket
+import uuid
 
 from api.core import metrics
 from api.core.security import Authenticator
@@ -22,7 +25,10 @@ from api.services.sharing import SharingService
 from api.services.subjects import SubjectService
 from api.services.transactions import TransactionRelay
 from ledger.audit.anchoring import Anchorer
+from ledger.audit.integrate import IntegrationLoop, Integrator, log_origin
+from ledger.audit.lease import Lease
 from ledger.audit.log import AuditLog
+from ledger.audit.note import NoteSigner
 from ledger.chain.client import Chain, Deployment, deployment_path
 from ledger.chain.funds import FundsMonitor
 from ledger.eip712 import Domain
@@ -76,10 +82,19 @@ class Services:
         indexer.sync()
         projection = indexer.projection
 
-        self._audit_log = audit_log = AuditLog(sessions, commit_timeout=settings.audit_commit_timeout_seconds)
+        # Every instance sequences; the one holding the integrator lease builds the tiles, signs the
+        # checkpoint and anchors it (another takes over within the lease's 5 s if it dies).
+        anchor_contract = chain.contract("AuditAnchor")
+        origin = log_origin(chain.chain_id, anchor_contract.address)
+        signer = NoteSigner.from_seed(origin, load_or_create_secret(settings.data_dir / "secrets" / "log-ed25519.key"))
+        self._lease = Lease(engine, "integrator", f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+        self._integration = integration = IntegrationLoop(Integrator(engine, self._lease, signer, origin))
+        self._audit_log = audit_log = AuditLog(engine, commit_timeout=settings.audit_commit_timeout_seconds,
+                                               on_commit=integration.wake)
         audit_log.load()
-        self._anchorer = anchorer = Anchorer(audit_log, chain.contract("AuditAnchor"), sessions,
-                                             sender=anchorer_key.address, interval=settings.anchor_interval_seconds)
+        self._anchorer = anchorer = Anchorer(audit_log, anchor_contract, sessions, sender=anchorer_key.address,
+                                             interval=settings.anchor_interval_seconds,
+                                             is_leader=lambda: integration.leader)
         anchorer.load()
         resources = ResourceFields(sessions, chain)
         resources.reload()
@@ -113,6 +128,7 @@ class Services:
         self._collector = metrics.register(audit=self._audit_log, anchorer=self._anchorer,
                                            projection=self._indexer.projection, funds=self._funds)
         self._audit_log.start()
+        self._integration.start()
         self._indexer.start()
         self._anchorer.start()
 
@@ -121,6 +137,8 @@ class Services:
             metrics.unregister(self._collector)
         self._indexer.stop()
         self._audit_log.stop()
-        self._anchorer.stop()
+        self._integration.stop()  # integrates what the writer committed last
+        self._anchorer.stop()  # and anchors it, while this instance still leads
+        self._lease.release()
         self._chain.close()
         self._engine.dispose()

@@ -19,18 +19,21 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from bench._stats import percentile, rnd
 from bench._synthetic import make_rows, random_grants
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.entry import AuditEntry
 from ledger.audit.hasher import hash_leaf
-from ledger.audit.log import AuditLog
+from ledger.audit.integrate import IntegrationLoop, Integrator
+from ledger.audit.lease import Lease
+from ledger.audit.log import AuditLog, Slot
+from ledger.audit.note import NoteSigner
 from ledger.audit.tree import MerkleTree
 from ledger.audit.verify import verify_inclusion
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
-from ledger.storage.models import AuditEntryRow
+from ledger.storage.models import AuditEntryRow, AuditSequenceRow
 
 
 class RecordingAnchorer(Anchorer):
@@ -57,10 +60,11 @@ class EntryFactory:
         self.payloads = ["0x" + hashlib.sha256(rng.randbytes(8)).hexdigest() for _ in range(1000)]
         self._rng = rng
 
-    def __call__(self, seq: int, uses) -> AuditEntry:
+    def __call__(self, slot: Slot) -> AuditEntry:
+        seq = slot.seq
         g = self.grants[seq % len(self.grants)]
         allow = seq % 5 != 4
-        moment = datetime.now(UTC)
+        moment = max(datetime.now(UTC), slot.not_before)
         return AuditEntry(seq=seq, time=moment, requester=g.requester, subject_id=g.subject_id, resource=g.resource,
                           purpose=g.purpose, consent_id=g.consent_id if allow else None,
                           decision="ALLOW" if allow else "DENY", reason="OK" if allow else "FIELD_NOT_GRANTED",
@@ -74,6 +78,18 @@ def open_log(path: Path):
     return engine, sessions
 
 
+def start_log(engine) -> tuple[AuditLog, IntegrationLoop]:
+    """An audit log with its integrator running, as one API instance runs them."""
+    origin = "consent-ledger.bench/audit"
+    lease = Lease(engine, "integrator", "bench")
+    integration = IntegrationLoop(Integrator(engine, lease, NoteSigner.from_seed(origin, bytes(32)), origin))
+    log = AuditLog(engine, on_commit=integration.wake)
+    log.load()
+    log.start()
+    integration.start()
+    return log, integration
+
+
 def prefill(sessions, count: int, requester: str, chunk: int = 50_000) -> None:
     """Store ``count`` synthetic committed entries, as if the log had already grown that far."""
     grants = random_grants(1000, requester)
@@ -85,6 +101,8 @@ def prefill(sessions, count: int, requester: str, chunk: int = 50_000) -> None:
                     make_rows(min(chunk, count - start), grants, block=1000, seed=start, first_seq=start))]
         with sessions.begin() as session:
             session.execute(insert(AuditEntryRow), rows)
+    with sessions.begin() as session:  # the sequence row moves past them, as sequencing would have moved it
+        session.execute(update(AuditSequenceRow).where(AuditSequenceRow.id == 1).values(next_seq=count))
 
 
 def append_load(log: AuditLog, factory: EntryFactory, threads: int, duration: float) -> tuple[int, float, list]:
@@ -164,10 +182,9 @@ def measure_append(ops, work: Path, *, duration: float, driver: str = "async", c
     from bench._chain import deploy_audit_anchor
 
     engine, sessions = open_log(work / f"audit-append-{time.monotonic_ns()}.db")
-    log = AuditLog(sessions)
-    log.load()
-    log.start()
-    anchorer = RecordingAnchorer(log, deploy_audit_anchor(ops), sessions, sender=ops.anchorer, interval=interval)
+    log, integration = start_log(engine)
+    anchorer = RecordingAnchorer(log, deploy_audit_anchor(ops), sessions, sender=ops.anchorer, interval=interval,
+                                 is_leader=lambda: integration.leader)
     anchorer.load()
     anchorer.start()
     try:
@@ -182,8 +199,10 @@ def measure_append(ops, work: Path, *, duration: float, driver: str = "async", c
         while anchorer.last_size < log.size and time.monotonic() < deadline:
             time.sleep(0.02)
     finally:
-        anchorer.stop()
         log.stop()
+        integration.stop()
+        anchorer.stop()
+        integration.integrator.lease.release()
         engine.dispose()
     sizes = [s for s, _ in anchorer.anchored]
     lags = []

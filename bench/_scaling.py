@@ -38,7 +38,7 @@ def audit_at(size: int, work: Path, requester: str, *, append_seconds: float, lo
     path = work / f"audit-scale-{size}.db"
     engine, sessions = open_log(path)
     prefill(sessions, size, requester)
-    audit = AuditLog(sessions)
+    audit = AuditLog(engine)
     started = time.perf_counter()
     audit.load()
     load_s = time.perf_counter() - started

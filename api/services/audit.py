@@ -1,4 +1,5 @@
-"""Audit log reads: entries, inclusion proofs against anchored heads, anchors, full verification."""
+"""Audit log reads: entries, inclusion proofs against anchored heads, anchors, full verification, and
+the log as C2SP tlog-tiles (checkpoint, tiles, entry bundles)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from api.schemas.common import iso
 from ledger import domain_errors as refused
 from ledger.audit.entry import decode_leaf
 from ledger.audit.log import AuditLog
+from ledger.audit.tiles import TILE_HEIGHT, TILE_WIDTH, parse_tile_path
 from ledger.audit.trail import verify_trail
 from ledger.chain.client import Chain
 from ledger.domain import Role
+from ledger.exceptions import TreeRangeError
 from ledger.projection import Projection
 from ledger.storage.models import AnchorRow, AuditEntryRow, ResourceRow
 
@@ -53,11 +56,13 @@ class AuditService:
             row = session.get(AuditEntryRow, seq)
             anchor = session.scalar(select(AnchorRow).where(AnchorRow.tree_size > seq)
                                     .order_by(AnchorRow.tree_size.desc()).limit(1))
-        if row is None or seq >= self._audit.size:
+        if row is None:
             raise refused.NotFound("no committed audit entry with this seq")
         if not principal.has(Role.REGULATOR) and row.subject_id not in self._own_subjects(principal):
             raise refused.Forbidden("this entry is not about a subject you sign for")
-        size = anchor.tree_size if anchor else self._audit.size
+        size = anchor.tree_size if anchor else self._audit.head()[0]
+        if seq >= size:
+            raise refused.NotFound("this audit entry is committed but not yet in the log's tree; ask again in a moment")
         path = self._audit.inclusion_proof(seq, size)
         return InclusionProof(
             leaf_index=seq, tree_size=size, leaf_hash="0x" + row.leaf_hash.hex(), leaf=row.leaf.decode(),
@@ -76,8 +81,49 @@ class AuditService:
         with self._sessions() as session:
             leaves = session.scalars(select(AuditEntryRow.leaf).order_by(AuditEntryRow.seq)).all()
             fields = {r.resource_id: list(r.fields) for r in session.scalars(select(ResourceRow))}
-        with self._audit.tree_lock:
-            reference = [self._audit.tree.leaf_hash(i) for i in range(self._audit.tree.size)]
+        reference = self._audit.leaf_hashes(0, self._audit.head()[0])
         report = verify_trail(self._chain, list(leaves), fields, reference_hashes=reference,
                               max_anchor_lag=self._max_anchor_lag_seconds)
         return VerificationReport(**report.as_dict())
+
+    # -- the log as tlog-tiles (c2sp.org/tlog-tiles) -------------------------------------------------
+    def checkpoint(self) -> str:
+        note = self._audit.checkpoint_note()
+        if note is None:
+            raise refused.NotFound("the log has no checkpoint yet")
+        return note
+
+    def tile(self, path: str) -> bytes:
+        """A hash tile (``tile/<L>/<N>[.p/<W>]``) of the tree as of the latest checkpoint."""
+        level, index, width = self._tile_address(path)
+        if level is None:
+            raise refused.NotFound("entry bundles are served at /log/tile/entries/..., to regulators")
+        data = self._audit.tile(level, index)
+        if data is None or len(data) < width * 32:
+            raise refused.NotFound(f"no tile {path} in the log as of its latest checkpoint")
+        return data[:width * 32]
+
+    def entry_bundle(self, path: str) -> bytes:
+        """An entry bundle (``tile/entries/<N>[.p/<W>]``): each leaf behind a big-endian uint16 length."""
+        level, index, width = self._tile_address(path)
+        if level is not None:
+            raise refused.NotFound(f"not an entry bundle: {path}")
+        start = index * TILE_WIDTH
+        with self._sessions() as session:
+            leaves = session.scalars(select(AuditEntryRow.leaf).where(
+                AuditEntryRow.seq >= start, AuditEntryRow.seq < start + width).order_by(AuditEntryRow.seq)).all()
+        if len(leaves) != width:
+            raise refused.NotFound(f"no entry bundle {path} in the log as of its latest checkpoint")
+        return b"".join(len(leaf).to_bytes(2, "big") + leaf for leaf in leaves)
+
+    def _tile_address(self, path: str) -> tuple[int | None, int, int]:
+        """Level, index and width of a canonical tile path within the latest checkpoint; 404 otherwise."""
+        try:
+            level, index, width = parse_tile_path(path)
+        except TreeRangeError as exc:
+            raise refused.NotFound(str(exc)) from None
+        size = self._audit.head()[0]
+        count = size >> (TILE_HEIGHT * (level or 0))  # hashes the checkpoint's tree has at this level
+        if index * TILE_WIDTH + width > count:  # a partial tile stays servable after it fills: a prefix
+            raise refused.NotFound(f"no {path} in the log as of its latest checkpoint (size {size})")
+        return level, index, width

@@ -294,7 +294,8 @@ class ConsentService:
                 drafts |= {d.consent_id: d for d in session.scalars(
                     select(ConsentDraftRow).where(ConsentDraftRow.consent_id.in_(ids)))}
         now = int(time.time())
-        out = [self._public(c, drafts.get(c.consent_id), now) for c in consents]
+        uses = self._audit.use_counts(c.consent_id for c in consents)
+        out = [self._public(c, drafts.get(c.consent_id), now, uses[c.consent_id]) for c in consents]
         on_chain = {c.consent_id for c in consents}
         for draft in drafts.values():
             if draft.consent_id not in on_chain and draft.status == PENDING:
@@ -304,14 +305,14 @@ class ConsentService:
                             "signed_by": sorted(draft.signatures)})
         return out
 
-    def _public(self, c: ConsentState, draft: ConsentDraftRow | None, now: int) -> dict:
+    def _public(self, c: ConsentState, draft: ConsentDraftRow | None, now: int, uses: int) -> dict:
         if c.status == ConsentStatus.REVOKED:
             status = "revoked"
         elif now >= c.valid_until:
             status = "expired"
         elif now < c.valid_from:
             status = "not_yet_valid"
-        elif c.max_uses and self._audit.uses[c.consent_id] >= c.max_uses:
+        elif c.max_uses and uses >= c.max_uses:
             status = "exhausted"
         else:
             status = "active"
@@ -324,5 +325,5 @@ class ConsentService:
         return {"consent_id": c.consent_id, "subject_id": c.subject_id, "grantee": c.grantee,
                 "resources": resources, "purpose": purpose, "purpose_hash": c.purpose_hash,
                 "valid_from": iso(c.valid_from), "valid_until": iso(c.valid_until), "max_uses": c.max_uses,
-                "uses": self._audit.uses[c.consent_id], "status": status, "block_number": c.granted_block,
+                "uses": uses, "status": status, "block_number": c.granted_block,
                 "tx_hash": c.granted_tx, "revoked_block": c.ended_block, "revoked_by": c.ended_by}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,7 +26,7 @@ from api.services.catalog import ResourceFields
 from ledger import domain_errors as refused, policy, policy_inputs
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.entry import AuditEntry, payload_hash
-from ledger.audit.log import AuditLog
+from ledger.audit.log import AuditLog, Slot
 from ledger.identity import subject_id as make_subject_id
 from ledger.indexer import Indexer
 from ledger.storage.models import RecordRow
@@ -89,7 +88,6 @@ class ReleaseService:
         self._sealer = sealer
         self._reader = None  # DBAPI connection of the event loop thread, opened on first query
         self._read_sql = ""
-        self._latest_stamp = datetime.min.replace(tzinfo=UTC)
 
     def _subject_id(self, id_type, id_number: str) -> str:
         return "0x" + make_subject_id(self._pepper, id_type, id_number).hex()
@@ -131,9 +129,10 @@ class ReleaseService:
         inputs = self._policy_inputs(request)
         # A first evaluation outside the audit lock decides whether to open the record at all.
         data = None
-        if inputs.evaluate(int(time.time()), self._audit.uses.__getitem__).allowed:
+        uses = self._audit.use_counts(c.consent_id for c in inputs.consents)
+        if inputs.evaluate(int(time.time()), uses.__getitem__).allowed:
             data = self._open_record(body.resource_id, sid, requested)
-        entry = await self._audit.append_async(lambda seq, uses: self._entry(seq, uses, inputs, data))
+        entry = await self._audit.append_async(lambda slot: self._entry(slot, inputs, data))
         DECISIONS.labels(entry.decision, entry.reason).inc()
         RELEASE_SECONDS.observe(time.perf_counter() - started)
         if entry.allowed:
@@ -154,13 +153,15 @@ class ReleaseService:
         with self._indexer.consistent() as state:  # the chain as of the newest folded block, exactly
             return policy_inputs.gather(state, request, meta.fields if meta else None)
 
-    def _entry(self, seq: int, uses: Counter, inputs: policy_inputs.PolicyInputs, data: dict | None) -> AuditEntry:
-        """The decision and its audit entry, made under the audit log's lock: the use count is checked
-        and reserved atomically, and the entry's instant is taken here, so times follow seq. The cited
-        block was mined before this instant; a successor, if mined already, only since the state was
-        read (the verifier allows 2 s for that and the whole-second block timestamps)."""
-        moment = self._stamp()
-        decision = inputs.evaluate(int(moment.timestamp()), uses.__getitem__)
+    def _entry(self, slot: Slot, inputs: policy_inputs.PolicyInputs, data: dict | None) -> AuditEntry:
+        """The decision and its audit entry, made in the transaction that sequences it: the use counts
+        are the stored ones under the sequence lock (exact across instances), and the entry's instant
+        is taken here, so times follow seq. The cited block was mined before this instant; a
+        successor, if mined already, only since the state was read (the verifier allows 2 s for that
+        and the whole-second block timestamps)."""
+        seq = slot.seq
+        moment = self._stamp(slot.not_before)
+        decision = inputs.evaluate(int(moment.timestamp()), slot.uses)
         allowed = decision.allowed and data is not None
         reason = decision.reason.value if not decision.allowed else ("OK" if data is not None else "NO_RECORD")
         request = inputs.request
@@ -171,14 +172,14 @@ class ReleaseService:
             block_number=inputs.block_number,
             payload_hash=payload_hash(self.payload_salt(seq), data) if allowed else None)
 
-    def _stamp(self) -> datetime:
+    @staticmethod
+    def _stamp(not_before: datetime) -> datetime:
         """Now, to the millisecond the leaf keeps (so the regulator re-evaluates at exactly the time
-        this decision used), and never before the previous entry's: a clock stepped back must not
-        turn the log's times back. Called under the audit log's lock."""
+        this decision used), and never before the previous entry's, whichever instance wrote it: a
+        clock stepped back, or a slower one, must not turn the log's times back."""
         moment = datetime.now(UTC)
         moment = moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
-        self._latest_stamp = max(moment, self._latest_stamp)
-        return self._latest_stamp
+        return max(moment, not_before)
 
     def _open_record(self, resource_id: str, sid: str, fields: tuple[str, ...]) -> dict | None:
         # The event loop's own DBAPI connection and one cached statement: a primary-key read is

@@ -33,6 +33,12 @@ _ENTRIES = AuditEntryRow.__table__
 _LEASES = AuditLeaseRow.__table__
 
 
+def log_origin(chain_id: int, anchor_address: str) -> str:
+    """The log's name (checkpoint origin and note key name), derived from where it is anchored: a
+    regulator who knows the deployment knows the name, and no two deployments share one."""
+    return f"consent-ledger/{chain_id}/{anchor_address.lower()}"
+
+
 class LeaseLost(Exception):
     """This instance no longer holds the integrator lease; it must not write the tree."""
 
@@ -141,6 +147,8 @@ class IntegrationLoop:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the thread and integrate what is left if leading; the caller releases the lease after
+        the last anchor."""
         self._stop.set()
         self._wake.set()
         if self._thread:
@@ -148,7 +156,6 @@ class IntegrationLoop:
         try:
             if self.leader:
                 self.integrator.integrate_all()
-            self.integrator.lease.release()
         except Exception as exc:
             log.warning("final integration failed: %s", exc)
 

@@ -146,7 +146,8 @@ class AuditLog:
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         self._sql = _Statements(mark)
         self._raw = None  # the writer thread's own DBAPI connection, opened on first use
-        self._tree = TiledTree(TileReader(engine))
+        self._tiles = TileReader(engine)
+        self._tree = TiledTree(self._tiles)
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._queue: list[_Pending] = []
@@ -314,6 +315,14 @@ class AuditLog:
 
     def root(self, size: int) -> bytes:
         return self._tree.root(size)
+
+    def tile(self, level: int, index: int) -> bytes | None:
+        """The stored tile at its widest (callers cut it to the width they serve)."""
+        return self._tiles([(level, index)]).get((level, index))
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Leaf hashes of integrated entries ``start`` to ``end - 1``, from the tiles."""
+        return self._tree.leaf_hashes(start, end)
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         return self._tree.inclusion_proof(index, size)

@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -99,21 +98,6 @@ class NoteSigner:
     @classmethod
     def from_seed(cls, name: str, seed: bytes) -> NoteSigner:
         return cls(name, Ed25519PrivateKey.from_private_bytes(seed))
-
-    @classmethod
-    def load_or_create(cls, name: str, path: Path) -> NoteSigner:
-        """The log key kept at ``path`` (32 raw seed bytes, mode 0600), made on first use."""
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            seed = Ed25519PrivateKey.generate().private_bytes_raw()
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(seed)
-            tmp.chmod(0o600)
-            tmp.replace(path)
-        seed = path.read_bytes()
-        if len(seed) != 32:
-            raise NoteError(f"{path}: a log key file holds 32 bytes, found {len(seed)}")
-        return cls.from_seed(name, seed)
 
     def signature_line(self, text: bytes) -> str:
         blob = self.verifier.key_id + self._key.sign(text)

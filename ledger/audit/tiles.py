@@ -157,6 +157,20 @@ class TiledTree:
     def leaf_hash(self, index: int) -> bytes:
         return self._reader([(0, index)])(0, index)
 
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Leaf hashes ``start`` to ``end - 1``, from the level-0 tiles that hold them."""
+        if not 0 <= start <= end:
+            raise TreeRangeError(f"leaf range [{start}, {end}) is not a range")
+        if start == end:
+            return []
+        first, last = start >> TILE_HEIGHT, (end - 1) >> TILE_HEIGHT
+        tiles = self._read_tiles({(0, t) for t in range(first, last + 1)})
+        packed = b"".join(tiles.get((0, t), b"") for t in range(first, last + 1))
+        run = packed[(start - (first << TILE_HEIGHT)) * _H:(end - (first << TILE_HEIGHT)) * _H]
+        if len(run) != (end - start) * _H:
+            raise TreeRangeError(f"leaves [{start}, {end}) are not all in the stored tiles")
+        return [run[i:i + _H] for i in range(0, len(run), _H)]
+
     def _reader(self, nodes: Iterable[tuple[int, int]]) -> proofs.NodeReader:
         """Read the tiles under ``nodes`` in one call and hash every node now, so a size the tiles do
         not reach fails here even when the proof itself would not touch its last leaf."""

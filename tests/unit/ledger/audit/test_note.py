@@ -99,14 +99,3 @@ def test_checkpoint_round_trip_and_spec_example_shape() -> None:
 def test_checkpoint_parse_refuses_malformed_bodies(text: str) -> None:
     with pytest.raises(NoteError):
         Checkpoint.parse(text, "example.com/log")
-
-
-def test_log_key_is_made_once_and_kept(tmp_path) -> None:
-    path = tmp_path / "secrets" / "log.key"
-    first = NoteSigner.load_or_create("example.com/log", path)
-    again = NoteSigner.load_or_create("example.com/log", path)
-    assert first.verifier == again.verifier
-    assert path.stat().st_mode & 0o777 == 0o600
-    path.write_bytes(b"short")
-    with pytest.raises(NoteError):
-        NoteSigner.load_or_create("example.com/log", path)
