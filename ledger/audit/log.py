@@ -157,10 +157,16 @@ class AuditLog:
 
     def load(self) -> None:
         """Read the head; nothing here grows with the log."""
-        with self.engine.connect() as connection:
-            row = connection.execute(select(AuditSequenceRow.next_seq).where(AuditSequenceRow.id == 1)).first()
-        if row is None:
-            raise AuditUnavailable("the audit_sequence row is missing: the database was not migrated")
+        table = AuditSequenceRow.__table__
+        with self.engine.begin() as connection:
+            row = connection.execute(select(table.c.next_seq, table.c.last_time_ms).where(table.c.id == 1)).first()
+            if row is None:
+                raise AuditUnavailable("the audit_sequence row is missing: the database was not migrated")
+            if row.next_seq and not row.last_time_ms:  # a log migrated from before the row: its newest entry's time
+                leaf = connection.scalar(select(AuditEntryRow.leaf).where(AuditEntryRow.seq == row.next_seq - 1))
+                if leaf is not None:
+                    connection.execute(table.update().where(table.c.id == 1, table.c.last_time_ms == 0)
+                                       .values(last_time_ms=time_ms(decode_leaf(leaf).time)))
         self._sequenced = row.next_seq
 
     def start(self) -> None:

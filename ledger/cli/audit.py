@@ -65,6 +65,56 @@ def export(settings: Settings, out: Path) -> None:
                f"{'stdout' if str(out) == '-' else out}", err=True)
 
 
+@command.command("migrate")
+@pass_settings
+def migrate_log(settings: Settings) -> None:
+    """Bring the database to the current schema and integrate every committed entry into the log's tiles.
+
+    A log from before tlog-tiles keeps its entries; this builds their tiles and signs a checkpoint,
+    with a progress bar, so the service starts with nothing to catch up on. Run it with the service
+    stopped (it takes the integrator lease, which a running leader holds). Safe to run again.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+    from tqdm import tqdm
+
+    from ledger.audit.integrate import Integrator, log_origin
+    from ledger.audit.lease import Lease
+    from ledger.audit.note import NoteSigner
+    from ledger.chain.client import Deployment, deployment_path
+    from ledger.exceptions import LedgerError
+    from ledger.storage.database import make_engine, migrate
+    from ledger.storage.models import AuditSequenceRow
+    from ledger.storage.sealing import load_or_create_secret
+
+    try:
+        deployment = Deployment.load(deployment_path(settings.data_dir))
+        origin = log_origin(deployment.chain_id, deployment.contracts["AuditAnchor"])
+        signer = NoteSigner.from_seed(origin, load_or_create_secret(settings.data_dir / "secrets" / "log-ed25519.key"))
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    engine = make_engine(settings.database_url)
+    lease = Lease(engine, "integrator", "audit-migrate")
+    bar = None
+    try:
+        migrate(engine)
+        if not lease.hold():
+            raise click.ClickException("another process integrates this log (a running service?): stop it first")
+        with engine.connect() as connection:
+            total = connection.scalar(AuditSequenceRow.__table__.select().with_only_columns(AuditSequenceRow.next_seq))
+        integrator = Integrator(engine, lease, signer, origin)
+        bar = tqdm(total=total, desc="integrating", unit=" entries", file=sys.stderr, disable=None)
+        checkpoint = integrator.integrate_all(progress=lambda size: bar.update(size - bar.n))
+    except (LedgerError, SQLAlchemyError) as exc:
+        raise click.ClickException(f"migration failed: {exc}") from exc
+    finally:
+        if bar is not None:
+            bar.close()
+        lease.release()
+        engine.dispose()
+    size = checkpoint.size if checkpoint else integrator.size
+    click.echo(f"the log holds {total} entries; its tiles and checkpoint cover {size}", err=True)
+
+
 @command.command("verify")
 @click.option("--export", "export_path", required=True,
               type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),

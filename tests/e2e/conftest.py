@@ -1,4 +1,5 @@
-"""One real system per test session: devnet + gateway, deployed contracts, API server, demo world."""
+"""One real system per test session: devnet + gateway, deployed contracts, API server, demo world,
+on SQLite, or with ``--database=postgresql`` on the session's private PostgreSQL cluster."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from tests.support.system import running_system
 
 
 @pytest.fixture(scope="session")
-def system(tmp_path_factory):
-    with running_system(tmp_path_factory.mktemp("e2e-home")) as running:
+def system(request, tmp_path_factory):
+    extra_env = {}
+    if request.config.getoption("--database") == "postgresql":
+        cluster = request.getfixturevalue("postgres_cluster")
+        cluster.reset()
+        extra_env["CONSENT_LEDGER_DATABASE_URL"] = cluster.url
+    with running_system(tmp_path_factory.mktemp("e2e-home"), extra_env=extra_env) as running:
         yield running
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from eth_utils import keccak
 
@@ -21,6 +22,7 @@ from api.schemas.records import RecordQuery
 from api.services.catalog import ResourceMeta
 from api.services.release import ReleaseService
 from ledger import policy
+from ledger.audit.log import Slot
 from ledger.identity import subject_id
 from ledger.indexer import Indexer
 from ledger.projection import Projection
@@ -109,10 +111,12 @@ class _PausingProjection(Projection):
 
 
 class _Audit:
-    uses: Counter = Counter()
+    @staticmethod
+    def use_counts(consent_ids):
+        return {cid: 0 for cid in consent_ids}
 
     async def append_async(self, decide):
-        return decide(0, Counter())
+        return decide(Slot(0, datetime.min.replace(tzinfo=UTC), lambda consent_id: 0))
 
 
 class _Resources:

@@ -26,5 +26,6 @@ def postgres_cluster():
 
 @pytest.fixture()
 def postgres_url(postgres_cluster: LocalPostgres) -> str:
+    """A new, empty database for this test."""
     postgres_cluster.reset()
     return postgres_cluster.url

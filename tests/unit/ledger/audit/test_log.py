@@ -203,3 +203,21 @@ def test_integration_refuses_a_log_with_a_gap(engine, signer):
     with pytest.raises(RuntimeError, match="gap at seq 1"):
         Integrator(engine, lease, signer, ORIGIN).integrate_once()
     assert log.head()[0] == 0
+
+
+def test_load_takes_the_newest_time_of_a_log_migrated_without_one(engine):
+    log = _started(engine)
+    last = _hammer([log], 3, 1, lambda i: _decide())[-1]
+    log.stop()
+    with engine.begin() as connection:  # as migration 0006 leaves an older log
+        connection.execute(text("UPDATE audit_sequence SET last_time_ms = 0"))
+    reloaded = _started(engine)
+    floors = []
+
+    def decide(slot: Slot) -> AuditEntry:
+        floors.append(slot.not_before)
+        return _decide()(slot)
+
+    assert reloaded.append(decide).seq == 3
+    reloaded.stop()
+    assert floors == [last.time]
