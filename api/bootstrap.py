@@ -105,7 +105,7 @@ class Services:
         self.auth = AuthService(Authenticator(settings, sessions, chain.chain_id), projection,
                                 settings.jwt_ttl_seconds)
         self.health = HealthService(indexer=indexer, sessions=sessions, audit=audit_log, anchorer=anchorer,
-                                    funds=funds, max_anchor_lag_seconds=max_anchor_lag)
+                                    integration=integration, funds=funds, max_anchor_lag_seconds=max_anchor_lag)
         self.admin = AdminService(chain=chain, admin_address=admin_key.address, indexer=indexer,
                                   sessions=sessions, resources=resources)
         self.audit = AuditService(chain=chain, sessions=sessions, projection=projection, audit=audit_log,

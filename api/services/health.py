@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.audit.anchoring import Anchorer
+from ledger.audit.integrate import IntegrationLoop
 from ledger.audit.log import AuditLog
 from ledger.chain.funds import FundsMonitor
 from ledger.indexer import Indexer
@@ -18,8 +19,9 @@ MAX_INDEXER_LAG_BLOCKS = 5
 
 class HealthService:
     def __init__(self, *, indexer: Indexer, sessions: sessionmaker[Session], audit: AuditLog, anchorer: Anchorer,
-                 funds: FundsMonitor, max_anchor_lag_seconds: float):
+                 integration: IntegrationLoop, funds: FundsMonitor, max_anchor_lag_seconds: float):
         self._indexer = indexer
+        self._integration = integration
         self._sessions = sessions
         self._audit = audit
         self._anchorer = anchorer
@@ -46,9 +48,12 @@ class HealthService:
         except Exception as exc:
             report["checks"]["database"] = {"ok": False, "error": type(exc).__name__}
         lag_s = self._anchorer.lag_seconds()
+        # The lag bound covers integration too: an entry no checkpoint holds is an entry no anchor covers.
         report["checks"]["anchoring"] = {"ok": lag_s <= self._max_anchor_lag_seconds,
                                          "tree_size": self._audit.size, "anchored_size": self._anchorer.last_size,
-                                         "lag_seconds": round(lag_s, 3), "last_error": self._anchorer.last_error}
+                                         "lag_seconds": round(lag_s, 3), "last_error": self._anchorer.last_error,
+                                         "integrator": self._integration.leader,
+                                         "integration_error": self._integration.last_error}
         report["checks"]["funds"] = self._funds_check()
         report["ready"] = all(c.get("ok") for c in report["checks"].values())
         return report
