@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.client import ApiClient
-from tests.support.system import running_system
+from tests.support.system import running_system, signed_in
 
 
 @pytest.fixture(scope="session")
@@ -23,15 +22,5 @@ def system(request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def clients(system):
     """Logged-in API clients by demo key name (admin, regulator, dept-*, citizen-*, enterprise-*)."""
-    from ledger import keystore
-
-    made: dict[str, ApiClient] = {}
-
-    def get(name: str) -> ApiClient:
-        if name not in made:
-            made[name] = ApiClient(system.api_url, keystore.load_key(name)).login()
-        return made[name]
-
-    yield get
-    for client in made.values():
-        client.close()
+    with signed_in(system) as get:
+        yield get

@@ -13,6 +13,7 @@ from ledger.audit.entry import decode_leaf, encode_leaf
 from ledger.audit.hasher import hash_leaf
 from ledger.audit.verify import verify_inclusion
 from tests.support.flows import LI, ZHANG, grant, query
+from tests.support.system import running_system, signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +67,21 @@ def test_access_log_of_another_subject_is_forbidden(clients):
 
 
 class TestTampering:
-    """Edit the API's database behind its back; the regulator's verification must name the change."""
+    """Edit the API's database behind its back; the regulator's verification must name the change.
+
+    On a system of their own: a forged row the integrator took into the tiles stays in the signed
+    tree (and its anchor) for good, as it should, so the shared system would stay broken after them.
+    """
+
+    @pytest.fixture(scope="class")
+    def system(self, tmp_path_factory):
+        with running_system(tmp_path_factory.mktemp("tamper-home")) as running:
+            yield running
+
+    @pytest.fixture(scope="class")
+    def clients(self, system):
+        with signed_in(system) as get:
+            yield get
 
     @pytest.fixture()
     def db(self, system, clients):

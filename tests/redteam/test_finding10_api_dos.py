@@ -94,7 +94,8 @@ def test_challenge_flood_writes_nothing_and_is_throttled(system):
             statuses[reply.status_code] = statuses.get(reply.status_code, 0) + 1
             if reply.status_code == 429:
                 limited = reply
-    assert _auth_rows(system) == rows_before, f"challenges wrote {_auth_rows(system) - rows_before} rows"
+    # Not one row more (the purge of expired login nonces may remove some meanwhile).
+    assert _auth_rows(system) <= rows_before, f"challenges wrote {_auth_rows(system) - rows_before} rows"
     assert set(statuses) <= {200, 429}, statuses
     assert limited is not None, f"2,000 challenges from one client, none refused: {statuses}"
     assert limited.json()["error"]["code"] == "RATE_LIMITED"

@@ -8,11 +8,12 @@ with free loopback ports.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from bench.local_system import LocalSystem
+from ledger.client import ApiClient
 
 
 @contextmanager
@@ -40,3 +41,22 @@ def running_system(home: Path, *, devnet_args: tuple[str, ...] = (), extra_env: 
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextmanager
+def signed_in(running) -> Iterator[Callable[[str], ApiClient]]:
+    """Logged-in API clients of ``running`` by demo key name, closed on the way out."""
+    from ledger import keystore
+
+    made: dict[str, ApiClient] = {}
+
+    def get(name: str) -> ApiClient:
+        if name not in made:
+            made[name] = ApiClient(running.api_url, keystore.load_key(name)).login()
+        return made[name]
+
+    try:
+        yield get
+    finally:
+        for client in made.values():
+            client.close()
