@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 
@@ -179,6 +178,3 @@ class Checkpoint:
         if len(root) != HASH_SIZE or base64.b64encode(root).decode() != lines[2]:
             raise NoteError("the checkpoint root is not the canonical base64 of 32 bytes")
         return cls(lines[0], int(lines[1]), root)
-
-    def matches(self, size: int, root: bytes) -> bool:
-        return self.size == size and hmac.compare_digest(self.root, root)

@@ -154,9 +154,6 @@ class TiledTree:
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return proofs.consistency_proof(self._reader(proofs.consistency_nodes(size1, size2)), size1, size2)
 
-    def leaf_hash(self, index: int) -> bytes:
-        return self._reader([(0, index)])(0, index)
-
     def leaf_hashes(self, start: int, end: int) -> list[bytes]:
         """Leaf hashes ``start`` to ``end - 1``, from the level-0 tiles that hold them."""
         if not 0 <= start <= end:

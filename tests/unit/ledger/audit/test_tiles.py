@@ -118,7 +118,7 @@ def test_proofs_from_tiles_equal_in_memory_proofs_for_old_sizes(seed: int) -> No
             proof = tiled.inclusion_proof(index, old)
             assert proof == tree.inclusion_proof(index, old)
             verify_inclusion(tree.leaf_hash(index), index, old, proof, tree.root(old))
-            assert tiled.leaf_hash(index) == tree.leaf_hash(index)
+            assert tiled.leaf_hashes(index, old) == [tree.leaf_hash(i) for i in range(index, old)]
             assert tiled.consistency_proof(old, size) == tree.consistency_proof(old, size)
             verify_consistency(old, size, tiled.consistency_proof(old, size), tree.root(old), tree.root(size))
 
@@ -157,6 +157,9 @@ def test_asking_beyond_the_stored_tiles_is_an_error() -> None:
         tiled.inclusion_proof(300, 301)
     with pytest.raises(TreeRangeError):
         RightEdge.load(600, store.read)
+    with pytest.raises(TreeRangeError):
+        tiled.leaf_hashes(250, 301)
+    assert len(tiled.leaf_hashes(250, 300)) == 50
 
 
 def test_right_edge_refuses_inconsistent_state() -> None:
