@@ -84,3 +84,15 @@ def test_default_password_is_refused_off_the_local_devnet(monkeypatch, capsys):
     assert "WARNING" in capsys.readouterr().err
     monkeypatch.setenv("CONSENT_LEDGER_KEY_PASSWORD", "a-real-secret")
     check_key_password("https://rpc.example.gov.cn")
+
+
+def test_load_all_decrypts_each_key_in_order(keystore_template, tmp_path):
+    import shutil
+
+    shutil.copytree(keystore_template, tmp_path / "keystore")
+    with data_home(tmp_path):
+        keys = Keystore.from_settings(Settings.from_env())
+        names = ["relayer-2", "admin", "anchorer"]
+        assert [a.key for a in keys.load_all(names)] == [keys.load(n).key for n in names]
+        with pytest.raises(KeystoreError, match="no key"):
+            keys.load_all(["admin", "nobody"])
