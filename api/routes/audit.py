@@ -15,6 +15,8 @@ After = Annotated[int, Query(ge=-1, le=MAX_DB_INT, description="return entries w
 AfterSize = Annotated[int, Query(ge=-1, le=MAX_DB_INT, description="return anchors of tree sizes greater than this")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Seq = Annotated[int, Path(ge=0, le=MAX_DB_INT, description="the entry's sequence number (leaf index)")]
+Full = Annotated[bool, Query(description="verify every entry again, not only those after the last verified "
+                                        "tree head")]
 JobId = Annotated[str, Path(max_length=64, description="the id POST /v1/audit/verify answered")]
 
 
@@ -37,11 +39,11 @@ def list_anchors(_: RegulatorDep, audit: AuditServiceDep, after: AfterSize = 0, 
 
 @router.post("/v1/audit/verify", response_model=VerificationJob, status_code=202,
              responses=errors(401, 403, 429, 503))
-def verify(_: RegulatorDep, audit: AuditServiceDep, response: Response):
+def verify(_: RegulatorDep, audit: AuditServiceDep, response: Response, full: Full = False):
     """Start a re-verification of the entries added since the last one (the first is a full one):
     integrity against on-chain anchors, policy at each entry's block, times. One job runs at a time:
     while one is queued or running, this answers that job. Poll the Location it names."""
-    job = audit.start_verification()
+    job = audit.start_verification(full=full)
     response.headers["Location"] = f"/v1/audit/verify/{job.job_id}"
     return job
 

@@ -41,6 +41,7 @@ class VerificationReport(Reply):
 class VerificationJob(Reply):
     job_id: str
     status: Literal["queued", "running", "done", "failed"]
+    full: bool = Field(description="every entry again, not only those after the last verified tree head")
     entries_checked: int = Field(description="progress: entries checked so far, of entries_total")
     entries_total: int
     from_size: int

@@ -85,8 +85,10 @@ class AuditService:
                  "block_number": r.block_number, "anchored_at": iso(r.anchored_at)} for r in rows]
 
     # -- verification jobs ---------------------------------------------------------------------------
-    def start_verification(self) -> VerificationJob:
-        """A new job, started in a process of its own; or the job already queued or running (one at a time)."""
+    def start_verification(self, *, full: bool = False) -> VerificationJob:
+        """A new job, started in a process of its own; or the job already queued or running (one at a time).
+
+        ``full``: from the empty state (every entry again), not from the last verified tree head."""
         now = dt.datetime.now(dt.timezone.utc)
         with self._sessions.begin() as session:
             active = session.scalars(select(VerificationJobRow).where(
@@ -97,11 +99,11 @@ class AuditService:
                 row.status, row.finished_at = "failed", now
                 row.error = "the verifying process stopped without a report"
             row = VerificationJobRow(job_id=uuid.uuid4().hex, status="queued", entries_done=0, entries_total=0,
-                                     from_size=0, created_at=now, heartbeat_at=now)
+                                     full=full, from_size=0, created_at=now, heartbeat_at=now)
             session.add(row)
         settings = self._settings
         spawn_job(JobParams(row.job_id, str(settings.data_dir), settings.database_url, settings.rpc_url,
-                            settings.max_anchor_lag_seconds))
+                            settings.max_anchor_lag_seconds, full))
         return _job(row)
 
     def verification(self, job_id: str) -> VerificationJob:
@@ -166,7 +168,7 @@ def _heard_from(row: VerificationJobRow, now: dt.datetime) -> bool:
 
 
 def _job(row: VerificationJobRow) -> VerificationJob:
-    return VerificationJob(job_id=row.job_id, status=row.status, entries_checked=row.entries_done,
+    return VerificationJob(job_id=row.job_id, status=row.status, full=row.full, entries_checked=row.entries_done,
                            entries_total=row.entries_total, from_size=row.from_size, created_at=iso(_utc(row.created_at)),
                            finished_at=iso(_utc(row.finished_at)), report=row.report,
                            error=row.error)

@@ -50,6 +50,7 @@ class JobParams:
     database_url: str
     rpc_url: str
     max_anchor_lag: float
+    full: bool = False
 
 
 def read_stored_log(engine: Engine, start: int) -> tuple[list[bytes], list[bytes], dict[str, list[str]]]:
@@ -104,7 +105,7 @@ def run_job(params: JobParams) -> None:
         state_path = Path(params.data_dir) / STATE_FILE
         chain = Chain(params.rpc_url, deployment=Deployment.load(deployment_path(Path(params.data_dir))))
         state = VerifierState.empty(chain)
-        if state_path.exists():
+        if state_path.exists() and not params.full:
             try:
                 state = VerifierState.load(state_path)
                 state.check_log(chain)

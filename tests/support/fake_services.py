@@ -71,7 +71,7 @@ class FakeAudit:
 
     jobs: dict[str, dict] = field(default_factory=dict)
 
-    def start_verification(self):
+    def start_verification(self, *, full: bool = False):
         from api.schemas.audit import VerificationJob
 
         self.calls.append(("start_verification", {}))
@@ -79,7 +79,7 @@ class FakeAudit:
         if running:
             return VerificationJob(**running[0])
         job_id = f"{len(self.jobs) + 1:032x}"
-        self.jobs[job_id] = {"job_id": job_id, "status": "queued", "entries_checked": 0, "entries_total": 0,
+        self.jobs[job_id] = {"job_id": job_id, "status": "queued", "full": full, "entries_checked": 0, "entries_total": 0,
                              "from_size": 0, "created_at": "2026-01-01T00:00:00Z", "finished_at": None,
                              "report": None, "error": None}
         return VerificationJob(**self.jobs[job_id])

@@ -19,6 +19,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('entries_done', sa.BigInteger(), nullable=False),
     sa.Column('entries_total', sa.BigInteger(), nullable=False),
+    sa.Column('full', sa.Boolean(), nullable=False),
     sa.Column('from_size', sa.BigInteger(), nullable=False),
     sa.Column('report', sa.JSON(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
