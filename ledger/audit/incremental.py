@@ -159,8 +159,9 @@ def _hash(text) -> bytes:
     return value
 
 
-def _edge_tiles(edge: RightEdge, partials: tuple[bytes, ...]) -> dict[tuple[int, int], bytes]:
-    return {(level, index): partials[level] for level, index, _ in partial_tiles(edge.size)}
+def _edge_tiles(size: int, partials: tuple[bytes, ...]) -> dict[tuple[int, int], bytes]:
+    """The partial tiles of a tree of ``size`` leaves by tile id, as :class:`TiledTree` reads them."""
+    return {(level, index): partials[level] for level, index, _ in partial_tiles(size)}
 
 
 def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], resource_fields: dict[str, list[str]],
@@ -206,7 +207,6 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
         progress(0)
 
     entries = decode_entries(leaves, report, start)
-    uses = UsesBefore(entries, state.uses)
     timestamps: dict[int, int] = {}
     if check_policies:
         timestamps = check_policy(chain, leaves, resource_fields, report, head, entries, uses_before=state.uses,
@@ -219,6 +219,7 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
     timestamps = block_timestamps(chain, wanted, timestamps)
     check_times(entries, new, timestamps, head, report, start=start, previous=state.last_entry)
     anchored = new[-1].tree_size if new else state.size
+    report.unanchored_entries = max(0, end - anchored)
     check_unanchored_tail(entries, anchored, max(timestamps[head], time.time()) if now is None else now,
                           max_anchor_lag, report, start)
     if not report.ok or good is None:
@@ -242,7 +243,7 @@ def check_anchors(state: VerifierState, new: list[Anchor], hashes: list[bytes],
     if no anchor came, or ``None`` if any check failed."""
     start, end = state.size, state.size + len(hashes)
     edge = state.right_edge()
-    tiles = _edge_tiles(edge, state.edge)
+    tiles = _edge_tiles(state.size, state.edge)
     previous_hash, previous_size = state.anchor_hash, state.size
     good_size, failed = state.size, False
     for anchor in new:

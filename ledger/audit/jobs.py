@@ -30,7 +30,9 @@ from ledger.audit.incremental import InvalidState, StateMismatch, VerifierState,
 from ledger.audit.integrate import latest_checkpoint
 from ledger.audit.tiles import TiledTree
 from ledger.audit.tilestore import TileReader
+from ledger.chain.client import Chain, Deployment, deployment_path
 from ledger.exceptions import LedgerError
+from ledger.storage.database import make_engine
 from ledger.storage.models import AuditEntryRow, ResourceRow, VerificationJobRow
 
 __all__ = ["HEARTBEAT_SECONDS", "JobParams", "STATE_FILE", "read_stored_log", "run_job", "spawn_job"]
@@ -83,9 +85,6 @@ def _now() -> dt.datetime:
 
 
 def run_job(params: JobParams) -> None:
-    from ledger.chain.client import Chain, Deployment, deployment_path
-    from ledger.storage.database import make_engine
-
     engine = make_engine(params.database_url)
     where = _JOBS.c.job_id == params.job_id
 
