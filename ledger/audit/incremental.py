@@ -167,20 +167,24 @@ def _edge_tiles(size: int, partials: tuple[bytes, ...]) -> dict[tuple[int, int],
 def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], resource_fields: dict[str, list[str]],
                      *, reference_hashes: list[bytes] | None = None, check_policies: bool = True,
                      max_anchor_lag: float = DEFAULT_MAX_ANCHOR_LAG_SECONDS, now: float | None = None,
+                     anchors_until: int | None = None,
                      progress: Callable[[int], None] | None = None) -> tuple[Report, VerifierState | None]:
     """Verify the log's entries from position ``state.size`` on (``leaves``) against the chain.
 
     Returns the report and, when it is OK, the state at the newest anchored tree head (``None``
     otherwise: a state never moves past a problem). ``reference_hashes`` are the committed leaf
     hashes of the same positions, if the caller has them; ``progress`` is told how many entries
-    have been checked. Raises :class:`StateMismatch` for a state of another log.
+    have been checked. ``anchors_until``: the block up to which anchors count, by default the chain
+    head; a caller reading a live log passes the head it read *before* the leaves, so that no anchor
+    covers entries committed after its read. Raises :class:`StateMismatch` for a state of another log.
     """
     state.check_log(chain)
     start, end = state.size, state.size + len(leaves)
     report = Report(entries_checked=len(leaves))
     report.problems += [Problem(kind, message) for kind, message in check_contracts(chain)]
     head = chain.block_number()
-    anchors = read_anchors(chain, head, from_block=state.anchor_block)
+    anchors = read_anchors(chain, head if anchors_until is None else min(head, anchors_until),
+                           from_block=state.anchor_block)
     if state.anchor_index >= 0:
         own = next((a for a in anchors if a.index == state.anchor_index), None)
         if own is None or not hmac.compare_digest(own.anchor_hash, state.anchor_hash):

@@ -110,6 +110,7 @@ def run_job(params: JobParams) -> None:
                 state.check_log(chain)
             except (InvalidState, StateMismatch):
                 state = VerifierState.empty(chain)  # the API's own state, of an older deployment: start over
+        anchors_until = chain.block_number()  # before the leaves: every anchor then covers leaves we read
         leaves, reference, fields = read_stored_log(engine, state.size)
         write(status="running", from_size=state.size, entries_total=len(leaves))
         heart.start()
@@ -121,7 +122,8 @@ def run_job(params: JobParams) -> None:
                 write(entries_done=done)
 
         report, new_state = verify_increment(chain, state, leaves, fields, reference_hashes=reference,
-                                             max_anchor_lag=params.max_anchor_lag, progress=progress)
+                                             max_anchor_lag=params.max_anchor_lag, anchors_until=anchors_until,
+                                             progress=progress)
         if new_state is not None:
             new_state.save(state_path)
         stop.set()

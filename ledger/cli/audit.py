@@ -195,8 +195,6 @@ def verify(settings: Settings, ctx: click.Context, export_path: Path | None, fro
         raise Failure("no trusted contract addresses: pass --deployment FILE (the published deployment) or "
                        "--contract NAME=ADDRESS for each contract; --trust-export-addresses verifies against the "
                        "addresses the export claims, which proves nothing about whoever wrote the export")
-    if from_database:
-        leaves, reference, resource_fields = _read_database(settings, start)
 
     extra: list[Problem] = []
     deployment = claimed
@@ -205,6 +203,18 @@ def verify(settings: Settings, ctx: click.Context, export_path: Path | None, fro
         if claimed.chain_id != trusted.chain_id or claimed.contracts != trusted.contracts:
             extra.append(Problem("DEPLOYMENT_MISMATCH", f"the log names chain {claimed.chain_id} and contracts "
                                                         f"{claimed.contracts}, not the trusted deployment"))
+    chain = _connect(url, deployment)
+    anchors_until = None
+    if from_database:  # a live log: fix the anchors that count before reading the leaves they cover
+        try:
+            try:
+                anchors_until = chain.block_number()
+            except LedgerError as exc:
+                raise Failure(f"cannot read the chain at {url}: {exc}") from exc
+            leaves, reference, resource_fields = _read_database(settings, start)
+        except Failure:
+            chain.close()
+            raise
     if header is not None and start + len(leaves) != header["tree_size"]:
         extra.append(Problem("EXPORT_SIZE_MISMATCH", f"the header announces {header['tree_size']} entries; the file "
                                                      f"holds {start + len(leaves)}",
@@ -215,9 +225,8 @@ def verify(settings: Settings, ctx: click.Context, export_path: Path | None, fro
                    f"{url} ...", err=True)
     if trusted is None:
         click.echo(click.style(_UNTRUSTED, fg="red", bold=True), err=True)
-    chain = _connect(url, deployment)
     try:
-        report, new_state = _run(chain, state, state_path, leaves, resource_fields, reference,
+        report, new_state = _run(chain, state, state_path, leaves, resource_fields, reference, anchors_until,
                                  check_policies=not no_policy, max_anchor_lag=max_anchor_lag)
     finally:
         chain.close()
@@ -325,7 +334,7 @@ def _connect(url: str, deployment):
     return chain
 
 
-def _run(chain, state, state_path, leaves, resource_fields, reference, *, check_policies: bool,
+def _run(chain, state, state_path, leaves, resource_fields, reference, anchors_until, *, check_policies: bool,
          max_anchor_lag: float):
     """The full verification, or with a state path the incremental one (from the empty state when the
     file is missing), under a progress bar on stderr (quiet when stderr is not a terminal)."""
@@ -342,7 +351,8 @@ def _run(chain, state, state_path, leaves, resource_fields, reference, *, check_
                                 check_policies=check_policies, max_anchor_lag=max_anchor_lag), None
         return verify_increment(chain, state or VerifierState.empty(chain), leaves, resource_fields,
                                 reference_hashes=reference, check_policies=check_policies,
-                                max_anchor_lag=max_anchor_lag, progress=lambda done: bar.update(done - bar.n))
+                                max_anchor_lag=max_anchor_lag, anchors_until=anchors_until,
+                                progress=lambda done: bar.update(done - bar.n))
     except StateMismatch as exc:
         raise Failure(f"{state_path}: {exc}") from exc
     except LedgerError as exc:
