@@ -151,11 +151,13 @@ class LocalSystem:
     def deploy(self) -> None:
         self.cli("deploy")
 
-    def start_api(self) -> None:
+    def start_api(self, *, wait: bool = True) -> None:
+        """``wait``: return once ``/readyz`` answers 200 (else at once)."""
         port = self.api_url.rsplit(":", 1)[1]
         proc, log = self._spawn("api", [*CLI, "serve", "--port", port, "--log-level", "warning"])
-        wait_for(lambda: httpx.get(self.api_url + "/readyz", timeout=5).status_code == 200, "API", proc=proc,
-                 log=log)
+        if wait:
+            wait_for(lambda: httpx.get(self.api_url + "/readyz", timeout=5).status_code == 200, "API", proc=proc,
+                     log=log)
 
     def pid(self, name: str) -> int:
         return self.processes[name].pid

@@ -130,6 +130,13 @@ class Keystore:
             raise KeystoreError(f"cannot decrypt key {name!r}: wrong CONSENT_LEDGER_KEY_PASSWORD?") from exc
         return Account.from_key(private_key)
 
+    def load_all(self, names: list[str] | tuple[str, ...]) -> list["LocalAccount"]:
+        """Decrypt several keys at once: PBKDF2 releases the GIL, so they share the cores."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1) or 1) as pool:
+            return list(pool.map(self.load, names))
+
     def address_of(self, name: str) -> str:
         """Checksummed address of the key ``name``, without decrypting it."""
         from eth_utils import to_checksum_address

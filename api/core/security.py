@@ -28,7 +28,6 @@ import jwt
 from eth_utils import is_address, to_checksum_address
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from siwe import SiweMessage
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,6 +57,15 @@ class Principal:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def eip4361_message(*, scheme: str, domain: str, address: str, statement: str, uri: str, chain_id: int, nonce: str,
+                    issued_at: str, expiration_time: str) -> str:
+    """An EIP-4361 (Sign-In with Ethereum) message with the fields this server sets, in the EIP's
+    order and layout; the fields come from settings and a checksummed address, never from a client."""
+    return (f"{scheme}://{domain} wants you to sign in with your Ethereum account:\n{address}\n\n{statement}\n\n"
+            f"URI: {uri}\nVersion: 1\nChain ID: {chain_id}\nNonce: {nonce}\nIssued At: {issued_at}\n"
+            f"Expiration Time: {expiration_time}")
 
 
 def _iso(moment: datetime) -> str:
@@ -133,12 +141,10 @@ class Authenticator:
         """The one EIP-4361 message this server issues for (address, nonce): everything in it follows
         from the nonce, so a login compares text instead of running a parser on it."""
         issued = expires - timedelta(seconds=self.settings.siwe_ttl_seconds)
-        return SiweMessage(
-            scheme=self.settings.public_scheme, domain=self.settings.siwe_domain,
-            address=address, statement="Sign in to Consent Ledger.", uri=self.settings.public_url,
-            version="1", chain_id=self.chain_id, nonce=nonce, issued_at=_iso(issued),
-            expiration_time=_iso(expires),
-        ).prepare_message()
+        return eip4361_message(scheme=self.settings.public_scheme, domain=self.settings.siwe_domain,
+                               address=address, statement="Sign in to Consent Ledger.", uri=self.settings.public_url,
+                               chain_id=self.chain_id, nonce=nonce, issued_at=_iso(issued),
+                               expiration_time=_iso(expires))
 
     def challenge(self, address: str) -> tuple[str, str]:
         if not isinstance(address, str) or not is_address(address):

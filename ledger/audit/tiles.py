@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
 from ledger.audit import proofs
@@ -121,6 +123,17 @@ def perfect_root(hashes: bytes | bytearray | memoryview) -> bytes:
     return level
 
 
+def subtree_levels(hashes: bytes) -> list[bytes]:
+    """Every node of a tile's subtrees, bottom up: ``levels[r]`` packs the roots of its aligned runs of
+    ``2**r`` hashes (``levels[0]`` is the tile; a full tile's ``levels[8]`` is its root)."""
+    levels = [bytes(hashes)]
+    while len(levels[-1]) >= 2 * _H:
+        below = levels[-1]
+        levels.append(b"".join([_sha256(NODE_PREFIX + below[i:i + 2 * _H]).digest()
+                                for i in range(0, len(below) - _H, 2 * _H)]))
+    return levels
+
+
 def _tile_of(height: int, index: int) -> tuple[TileId, int, int]:
     """Where node (height, index) lives: its tile, and the run of that tile's hashes it is the root of."""
     level, rise = divmod(height, TILE_HEIGHT)
@@ -138,8 +151,14 @@ class TiledTree:
     log never reached gets an error, not a wrong proof.
     """
 
+    #: Tiles whose inner nodes are kept (16 KB each): a full tile never changes, and a partial one
+    #: only grows. 256 hold every tile above level 0 up to 2**24 leaves, which every proof passes.
+    CACHED_TILES = 256
+
     def __init__(self, read_tiles: TileReader):
         self._read_tiles = read_tiles
+        self._cache: OrderedDict[TileId, list[bytes]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def root(self, size: int) -> bytes:
         if size < 0:
@@ -172,17 +191,35 @@ class TiledTree:
         """Read the tiles under ``nodes`` in one call and hash every node now, so a size the tiles do
         not reach fails here even when the proof itself would not touch its last leaf."""
         nodes = list(nodes)
-        tiles = self._read_tiles({_tile_of(h, i)[0] for h, i in nodes})
+        placed = [(node, *_tile_of(*node)) for node in nodes]
+        levels = self._levels({tile_id for _, tile_id, _, _ in placed})
         hashes: dict[tuple[int, int], bytes] = {}
-        for height, index in nodes:
-            tile_id, offset, count = _tile_of(height, index)
-            tile = tiles.get(tile_id)
-            run = tile[offset * _H:(offset + count) * _H] if tile is not None else b""
-            if len(run) != count * _H:
-                raise TreeRangeError(f"node ({height}, {index}) is not in the stored tiles "
+        for node, tile_id, offset, count in placed:
+            tile = levels.get(tile_id)
+            rise = count.bit_length() - 1
+            if tile is None or (offset + count) * _H > len(tile[0]):
+                raise TreeRangeError(f"node {node} is not in the stored tiles "
                                      f"(tile {tile_id} {'missing' if tile is None else 'too narrow'})")
-            hashes[(height, index)] = perfect_root(run)
+            at = (offset >> rise) * _H
+            hashes[node] = tile[rise][at:at + _H]
         return lambda height, index: hashes[(height, index)]
+
+    def _levels(self, tile_ids: set[TileId]) -> dict[TileId, list[bytes]]:
+        """:func:`subtree_levels` of each stored tile among ``tile_ids``: a full tile from the cache
+        without reading it, a partial one hashed again only when it has grown since."""
+        with self._lock:
+            cached = {t: self._cache[t] for t in tile_ids if t in self._cache}
+        out = {t: levels for t, levels in cached.items() if len(levels[0]) == TILE_WIDTH * _H}
+        for tile_id, data in self._read_tiles(tile_ids - out.keys()).items():
+            known = cached.get(tile_id)
+            out[tile_id] = known if known is not None and known[0] == data else subtree_levels(data)
+        with self._lock:
+            for tile_id in tile_ids & out.keys():
+                self._cache[tile_id] = out[tile_id]
+                self._cache.move_to_end(tile_id)
+            while len(self._cache) > self.CACHED_TILES:
+                self._cache.popitem(last=False)
+        return out
 
 
 # --- writing: the right edge -----------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Engine, and_, or_, select
+from sqlalchemy import Connection, Engine, bindparam, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.audit.tiles import TileId
@@ -18,14 +18,16 @@ _TABLE = AuditTileRow.__table__
 _MAX_KEYS = 200  # tiles per SELECT: a proof needs a dozen, a reload a handful
 
 
+_READ = select(_TABLE.c.level, _TABLE.c.idx, _TABLE.c.data).where(
+    tuple_(_TABLE.c.level, _TABLE.c.idx).in_(bindparam("ids", expanding=True)))  # one cached statement
+
+
 def read_tiles(connection: Connection, ids: Iterable[TileId]) -> dict[TileId, bytes]:
     """The stored tiles among ``ids`` (missing ones are absent from the result)."""
     ids = sorted(set(ids))
     found: dict[TileId, bytes] = {}
     for start in range(0, len(ids), _MAX_KEYS):
-        chunk = ids[start:start + _MAX_KEYS]
-        where = or_(*(and_(_TABLE.c.level == level, _TABLE.c.idx == idx) for level, idx in chunk))
-        for level, idx, data in connection.execute(select(_TABLE.c.level, _TABLE.c.idx, _TABLE.c.data).where(where)):
+        for level, idx, data in connection.execute(_READ, {"ids": ids[start:start + _MAX_KEYS]}):
             found[(level, idx)] = bytes(data)
     return found
 

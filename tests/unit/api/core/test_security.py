@@ -12,7 +12,7 @@ from eth_account.messages import encode_defunct
 from sqlalchemy import func, select
 
 from ledger.domain_errors import NotAuthenticated
-from api.core.security import Authenticator
+from api.core.security import Authenticator, eip4361_message
 from ledger.settings import Settings
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 from ledger.storage.models import UsedAuthNonceRow
@@ -110,6 +110,22 @@ def test_the_issued_message_is_reproducible_from_its_nonce(auth):
     account = Account.create()
     message, nonce = auth.challenge(account.address)
     assert auth._message(account.address, nonce, auth._nonce_expiry(account.address, nonce)) == message
+
+
+@pytest.mark.parametrize("scheme,domain,uri", [("http", "127.0.0.1:8000", "http://127.0.0.1:8000"),
+                                               ("https", "ledger.jinan.gov.cn", "https://ledger.jinan.gov.cn/")])
+def test_the_issued_message_is_what_the_siwe_library_writes_and_parses(scheme, domain, uri):
+    """Wallets and SIWE libraries parse the challenge: it must be EIP-4361 to the letter."""
+    from siwe import SiweMessage
+
+    fields = {"scheme": scheme, "domain": domain, "address": Account.create().address,
+              "statement": "Sign in to Consent Ledger.", "uri": uri, "chain_id": 16211, "nonce": "a1B2c3D4e5F6g7H8",
+              "issued_at": "2026-12-01T10:00:00.000Z", "expiration_time": "2026-12-01T10:05:00.000Z"}
+    message = eip4361_message(**fields)
+    assert message == SiweMessage(version="1", **fields).prepare_message()
+    parsed = SiweMessage.from_message(message)
+    assert (parsed.address, parsed.nonce, parsed.chain_id, parsed.uri) == \
+        (fields["address"], fields["nonce"], 16211, uri)
 
 
 def test_spent_nonces_are_purged_once_expired(auth):

@@ -135,6 +135,27 @@ def test_a_proof_reads_few_tiles() -> None:
     assert store.reads <= 4 * 3
 
 
+def test_one_reader_follows_a_growing_tree() -> None:
+    """The reader keeps tiles' inner nodes: a partial tile that grew is hashed again, a full one is
+    not read again."""
+    hashes = leaf_hashes(70_000)
+    store, edge = CountingStore(), RightEdge()
+    tiled = TiledTree(store.read)
+    rng = random.Random(4)
+    done = 0
+    for size in (1, 255, 256, 257, 511, 4_097, 65_535, 65_536, 65_537, 70_000):
+        store.write(edge.append(hashes[done:size]))
+        done = size
+        tree = MerkleTree(hashes[:size])
+        for index in {0, size - 1, rng.randrange(size)}:
+            assert tiled.inclusion_proof(index, size) == tree.inclusion_proof(index, size)
+        assert tiled.root(size) == tree.root()
+    tiled.inclusion_proof(1_000, 70_000)
+    store.reads = 0
+    tiled.inclusion_proof(1_001, 70_000)
+    assert store.reads == 3  # the partial tile of each level; the full ones come from the cache
+
+
 def test_right_edge_reloads_from_tiles_and_continues() -> None:
     hashes = leaf_hashes(5_000)
     store, edge = CountingStore(), RightEdge()
