@@ -96,7 +96,7 @@ def _release_p99(big, *, duration: float, job: dict | None = None) -> dict:
     return {**result, "verifications": runs}
 
 
-def measure(big, new_entries: int, log, *, load_seconds: float = 10.0) -> dict:
+def measure_on(big, *, new_entries: int, log, load_seconds: float = 10.0) -> dict:
     """Full verification of ``big``'s log, then incremental over ``new_entries`` more; each beside the
     release path at c16. Leaves ``big`` grown by ``new_entries``."""
     size = big.size()
@@ -117,5 +117,8 @@ def measure(big, new_entries: int, log, *, load_seconds: float = 10.0) -> dict:
     during_incremental = _release_p99(big, duration=load_seconds, job={"full": False})
     release = {"quiet": quiet, "during_full": during_full, "during_incremental": during_incremental}
     log(f"verify scale: release c16 p99 ms {({k: v['p99_ms'] for k, v in release.items()})}")
-    return {"entries": size, "new_entries": new_entries, "full": full, "incremental": incremental,
-            "release_c16": release}
+    return {"entries": size, "new_entries": new_entries,
+            "full_s": full["seconds"], "full_peak_rss_mb": full["peak_rss_mb"],
+            "incremental_s": incremental["seconds"], "incremental_peak_rss_mb": incremental["peak_rss_mb"],
+            **{f"release_c16_p99_ms_{k}": v["p99_ms"] for k, v in release.items()},
+            "full": full, "incremental": incremental, "release_c16": release}
