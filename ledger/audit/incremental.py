@@ -207,6 +207,7 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
                                                position))
     check_sequence(seqs, report, start)
     good = check_anchors(state, new, hashes, report)
+    del hashes, seqs  # a full run holds every leaf and entry besides: free what is done with
     if progress is not None:
         progress(0)
 
