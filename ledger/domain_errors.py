@@ -125,6 +125,10 @@ class UnknownSubject(NotFound):
     code = "UNKNOWN_SUBJECT"
 
 
+class VerificationJobNotFound(NotFound):
+    code = "VERIFICATION_JOB_NOT_FOUND"
+
+
 # -- conflicts ------------------------------------------------------------------------------------------
 class AlreadyRegistered(Conflict):
     code = "ALREADY_REGISTERED"

@@ -1,8 +1,10 @@
-"""Audit trail reads: entries, inclusion proofs, anchors, the verification report."""
+"""Audit trail reads: entries, inclusion proofs, anchors, verification jobs and their reports."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from api.schemas.common import Reply
 
@@ -27,6 +29,23 @@ class InclusionProof(Reply):
 
 class VerificationReport(Reply):
     ok: bool
-    entries_checked: int
+    entries_checked: int = Field(description="entries checked by this run: those after the last verified size")
     anchors_checked: int
-    problems: list[dict[str, Any]]
+    allows_reevaluated: int
+    unanchored_entries: int
+    from_size: int = Field(description="the log size verified before this run (0: a full verification)")
+    verified_size: int = Field(description="the anchored log size verified so far, the next run's start")
+    problems: list[dict[str, Any]] = Field(description="each with kind (a stable code), seq and message")
+
+
+class VerificationJob(Reply):
+    job_id: str
+    status: Literal["queued", "running", "done", "failed"]
+    full: bool = Field(description="every entry again, not only those after the last verified tree head")
+    entries_checked: int = Field(description="progress: entries checked so far, of entries_total")
+    entries_total: int
+    from_size: int
+    created_at: str
+    finished_at: str | None
+    report: VerificationReport | None = Field(description="when done")
+    error: str | None = Field(description="when failed: why the verification could not finish")

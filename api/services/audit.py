@@ -1,34 +1,41 @@
-"""Audit log reads: entries, inclusion proofs against anchored heads, anchors, full verification, and
+"""Audit log reads: entries, inclusion proofs against anchored heads, anchors, verification jobs, and
 the log as C2SP tlog-tiles (checkpoint, tiles, entry bundles)."""
 
 from __future__ import annotations
+
+import datetime as dt
+import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.core.security import Principal
-from api.schemas.audit import InclusionProof, VerificationReport
+from api.schemas.audit import InclusionProof, VerificationJob
 from api.schemas.common import iso
 from ledger import domain_errors as refused
 from ledger.audit.entry import decode_leaf
+from ledger.audit.jobs import HEARTBEAT_SECONDS, JobParams, spawn_job
 from ledger.audit.log import AuditLog
 from ledger.audit.tiles import TILE_HEIGHT, TILE_WIDTH, parse_tile_path
-from ledger.audit.trail import verify_trail
 from ledger.chain.client import Chain
 from ledger.domain import Role
 from ledger.exceptions import TreeRangeError
 from ledger.projection import Projection
-from ledger.storage.models import AnchorRow, AuditEntryRow, ResourceRow
+from ledger.settings import Settings
+from ledger.storage.models import AnchorRow, AuditEntryRow, VerificationJobRow
+
+#: A queued or running job whose process has not been heard from for this long has died.
+_JOB_SILENCE = dt.timedelta(seconds=10 * HEARTBEAT_SECONDS)
 
 
 class AuditService:
     def __init__(self, *, chain: Chain, sessions: sessionmaker[Session], projection: Projection, audit: AuditLog,
-                 max_anchor_lag_seconds: float):
+                 settings: Settings):
         self._chain = chain
         self._sessions = sessions
         self._projection = projection
         self._audit = audit
-        self._max_anchor_lag_seconds = max_anchor_lag_seconds
+        self._settings = settings
 
     def _own_subjects(self, principal: Principal) -> set[str]:
         return set(self._projection.signer_subjects.get(principal.address, ()))
@@ -77,14 +84,36 @@ class AuditService:
         return [{"tree_size": r.tree_size, "root_hash": r.root_hash, "tx_hash": r.tx_hash,
                  "block_number": r.block_number, "anchored_at": iso(r.anchored_at)} for r in rows]
 
-    def verify(self) -> VerificationReport:
+    # -- verification jobs ---------------------------------------------------------------------------
+    def start_verification(self, *, full: bool = False) -> VerificationJob:
+        """A new job, started in a process of its own; or the job already queued or running (one at a time).
+
+        ``full``: from the empty state (every entry again), not from the last verified tree head."""
+        now = dt.datetime.now(dt.timezone.utc)
+        with self._sessions.begin() as session:
+            active = session.scalars(select(VerificationJobRow).where(
+                VerificationJobRow.status.in_(("queued", "running"))).with_for_update()).all()
+            for row in active:
+                if _heard_from(row, now):
+                    return _job(row)
+                row.status, row.finished_at = "failed", now
+                row.error = "the verifying process stopped without a report"
+            row = VerificationJobRow(job_id=uuid.uuid4().hex, status="queued", entries_done=0, entries_total=0,
+                                     full=full, from_size=0, created_at=now, heartbeat_at=now)
+            session.add(row)
+        settings = self._settings
+        spawn_job(JobParams(row.job_id, str(settings.data_dir), settings.database_url, settings.rpc_url,
+                            settings.max_anchor_lag_seconds, full))
+        return _job(row)
+
+    def verification(self, job_id: str) -> VerificationJob:
         with self._sessions() as session:
-            leaves = session.scalars(select(AuditEntryRow.leaf).order_by(AuditEntryRow.seq)).all()
-            fields = {r.resource_id: list(r.fields) for r in session.scalars(select(ResourceRow))}
-        reference = self._audit.leaf_hashes(0, self._audit.head()[0])
-        report = verify_trail(self._chain, list(leaves), fields, reference_hashes=reference,
-                              max_anchor_lag=self._max_anchor_lag_seconds)
-        return VerificationReport(**report.as_dict())
+            row = session.get(VerificationJobRow, job_id)
+        if row is None:
+            raise refused.VerificationJobNotFound("no verification job with this id")
+        if row.status in ("queued", "running") and not _heard_from(row, dt.datetime.now(dt.timezone.utc)):
+            row.status, row.error = "failed", "the verifying process stopped without a report"
+        return _job(row)
 
     # -- the log as tlog-tiles (c2sp.org/tlog-tiles) -------------------------------------------------
     def checkpoint(self) -> str:
@@ -127,3 +156,19 @@ class AuditService:
         if index * TILE_WIDTH + width > count:  # a partial tile stays servable after it fills: a prefix
             raise refused.NotFound(f"no {path} in the log as of its latest checkpoint (size {size})")
         return level, index, width
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
+def _heard_from(row: VerificationJobRow, now: dt.datetime) -> bool:
+    return now - _utc(row.heartbeat_at) < _JOB_SILENCE
+
+
+def _job(row: VerificationJobRow) -> VerificationJob:
+    return VerificationJob(job_id=row.job_id, status=row.status, full=row.full, entries_checked=row.entries_done,
+                           entries_total=row.entries_total, from_size=row.from_size, created_at=iso(_utc(row.created_at)),
+                           finished_at=iso(_utc(row.finished_at)), report=row.report,
+                           error=row.error)

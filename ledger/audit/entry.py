@@ -127,7 +127,8 @@ def _time(value: Any) -> _dt.datetime:
         if not _TIME.match(value):
             raise _bad(f"time must look like 2025-01-31T08:00:00.000Z, got {value!r}")
         try:
-            value = _dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.timezone.utc)
+            # The pattern fixed the form; fromisoformat (C) only has to read it, ten times faster than strptime.
+            value = _dt.datetime.fromisoformat(value[:-1]).replace(tzinfo=_dt.timezone.utc)
         except ValueError:
             raise _bad(f"time {value!r} is not a real instant") from None
     if not isinstance(value, _dt.datetime) or value.tzinfo is None or value.utcoffset() is None:

@@ -133,16 +133,22 @@ def _parse_header(text: bytes, source: str) -> dict[str, Any]:
     return header
 
 
-def iter_export(stream: IO[bytes], source: str = "export") -> tuple[dict[str, Any], Iterator[tuple[int, bytes]]]:
-    """The header and an iterator of ``(seq, leaf bytes)`` in file order, reading line by line."""
+def iter_export(stream: IO[bytes], source: str = "export", start: int = 0) -> tuple[dict[str, Any],
+                                                                                   Iterator[tuple[int, bytes]]]:
+    """The header and an iterator of ``(seq, leaf bytes)`` in file order, reading line by line; the
+    first ``start`` entry lines are skipped unparsed (an incremental verification's verified part)."""
     first = stream.readline()
     if not first:
         raise InvalidExport(f"{source}: empty file")
     header = _parse_header(first, source)
 
     def entries() -> Iterator[tuple[int, bytes]]:
+        skipped = 0
         for number, raw in enumerate(stream, start=2):
             if not raw.strip():
+                continue
+            if skipped < start:
+                skipped += 1
                 continue
             try:
                 line = json.loads(raw)
@@ -161,14 +167,15 @@ def iter_export(stream: IO[bytes], source: str = "export") -> tuple[dict[str, An
     return header, entries()
 
 
-def read_export(path: str | Path) -> tuple[dict[str, Any], list[bytes], dict[str, list[str]]]:
-    """Read an export: ``(header, leaves, resource_fields)``, leaves in file order as exact bytes.
+def read_export(path: str | Path, start: int = 0) -> tuple[dict[str, Any], list[bytes], dict[str, list[str]]]:
+    """Read an export: ``(header, leaves, resource_fields)``, leaves in file order as exact bytes, from
+    the ``start``-th on.
 
     The number of leaves is not checked against the header's ``tree_size``: a short file is a
     finding for the verifier to report, not a reason to refuse to look at it.
     """
     with open(path, "rb") as fh:
-        header, entries = iter_export(fh, str(path))
+        header, entries = iter_export(fh, str(path), start)
         leaves = [leaf for _seq, leaf in entries]
     resources = {slug: list(fields) for slug, fields in header["resources"].items()}
     return header, leaves, resources

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hmac
 import time
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -46,9 +47,12 @@ from ledger.domain import resource_key_hex, schema_hash_hex
 from ledger.exceptions import InvalidProof, LedgerError
 from ledger.projection import Projection
 
-_CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents", "AuditAnchor")
+#: The contracts whose events the policy fold reads; not AuditAnchor, whose one event a second would
+#: make every run read the whole history of anchors for nothing.
+_CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents")
 _LOG_CHUNK = 10_000
 _HEADER_BATCH = 500
+_PROGRESS_EVERY = 1_000
 
 #: Slack on every comparison of an entry's time (ms) with a block timestamp (whole seconds): 1 s
 #: because a block stamped t was mined during [t, t + 1), 1 s for the clocks of the API host and
@@ -95,10 +99,10 @@ class Anchor:
     tx_hash: str
 
 
-def _chain_logs(chain: Chain, names: tuple[str, ...], head: int) -> list[dict]:
+def _chain_logs(chain: Chain, names: tuple[str, ...], head: int, from_block: int | None = None) -> list[dict]:
     deployment = chain.deployment
     addresses = [deployment.contracts[n] for n in names]
-    logs, start = [], deployment.deploy_block
+    logs, start = [], max(deployment.deploy_block, from_block or 0)
     while start <= head:
         end = min(head, start + _LOG_CHUNK - 1)
         logs += chain.get_logs(addresses, start, end)
@@ -107,12 +111,12 @@ def _chain_logs(chain: Chain, names: tuple[str, ...], head: int) -> list[dict]:
     return logs
 
 
-def read_anchors(chain: Chain, head: int | None = None) -> list[Anchor]:
-    """Every tree head anchored by the AuditAnchor contract, in order."""
+def read_anchors(chain: Chain, head: int | None = None, from_block: int | None = None) -> list[Anchor]:
+    """Every tree head anchored by the AuditAnchor contract (from ``from_block`` on), in order."""
     head = chain.block_number() if head is None else head
     contract = chain.contract("AuditAnchor")
     anchors = []
-    for lg in _chain_logs(chain, ("AuditAnchor",), head):
+    for lg in _chain_logs(chain, ("AuditAnchor",), head, from_block):
         decoded = contract.abi.decode_log(lg)
         if decoded and decoded[0] == "TreeHeadAnchored":
             a = decoded[1]
@@ -133,7 +137,7 @@ def check_integrity(leaves: list[bytes], anchors: list[Anchor], report: Report,
     for position, leaf in enumerate(leaves):
         leaf_hash = hash_leaf(leaf)
         hashes.append(leaf_hash)
-        seq = _read_seq(leaf)
+        seq = read_seq(leaf)
         if seq is None:
             report.problems.append(Problem("MALFORMED_ENTRY", f"entry at position {position} has no readable seq",
                                            position))
@@ -143,16 +147,14 @@ def check_integrity(leaves: list[bytes], anchors: list[Anchor], report: Report,
                                            position))
         seqs.append(seq)
     report.entries_checked = len(leaves)
-    _check_sequence(seqs, report)
+    check_sequence(seqs, report)
     tree = MerkleTree(hashes)
 
     previous_hash, previous_size, previous_root = b"\0" * 32, 0, None
     good_size = 0  # size of the last anchor whose root the log reproduces: damage lies beyond it
     for anchor in anchors:
         report.anchors_checked += 1
-        linked = keccak(abi_encode(["bytes32", "uint64", "bytes32"],
-                                   [previous_hash, anchor.tree_size, anchor.root_hash]))
-        if anchor.previous_anchor_hash != previous_hash or anchor.anchor_hash != linked:
+        if not links_to(anchor, previous_hash):
             report.problems.append(Problem("ANCHOR_CHAIN_BROKEN", f"anchor {anchor.index} does not link to its "
                                                                    f"predecessor"))
         if anchor.tree_size <= previous_size:
@@ -181,7 +183,14 @@ def check_integrity(leaves: list[bytes], anchors: list[Anchor], report: Report,
     return seqs, tree
 
 
-def _read_seq(leaf: bytes) -> int | None:
+def links_to(anchor: Anchor, previous_hash: bytes) -> bool:
+    """Whether ``anchor`` names ``previous_hash`` as its predecessor and its own hash is the contract's
+    ``keccak(previous, size, root)``."""
+    linked = keccak(abi_encode(["bytes32", "uint64", "bytes32"], [previous_hash, anchor.tree_size, anchor.root_hash]))
+    return anchor.previous_anchor_hash == previous_hash and anchor.anchor_hash == linked
+
+
+def read_seq(leaf: bytes) -> int | None:
     try:
         seq = orjson.loads(leaf).get("seq")
     except (orjson.JSONDecodeError, AttributeError):
@@ -189,10 +198,11 @@ def _read_seq(leaf: bytes) -> int | None:
     return seq if type(seq) is int and seq >= 0 else None
 
 
-def _check_sequence(seqs: list[int | None], report: Report) -> None:
-    """Seqs must run 0, 1, 2, ... in log order: name each one out of place, duplicated or missing."""
+def check_sequence(seqs: list[int | None], report: Report, start: int = 0) -> None:
+    """Seqs must run ``start``, ``start + 1``, ... in log order: name each one out of place, duplicated
+    or missing."""
     seen: set[int] = set()
-    previous = -1
+    previous = start - 1
     for position, seq in enumerate(seqs):
         if seq is None:
             continue
@@ -203,15 +213,16 @@ def _check_sequence(seqs: list[int | None], report: Report) -> None:
                                                                  f"after seq {previous}", seq))
         seen.add(seq)
         previous = max(previous, seq)
-    for missing in sorted(set(range(previous + 1)) - seen)[:100]:
+    for missing in sorted(set(range(start, previous + 1)) - seen)[:100]:
         report.problems.append(Problem("ENTRY_MISSING", f"seq {missing} is missing from the log", missing))
 
 
-def decode_entries(leaves: list[bytes], report: Report) -> list[AuditEntry | None]:
-    """Every leaf decoded strictly (canonical form); a leaf that is not is reported, once."""
+def decode_entries(leaves: list[bytes], report: Report, start: int = 0) -> list[AuditEntry | None]:
+    """Every leaf (the first at position ``start``) decoded strictly (canonical form); a leaf that is
+    not is reported, once."""
     flagged = {p.seq for p in report.problems if p.kind == "MALFORMED_ENTRY"}
     entries: list[AuditEntry | None] = []
-    for position, leaf in enumerate(leaves):
+    for position, leaf in enumerate(leaves, start):
         try:
             entries.append(decode_leaf(leaf))
         except LedgerError as exc:
@@ -234,22 +245,29 @@ def block_timestamps(chain: Chain, numbers: set[int], known: dict[int, int] | No
 
 def check_policy(chain: Chain, leaves: list[bytes], resource_fields: dict[str, list[str]],
                  report: Report, head: int | None = None,
-                 entries: list[AuditEntry | None] | None = None) -> dict[int, int]:
+                 entries: list[AuditEntry | None] | None = None, *, uses_before: dict[str, int] | None = None,
+                 progress: Callable[[int], None] | None = None) -> dict[int, int]:
     """Re-evaluate every ALLOW against chain state at its block; returns the timestamps of the
-    blocks that carry events (so the time checks need not read them again)."""
+    blocks that carry events (so the time checks need not read them again).
+
+    ``uses_before`` holds each consent's ALLOW count in the log before these entries (an
+    incremental run's carried-over counts); ``progress`` is told how many entries are done.
+    """
     entries = decode_entries(leaves, report) if entries is None else entries
     head = chain.block_number() if head is None else head
     abis = {chain.deployment.contracts[n].lower(): chain.abis[n] for n in _CONTRACTS}
     logs = _chain_logs(chain, _CONTRACTS, head)
     timestamps = block_timestamps(chain, {int(lg["blockNumber"], 16) for lg in logs})
-    uses = _UsesBefore(entries)
+    uses = UsesBefore(entries, uses_before)
 
     schemas: dict[str, str | None] = {}
     projection = Projection()
     pending = iter(logs)
     next_log = next(pending, None)
     ordered = sorted((e for e in entries if e is not None), key=lambda e: (e.block_number, e.seq))
-    for entry in ordered:
+    for done, entry in enumerate(ordered, 1):
+        if progress is not None and done % _PROGRESS_EVERY == 0:
+            progress(done)
         if entry.block_number > head:
             continue  # BLOCK_IN_FUTURE, from the time checks
         while next_log is not None and int(next_log["blockNumber"], 16) <= entry.block_number:
@@ -265,14 +283,18 @@ def check_policy(chain: Chain, leaves: list[bytes], resource_fields: dict[str, l
         problem = _reevaluate(entry, projection, resource_fields, schemas, uses)
         if problem is not None:
             report.problems.append(problem)
+    if progress is not None:
+        progress(len(ordered))
     return timestamps
 
 
-class _UsesBefore:
+class UsesBefore:
     """Use counts as the log's order implies them: consent c's uses before seq s are the ALLOWs
-    citing c at lower seqs, for every consent (not only the one an entry cites)."""
+    citing c at lower seqs (plus ``base[c]``, those before the first of ``entries``), for every
+    consent (not only the one an entry cites)."""
 
-    def __init__(self, entries: list[AuditEntry | None]):
+    def __init__(self, entries: list[AuditEntry | None], base: dict[str, int] | None = None):
+        self._base = base or {}
         self._seqs: dict[str, list[int]] = {}
         for entry in entries:
             if entry is not None and entry.decision == "ALLOW" and entry.consent_id:
@@ -281,11 +303,15 @@ class _UsesBefore:
             seqs.sort()
 
     def at(self, seq: int):
-        return lambda consent_id: bisect_left(self._seqs.get(consent_id, ()), seq)
+        return lambda consent_id: self._base.get(consent_id, 0) + bisect_left(self._seqs.get(consent_id, ()), seq)
+
+    def totals(self) -> dict[str, int]:
+        """Every consent's ALLOW count over the base and all of ``entries``."""
+        return {c: self._base.get(c, 0) + len(self._seqs.get(c, ())) for c in self._base.keys() | self._seqs.keys()}
 
 
 def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str, list[str]],
-                schemas: dict[str, str | None], uses: _UsesBefore) -> Problem | None:
+                schemas: dict[str, str | None], uses: UsesBefore) -> Problem | None:
     fields = resource_fields.get(entry.resource)
     if entry.resource not in schemas:  # the exported field list's schema hash, once per resource
         schemas[entry.resource] = schema_hash_hex(tuple(fields)) if fields is not None else None
@@ -312,7 +338,7 @@ def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str,
 
 
 def check_times(entries: list[AuditEntry | None], anchors: list[Anchor], timestamps: dict[int, int], head: int,
-                report: Report) -> None:
+                report: Report, *, start: int = 0, previous: tuple[int, int] | None = None) -> None:
     """Each entry's block and time against the chain's block timestamps (DESIGN §1.5).
 
     With ``ts(b)`` the timestamp of block b and ``TIME_TOLERANCE_MS`` of slack: an entry citing
@@ -320,14 +346,15 @@ def check_times(entries: list[AuditEntry | None], anchors: list[Anchor], timesta
     b + 1 was not known yet: the release path cites the newest block it has folded), times do not
     decrease along seq, and an entry is no later than ``ts`` of the block of the first anchor
     covering it, plus the tolerance. ``timestamps`` must hold every cited block, the block after
-    each (up to ``head``) and every anchor's block.
+    each (up to ``head``) and every anchor's block. ``entries`` start at position ``start``;
+    ``previous`` is the (time in ms, seq) of the entry before them, if any.
     """
     anchor_sizes = [a.tree_size for a in anchors]
-    latest, latest_seq = None, None
-    for position, entry in enumerate(entries):
+    latest, latest_seq = previous if previous is not None else (None, None)
+    for position, entry in enumerate(entries, start):
         if entry is None:
             continue
-        at = _millis(entry)
+        at = millis(entry)
         if latest is not None and at < latest:
             report.problems.append(Problem("TIME_NOT_MONOTONIC", f"entry {entry.seq} is stamped "
                                                                  f"{format_time(entry.time)}, before entry "
@@ -360,19 +387,21 @@ def check_times(entries: list[AuditEntry | None], anchors: list[Anchor], timesta
 
 
 def check_unanchored_tail(entries: list[AuditEntry | None], anchored_size: int, now: float, max_lag: float,
-                          report: Report) -> None:
-    """The oldest entry no anchor covers must not have waited more than ``max_lag`` seconds by ``now``."""
-    if anchored_size >= len(entries) or entries[anchored_size] is None:
+                          report: Report, start: int = 0) -> None:
+    """The oldest entry no anchor covers must not have waited more than ``max_lag`` seconds by ``now``
+    (``entries`` start at position ``start``)."""
+    first = anchored_size - start
+    if not 0 <= first < len(entries) or entries[first] is None:
         return
-    oldest = entries[anchored_size]
-    waited = now - _millis(oldest) / 1000
+    oldest = entries[first]
+    waited = now - millis(oldest) / 1000
     if waited > max_lag:
         report.problems.append(Problem(
-            "UNANCHORED_TAIL", f"{len(entries) - anchored_size} entries from seq {oldest.seq} on are not anchored; "
+            "UNANCHORED_TAIL", f"{len(entries) - first} entries from seq {oldest.seq} on are not anchored; "
                                f"the oldest has waited {waited:.0f} s (bound {max_lag:g} s)", oldest.seq))
 
 
-def _millis(entry: AuditEntry) -> int:
+def millis(entry: AuditEntry) -> int:
     return int(entry.time.timestamp() * 1000 + 0.5)
 
 

@@ -116,9 +116,15 @@ def migrate_log(settings: Settings) -> None:
 
 
 @command.command("verify")
-@click.option("--export", "export_path", required=True,
+@click.option("--export", "export_path", default=None,
               type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
               help="an export written by `consent-ledger audit export`")
+@click.option("--database", "from_database", is_flag=True,
+              help="read the log from this node's database ($CONSENT_LEDGER_DATABASE_URL or the data dir) instead "
+                   "of an export, with the leaf hashes its tiles committed")
+@click.option("--state", "state_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="incremental: check only the entries after the tree head this state file verified, then move "
+                   "it to the newest anchored head; a missing file means a full verification that writes it")
 @click.option("--rpc", default=None, help="JSON-RPC URL of the chain (default: $CONSENT_LEDGER_RPC_URL or the devnet "
                                           "gateway)")
 @click.option("--deployment", "deployment_path", default=None,
@@ -128,8 +134,8 @@ def migrate_log(settings: Settings) -> None:
               help="a contract address you trust, e.g. --contract Consents=0x...; overrides --deployment, or, one "
                    "per contract without it, stands in for it (the chain is then read from block 0)")
 @click.option("--trust-export-addresses", is_flag=True,
-              help="verify against the addresses the export itself claims: the result then proves nothing about "
-                   "the operator, and the report says so")
+              help="verify against the addresses the export (or the node's deployment.json) claims: the result "
+                   "then proves nothing about the operator, and the report says so")
 @click.option("--max-anchor-lag", type=float, default=DEFAULT_MAX_ANCHOR_LAG_SECONDS, show_default=True,
               help="seconds an entry may wait for an anchor before the unanchored tail is a problem")
 @click.option("--no-policy", is_flag=True, help="check integrity and anchors only, not each release against the "
@@ -137,10 +143,10 @@ def migrate_log(settings: Settings) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 @click.pass_context
 @pass_settings
-def verify(settings: Settings, ctx: click.Context, export_path: Path, rpc: str | None, deployment_path: Path | None,
-           contract_flags: tuple[str, ...], trust_export_addresses: bool, max_anchor_lag: float, no_policy: bool,
-           as_json: bool) -> None:
-    """Re-verify an exported audit log using nothing but the chain.
+def verify(settings: Settings, ctx: click.Context, export_path: Path | None, from_database: bool,
+           state_path: Path | None, rpc: str | None, deployment_path: Path | None, contract_flags: tuple[str, ...],
+           trust_export_addresses: bool, max_anchor_lag: float, no_policy: bool, as_json: bool) -> None:
+    """Re-verify the audit log (an export, or --database) using nothing but the chain.
 
     Checks that the contracts at the trusted addresses run the ledger's compiled code and are wired
     to each other, that every entry decodes and stands at its seq, that every tree head anchored
@@ -149,19 +155,37 @@ def verify(settings: Settings, ctx: click.Context, export_path: Path, rpc: str |
     anchor longer than --max-anchor-lag, and (unless --no-policy) that every release was allowed by
     the policy at its block, from the contracts' own events.
 
+    With --state, only the entries after the state's tree head are read and checked, after the
+    consistency proof from that head to the newest anchored one; the state moves on only when
+    the run finds nothing wrong. A state of another log is refused.
+
     The contract addresses must come from you (--deployment or --contract), not from the export:
     the operator writes the export. --trust-export-addresses overrides this, loudly.
 
     Exit code: 0 verified, 1 problems found, 2 usage, input or connection error.
     """
     from ledger.audit.export import InvalidExport, deployment_from_header, read_export
+    from ledger.audit.incremental import InvalidState, VerifierState
     from ledger.audit.trail import Problem
+    from ledger.chain.client import Deployment, deployment_path as node_deployment_path
     from ledger.exceptions import LedgerError
 
+    if (export_path is None) == (not from_database):
+        raise Failure("give the log to verify: --export FILE or --database (one of them)")
     url = rpc or settings.rpc_url
     try:
-        header, leaves, resource_fields = read_export(export_path)
-        claimed = deployment_from_header(header)
+        state = VerifierState.load(state_path) if state_path is not None and state_path.exists() else None
+    except InvalidState as exc:
+        raise Failure(str(exc)) from exc
+    start = state.size if state is not None else 0
+    reference = None
+    try:
+        if from_database:
+            header = None
+            claimed = Deployment.load(node_deployment_path(settings.data_dir))
+        else:
+            header, leaves, resource_fields = read_export(export_path, start)
+            claimed = deployment_from_header(header)
         trusted = _trusted_deployment(deployment_path, contract_flags, claimed.chain_id)
     except (InvalidExport, OSError) as exc:
         raise Failure(str(exc)) from exc
@@ -177,33 +201,73 @@ def verify(settings: Settings, ctx: click.Context, export_path: Path, rpc: str |
     if trusted is not None:
         deployment = trusted
         if claimed.chain_id != trusted.chain_id or claimed.contracts != trusted.contracts:
-            extra.append(Problem("DEPLOYMENT_MISMATCH", f"the export names chain {claimed.chain_id} and contracts "
+            extra.append(Problem("DEPLOYMENT_MISMATCH", f"the log names chain {claimed.chain_id} and contracts "
                                                         f"{claimed.contracts}, not the trusted deployment"))
-    if len(leaves) != header["tree_size"]:
+    chain = _connect(url, deployment)
+    anchors_until = None
+    if from_database:  # a live log: fix the anchors that count before reading the leaves they cover
+        try:
+            try:
+                anchors_until = chain.block_number()
+            except LedgerError as exc:
+                raise Failure(f"cannot read the chain at {url}: {exc}") from exc
+            leaves, reference, resource_fields = _read_database(settings, start)
+        except Failure:
+            chain.close()
+            raise
+    if header is not None and start + len(leaves) != header["tree_size"]:
         extra.append(Problem("EXPORT_SIZE_MISMATCH", f"the header announces {header['tree_size']} entries; the file "
-                                                     f"holds {len(leaves)}", min(len(leaves), header["tree_size"])))
+                                                     f"holds {start + len(leaves)}",
+                             min(start + len(leaves), header["tree_size"])))
 
     if not as_json:
-        click.echo(f"checking {len(leaves)} entries against chain {deployment.chain_id} at {url} ...", err=True)
+        click.echo(f"checking {len(leaves)} entries (from seq {start}) against chain {deployment.chain_id} at "
+                   f"{url} ...", err=True)
     if trusted is None:
         click.echo(click.style(_UNTRUSTED, fg="red", bold=True), err=True)
-    chain = _connect(url, deployment)
     try:
-        report = _run(chain, leaves, resource_fields, check_policies=not no_policy, max_anchor_lag=max_anchor_lag)
+        report, new_state = _run(chain, state, state_path, leaves, resource_fields, reference, anchors_until,
+                                 check_policies=not no_policy, max_anchor_lag=max_anchor_lag)
     finally:
         chain.close()
     report.problems[:0] = extra
+    if extra:
+        new_state = None
+    if new_state is not None:
+        try:
+            new_state.save(state_path)
+        except OSError as exc:
+            raise Failure(f"cannot write the state {state_path}: {exc}") from exc
 
+    source = {"database": settings.database_url.split("@")[-1]} if from_database else {
+        "export": {"path": str(export_path), "exported_at": header["exported_at"], "tree_size": header["tree_size"]}}
     if as_json:
         body = report.as_dict() | {
             "policy_checked": not no_policy, "chain_id": deployment.chain_id, "rpc": url,
-            "contracts": deployment.contracts, "addresses_trusted": trusted is not None,
-            "export": {"path": str(export_path), "exported_at": header["exported_at"],
-                       "tree_size": header["tree_size"]}}
+            "contracts": deployment.contracts, "addresses_trusted": trusted is not None, "from_size": start,
+            **source, **({"state": {"path": str(state_path), "written": new_state is not None,
+                                   "verified_size": (new_state or state).size if (new_state or state) else 0}}
+                         if state_path is not None else {})}
         click.echo(json.dumps(body, indent=2, ensure_ascii=False))
     else:
-        _print_report(report, header, deployment, url, export_path, no_policy, trusted is not None)
+        _print_report(report, source, start, deployment, url, no_policy, trusted is not None, state_path, new_state)
     ctx.exit(0 if report.ok else 1)
+
+
+def _read_database(settings: Settings, start: int):
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger.audit.jobs import read_stored_log
+    from ledger.exceptions import LedgerError
+    from ledger.storage.database import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        return read_stored_log(engine, start)
+    except (SQLAlchemyError, LedgerError) as exc:
+        raise Failure(f"cannot read the log from the database: {exc}") from exc
+    finally:
+        engine.dispose()
 
 
 _UNTRUSTED = ("UNTRUSTED: the contract addresses are the export's own claim (--trust-export-addresses); this "
@@ -270,27 +334,52 @@ def _connect(url: str, deployment):
     return chain
 
 
-def _run(chain, leaves, resource_fields, *, check_policies: bool, max_anchor_lag: float):
+def _run(chain, state, state_path, leaves, resource_fields, reference, anchors_until, *, check_policies: bool,
+         max_anchor_lag: float):
+    """The full verification, or with a state path the incremental one (from the empty state when the
+    file is missing), under a progress bar on stderr (quiet when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    from ledger.audit.incremental import StateMismatch, VerifierState, verify_increment
     from ledger.audit.trail import verify_trail
     from ledger.exceptions import LedgerError
 
+    bar = tqdm(total=len(leaves), desc="verifying", unit=" entries", file=sys.stderr, disable=None, leave=False)
     try:
-        return verify_trail(chain, leaves, resource_fields, check_policies=check_policies,
-                            max_anchor_lag=max_anchor_lag)
+        if state_path is None:
+            return verify_trail(chain, leaves, resource_fields, reference_hashes=reference,
+                                check_policies=check_policies, max_anchor_lag=max_anchor_lag), None
+        return verify_increment(chain, state or VerifierState.empty(chain), leaves, resource_fields,
+                                reference_hashes=reference, check_policies=check_policies,
+                                max_anchor_lag=max_anchor_lag, anchors_until=anchors_until,
+                                progress=lambda done: bar.update(done - bar.n))
+    except StateMismatch as exc:
+        raise Failure(f"{state_path}: {exc}") from exc
     except LedgerError as exc:
         raise Failure(f"verification could not finish: {exc}") from exc
+    finally:
+        bar.close()
 
 
-def _print_report(report, header, deployment, url, export_path, no_policy, addresses_trusted) -> None:
+def _print_report(report, source, start, deployment, url, no_policy, addresses_trusted, state_path,
+                  new_state) -> None:
     from collections import Counter
 
     echo = click.echo
-    echo(f"Audit log   {export_path}  (exported {header['exported_at']}, {header['tree_size']} entries)")
+    if "export" in source:
+        export = source["export"]
+        echo(f"Audit log   {export['path']}  (exported {export['exported_at']}, {export['tree_size']} entries)")
+    else:
+        echo(f"Audit log   the database {source['database']}")
     echo(f"Chain       {deployment.chain_id} at {url}")
     echo("Contracts   " + ("trusted addresses (--deployment / --contract)" if addresses_trusted
                            else click.style(_UNTRUSTED, fg="red", bold=True)))
     for name, address in deployment.contracts.items():
         echo(f"  {name:<13} {address}")
+    if state_path is not None:
+        echo(f"State       {state_path}: " + (f"from seq {start}, " if start else "none yet (a full verification), ")
+             + (f"now at the tree head of size {new_state.size}" if new_state is not None
+                else "not moved (problems found)"))
     echo(f"Entries checked      {report.entries_checked}")
     echo(f"Anchors checked      {report.anchors_checked}")
     if no_policy:

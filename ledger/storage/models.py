@@ -254,3 +254,27 @@ class UsedAuthNonceRow(Base):
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     address: Mapped[str] = mapped_column(String(42))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class VerificationJobRow(Base):
+    """A re-verification of the audit log that the API runs in a process of its own.
+
+    ``full``: from the empty state rather than the API's last verified tree head. ``status``:
+    queued, running, done or failed; ``entries_done`` of ``entries_total`` is its
+    progress; ``report`` the verification report when done, ``error`` why it failed.
+    ``heartbeat_at`` is renewed while the process works, so a job whose process died is seen as such
+    by any instance.
+    """
+
+    __tablename__ = "verification_jobs"
+    job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    entries_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    entries_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    from_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    report: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -69,6 +69,29 @@ class FakeAudit:
         self.calls.append(("anchors", {"after": after, "limit": limit}))
         return self.anchors_page
 
+    jobs: dict[str, dict] = field(default_factory=dict)
+
+    def start_verification(self, *, full: bool = False):
+        from api.schemas.audit import VerificationJob
+
+        self.calls.append(("start_verification", {}))
+        running = [job for job in self.jobs.values() if job["status"] in ("queued", "running")]
+        if running:
+            return VerificationJob(**running[0])
+        job_id = f"{len(self.jobs) + 1:032x}"
+        self.jobs[job_id] = {"job_id": job_id, "status": "queued", "full": full, "entries_checked": 0, "entries_total": 0,
+                             "from_size": 0, "created_at": "2026-01-01T00:00:00Z", "finished_at": None,
+                             "report": None, "error": None}
+        return VerificationJob(**self.jobs[job_id])
+
+    def verification(self, job_id: str):
+        from api.schemas.audit import VerificationJob
+        from ledger.domain_errors import VerificationJobNotFound
+
+        if job_id not in self.jobs:
+            raise VerificationJobNotFound("no verification job with this id")
+        return VerificationJob(**self.jobs[job_id])
+
 
 @dataclass
 class FakeHealth:

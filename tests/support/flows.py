@@ -38,3 +38,20 @@ def query(department: ApiClient, subject: dict, resource_id: str, fields: list[s
           purpose: str = "pension_eligibility"):
     return department.request("POST", "/v1/records/query", {**subject, "resource_id": resource_id,
                                                             "fields": fields, "purpose": purpose})
+
+
+def verification(regulator: ApiClient, *, full: bool = False, timeout: float = 120) -> dict:
+    """Run a verification job through the API (a full one with ``full``) and return its finished job.
+
+    A job of the other kind that is already running is waited out first: one runs at a time."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = regulator.post(f"/v1/audit/verify?full={str(full).lower()}")
+        while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = regulator.get(f"/v1/audit/verify/{job['job_id']}")
+        if job["status"] == "failed" or job["full"] == full:
+            return job
+    raise AssertionError(f"no verification job finished within {timeout} s")

@@ -36,6 +36,7 @@ REFUSALS: dict[type[refused.DomainError], tuple[int, str]] = {
     refused.NotFound: (404, "NOT_FOUND"),
     refused.UnknownResource: (404, "UNKNOWN_RESOURCE"),
     refused.UnknownSubject: (404, "UNKNOWN_SUBJECT"),
+    refused.VerificationJobNotFound: (404, "VERIFICATION_JOB_NOT_FOUND"),
     refused.Conflict: (409, "CONFLICT"),
     refused.AlreadyRegistered: (409, "ALREADY_REGISTERED"),
     refused.AlreadyAnswered: (409, "ALREADY_ANSWERED"),

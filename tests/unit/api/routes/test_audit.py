@@ -74,3 +74,34 @@ def test_the_principal_dependency_can_be_overridden(app, client, services):
     finally:
         app.dependency_overrides.clear()
     assert client.get("/v1/audit/entries").status_code == 401
+
+
+def test_verify_starts_a_job_and_a_poll_reads_it(client, services):
+    auth = {"authorization": services.sign_in(REGULATOR, "REGULATOR")}
+    reply = client.post("/v1/audit/verify", headers=auth)
+    assert reply.status_code == 202
+    job = reply.json()
+    assert job["status"] == "queued" and reply.headers["location"] == f"/v1/audit/verify/{job['job_id']}"
+    again = client.post("/v1/audit/verify", headers=auth)  # one job at a time: the running one answers
+    assert again.status_code == 202 and again.json()["job_id"] == job["job_id"]
+
+    report = {"ok": True, "entries_checked": 5, "anchors_checked": 2, "allows_reevaluated": 3,
+              "unanchored_entries": 0, "from_size": 0, "verified_size": 5, "problems": []}
+    services.audit.jobs[job["job_id"]] |= {"status": "done", "entries_checked": 5, "entries_total": 5,
+                                            "finished_at": "2026-01-01T00:00:01Z", "report": report}
+    polled = client.get(reply.headers["location"], headers=auth)
+    assert polled.status_code == 200 and polled.json()["report"] == report and polled.json()["status"] == "done"
+
+
+def test_an_unknown_verification_job_is_a_404_with_its_own_code(client, services):
+    auth = {"authorization": services.sign_in(REGULATOR, "REGULATOR")}
+    reply = client.get("/v1/audit/verify/" + "0" * 32, headers=auth)
+    assert reply.status_code == 404 and reply.json()["error"]["code"] == "VERIFICATION_JOB_NOT_FOUND"
+    assert client.get("/v1/audit/verify/" + "x" * 65, headers=auth).status_code == 422
+
+
+def test_verification_jobs_are_for_regulators_only(client, services):
+    auth = {"authorization": services.sign_in(DEPARTMENT, "DEPARTMENT")}
+    assert client.post("/v1/audit/verify", headers=auth).json()["error"]["code"] == "ROLE_REQUIRED"
+    assert client.get("/v1/audit/verify/" + "0" * 32, headers=auth).status_code == 403
+    assert services.audit.calls == []

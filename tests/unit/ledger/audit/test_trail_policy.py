@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.audit.entry import AuditEntry
-from ledger.audit.trail import _reevaluate, _UsesBefore
+from ledger.audit.trail import _reevaluate, UsesBefore
 from ledger.projection import Projection
 from tests.support.folded import (CONSENT, DEPARTMENT, DEPARTMENT_ROLE, FIELDS, PURPOSE, SLUG, SUBJECT, T, log,
                                   world)
@@ -20,7 +20,7 @@ def release(seq: int, consent_id: str | None = CONSENT) -> AuditEntry:
 
 
 def recheck(state: Projection, entry: AuditEntry, log_entries: list[AuditEntry]):
-    return _reevaluate(entry, state, {SLUG: FIELDS}, {}, _UsesBefore(log_entries))
+    return _reevaluate(entry, state, {SLUG: FIELDS}, {}, UsesBefore(log_entries))
 
 
 def test_release_naming_its_consent_passes():

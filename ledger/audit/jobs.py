@@ -1,0 +1,149 @@
+"""Verification jobs: an incremental re-verification of the stored log, run in a process of its own.
+
+The API inserts a :class:`~ledger.storage.models.VerificationJobRow` and starts
+``python -m ledger.audit.jobs`` with the job's parameters on stdin (nothing secret on the command
+line). That process lowers its priority, verifies the entries the job's state file has not seen
+(:func:`ledger.audit.incremental.verify_increment`; the state lives under the data dir and moves on
+only after an OK run), and writes its progress, a heartbeat and finally the report into the row,
+so any instance sharing the database can answer a poll. Being another process, it never holds the
+serving process's GIL, and on a busy host the scheduler serves the release path first.
+
+:func:`read_stored_log` is also how ``consent-ledger audit verify --database`` reads the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from ledger.audit.incremental import InvalidState, StateMismatch, VerifierState, verify_increment
+from ledger.audit.integrate import latest_checkpoint
+from ledger.audit.tiles import TiledTree
+from ledger.audit.tilestore import TileReader
+from ledger.chain.client import Chain, Deployment, deployment_path
+from ledger.exceptions import LedgerError
+from ledger.storage.database import make_engine
+from ledger.storage.models import AuditEntryRow, ResourceRow, VerificationJobRow
+
+__all__ = ["HEARTBEAT_SECONDS", "JobParams", "STATE_FILE", "read_stored_log", "run_job", "spawn_job"]
+
+#: How often a running job renews its heartbeat; a job silent for 10 times this is taken as dead.
+HEARTBEAT_SECONDS = 2.0
+#: The API's own verifier state, under the data dir.
+STATE_FILE = "verifier-state.json"
+_JOBS = VerificationJobRow.__table__
+_NICENESS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class JobParams:
+    job_id: str
+    data_dir: str
+    database_url: str
+    rpc_url: str
+    max_anchor_lag: float
+    full: bool = False
+
+
+def read_stored_log(engine: Engine, start: int) -> tuple[list[bytes], list[bytes], dict[str, list[str]]]:
+    """Leaves from seq ``start`` on, the committed leaf hashes of those the tiles hold, and the
+    resources' field lists, from the database."""
+    with engine.connect() as connection:
+        leaves = [bytes(leaf) for leaf in connection.scalars(
+            select(AuditEntryRow.leaf).where(AuditEntryRow.seq >= start).order_by(AuditEntryRow.seq))]
+        fields = {r.resource_id: list(r.fields) for r in connection.execute(select(ResourceRow.resource_id,
+                                                                                  ResourceRow.fields))}
+        checkpoint = latest_checkpoint(connection)
+    size = checkpoint[0] if checkpoint else 0
+    reference = TiledTree(TileReader(engine)).leaf_hashes(start, size) if size > start else []
+    return leaves, reference, fields
+
+
+def spawn_job(params: JobParams) -> subprocess.Popen:
+    """Start the job's process; it reports through the job's row, so nobody needs to wait for it
+    (a thread reaps it)."""
+    process = subprocess.Popen([sys.executable, "-m", "ledger.audit.jobs"], stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process.stdin.write(json.dumps(asdict(params)).encode())
+    process.stdin.close()
+    threading.Thread(target=process.wait, name=f"verification-{params.job_id}", daemon=True).start()
+    return process
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def run_job(params: JobParams) -> None:
+    engine = make_engine(params.database_url)
+    where = _JOBS.c.job_id == params.job_id
+
+    def write(**values) -> None:
+        with engine.begin() as connection:
+            connection.execute(update(_JOBS).where(where).values(heartbeat_at=_now(), **values))
+
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            write()
+
+    heart = threading.Thread(target=beat, daemon=True)
+    chain = None
+    try:
+        state_path = Path(params.data_dir) / STATE_FILE
+        chain = Chain(params.rpc_url, deployment=Deployment.load(deployment_path(Path(params.data_dir))))
+        state = VerifierState.empty(chain)
+        if state_path.exists() and not params.full:
+            try:
+                state = VerifierState.load(state_path)
+                state.check_log(chain)
+            except (InvalidState, StateMismatch):
+                state = VerifierState.empty(chain)  # the API's own state, of an older deployment: start over
+        anchors_until = chain.block_number()  # before the leaves: every anchor then covers leaves we read
+        leaves, reference, fields = read_stored_log(engine, state.size)
+        write(status="running", from_size=state.size, entries_total=len(leaves))
+        heart.start()
+        last = [0.0]
+
+        def progress(done: int) -> None:
+            if time.monotonic() - last[0] >= 0.5:
+                last[0] = time.monotonic()
+                write(entries_done=done)
+
+        report, new_state = verify_increment(chain, state, leaves, fields, reference_hashes=reference,
+                                             max_anchor_lag=params.max_anchor_lag, anchors_until=anchors_until,
+                                             progress=progress)
+        if new_state is not None:
+            new_state.save(state_path)
+        stop.set()
+        write(status="done", entries_done=len(leaves), finished_at=_now(),
+              report=report.as_dict() | {"from_size": state.size,
+                                         "verified_size": (new_state or state).size})
+    except (LedgerError, OSError, ValueError) as exc:
+        stop.set()
+        write(status="failed", finished_at=_now(), error=f"the verification could not finish: {exc}")
+    finally:
+        stop.set()
+        if chain is not None:
+            chain.close()
+        engine.dispose()
+
+
+def main() -> None:
+    os.nice(_NICENESS)
+    run_job(JobParams(**json.loads(sys.stdin.buffer.read())))
+
+
+if __name__ == "__main__":
+    main()
