@@ -315,7 +315,18 @@ def _render_scale(results: dict, targets: list[dict]) -> list[str]:
              v.get("incremental_s") else None),
     ])
     if v:
-        out += ["Verification detail: " + json.dumps({k: x for k, x in v.items()}, ensure_ascii=False), ""]
+        f, i = v.get("full") or {}, v.get("incremental") or {}
+        out += [f"Verification: `consent-ledger audit verify --database --state FILE` in its own process. Full run "
+                f"of {_fmt(f.get('entries'))} entries: {_fmt(f.get('seconds'))} s ({_fmt(f.get('per_s'))} entries/s), "
+                f"peak RSS {_fmt(f.get('peak_rss_mb'))} MB; at that rate a full run of the large log takes "
+                f"{_fmt(v.get('full_s'))} s, the baseline above. Incremental run of {_fmt(i.get('new_entries'))} new "
+                f"entries on {_fmt(i.get('entries'))}: {_fmt(i.get('seconds'))} s, peak RSS "
+                f"{_fmt(i.get('peak_rss_mb'))} MB, from the state a clean full run of the large log leaves (written "
+                "from the log the bench built and checked by the run against the chain's anchor). Release p99 at "
+                f"c16: {_fmt(f.get('release_c16_p99_ms_quiet'))} ms quiet and "
+                f"{_fmt(f.get('release_c16_p99_ms_during'))} ms during the API's full job on the small log; "
+                f"{_fmt(i.get('release_c16_p99_ms_quiet'))} ms quiet and {_fmt(i.get('release_c16_p99_ms_during'))} "
+                "ms during its incremental jobs on the large one.", ""]
     if pg:
         out += ["PostgreSQL: " + json.dumps(pg, ensure_ascii=False), ""]
     if dev:

@@ -1,15 +1,20 @@
 """Verification that keeps up with a big log: a full run and an incremental one, and the release path
 beside each.
 
-On a :class:`bench._scale_log.BigLog` of N entries (cloned from decisions the live policy made, tiles
-and a signed checkpoint built, anchored by the API), the regulator's verifier runs as a regulator
-runs it, ``consent-ledger audit verify --database --state FILE`` in a process of its own:
+On a :class:`bench._scale_log.BigLog` (cloned from decisions the live policy made, tiles and a
+signed checkpoint built, anchored by the API), the regulator's verifier runs as a regulator runs
+it, ``consent-ledger audit verify --database --state FILE`` in a process of its own:
 
-- ``full``: no state file yet, so every entry is checked (integrity against every anchor, policy at
-  each entry's block, times) and the state is written; wall time and the process's peak RSS (from
-  ``wait4``);
-- ``incremental``: the log grows by M entries (anchored by the API), and the run checks only those:
-  the consistency proof from the state's head to the new anchored one, then the new entries.
+- ``full`` (:func:`measure_full`, on the smaller log): no state file yet, so every entry is checked
+  (integrity against every anchor, policy at each entry's block, times) and the state is written;
+  wall time and the process's peak RSS (from ``wait4``);
+- ``incremental`` (:func:`measure_incremental`, on the big log): the log grows by M entries
+  (anchored by the API), and the run checks only those: the consistency proof from the state's
+  head to the new anchored one, then the new entries. The state it starts from is the one a full
+  run of the big log would leave, written by :func:`state_of_log` from the log the bench built and
+  the chain's newest anchor: a full run at 10M would take the whole benchmark's time (its rate at
+  the smaller size says how long), and the incremental run checks that state against the chain
+  (its anchor must be on-chain, its edge must hash to that anchor's root) before relying on it.
 
 Release p99 at c16 is measured without any verification, and while each kind runs as the API's
 own job (``POST /v1/audit/verify``, its process niced), the load window covering the job; a job
@@ -30,7 +35,9 @@ from bench._loadgen import LoadSpec, run_load
 from bench._release import mix_requests, summarize
 from bench._stats import rnd
 from bench.local_system import CHECKOUT, CLI
+from dataclasses import replace
 from ledger import keystore
+from ledger.audit.incremental import VerifierState
 from ledger.audit.jobs import STATE_FILE
 from ledger.client import ApiClient
 
@@ -96,29 +103,71 @@ def _release_p99(big, *, duration: float, job: dict | None = None) -> dict:
     return {**result, "verifications": runs}
 
 
-def measure_on(big, *, new_entries: int, log, load_seconds: float = 10.0) -> dict:
-    """Full verification of ``big``'s log, then incremental over ``new_entries`` more; each beside the
-    release path at c16. Leaves ``big`` grown by ``new_entries``."""
+def measure_full(big, *, log, load_seconds: float = 10.0) -> dict:
+    """A full verification of ``big``'s log, and release p99 at c16 beside the API's full job."""
+    size = big.size()
+    state = big.system.home / "regulator-state.json"
+    state.unlink(missing_ok=True)
+    full = _run_verifier(big.system, state)
+    log(f"verify scale: full over {size}: {full}")
+    (big.system.home / STATE_FILE).unlink(missing_ok=True)
+    quiet = _release_p99(big, duration=load_seconds)
+    during = _release_p99(big, duration=load_seconds, job={"full": True})
+    return {"entries": size, "seconds": full["seconds"], "peak_rss_mb": full["peak_rss_mb"],
+            "per_s": rnd(size / full["seconds"], 0), "release_c16_p99_ms_quiet": quiet["p99_ms"],
+            "release_c16_p99_ms_during": during["p99_ms"], "run": full,
+            "release_c16": {"quiet": quiet, "during": during}}
+
+
+def state_of_log(big) -> VerifierState:
+    """The state a clean full verification of ``big``'s log up to its newest anchor would write."""
+    from sqlalchemy import select
+
+    from ledger.audit.entry import decode_leaf
+    from ledger.audit.tiles import RightEdge
+    from ledger.audit.tilestore import TileReader
+    from ledger.audit.trail import millis, read_anchors
+    from ledger.chain.client import Chain, Deployment, deployment_path
+    from ledger.storage.database import make_engine
+    from ledger.storage.models import AuditEntryRow, ConsentUseRow
+
+    chain = Chain(big.system.rpc_url, deployment=Deployment.load(deployment_path(big.system.home)))
+    anchor = read_anchors(chain)[-1]
+    engine = make_engine(big.database_url)
+    try:
+        edge = RightEdge.load(anchor.tree_size, TileReader(engine))
+        if edge.root() != anchor.root_hash:
+            raise RuntimeError("the stored tiles do not hash to the newest anchored root")
+        with engine.connect() as connection:
+            last = decode_leaf(connection.scalar(select(AuditEntryRow.leaf)
+                                                 .where(AuditEntryRow.seq == anchor.tree_size - 1)))
+            if connection.scalar(select(AuditEntryRow.seq).order_by(AuditEntryRow.seq.desc()).limit(1)) \
+                    != anchor.tree_size - 1:
+                raise RuntimeError("the log holds entries the newest anchor does not cover")
+            uses = {c: int(n) for c, n in connection.execute(select(ConsentUseRow.consent_id, ConsentUseRow.used))}
+    finally:
+        engine.dispose()
+    return replace(VerifierState.empty(chain), size=anchor.tree_size, root_hash=anchor.root_hash,
+                   anchor_index=anchor.index, anchor_hash=anchor.anchor_hash, anchor_block=anchor.block_number,
+                   edge=tuple(edge.partials), uses=uses, last_entry=(millis(last), last.seq))
+
+
+def measure_incremental(big, *, new_entries: int, log, load_seconds: float = 10.0) -> dict:
+    """Incremental verification of ``new_entries`` more on ``big``'s log, each beside the release path
+    at c16. Leaves ``big`` grown by ``new_entries``."""
     size = big.size()
     home = big.system.home
     state, at_size = home / "regulator-state.json", home / "regulator-state-at-n.json"
-    state.unlink(missing_ok=True)
-    full = _run_verifier(big.system, state)
+    state_of_log(big).save(state)
     shutil.copyfile(state, at_size)
-    log(f"verify scale: full over {size}: {full}")
     big.grow(size + new_entries)
     incremental = _run_verifier(big.system, state)
     log(f"verify scale: incremental over {new_entries} on {size}: {incremental}")
-
-    (home / STATE_FILE).unlink(missing_ok=True)
     quiet = _release_p99(big, duration=load_seconds)
-    during_full = _release_p99(big, duration=load_seconds, job={"full": True})
     shutil.copyfile(at_size, home / STATE_FILE)  # the API's jobs then check the new entries, each time
-    during_incremental = _release_p99(big, duration=load_seconds, job={"full": False})
-    release = {"quiet": quiet, "during_full": during_full, "during_incremental": during_incremental}
-    log(f"verify scale: release c16 p99 ms {({k: v['p99_ms'] for k, v in release.items()})}")
-    return {"entries": size, "new_entries": new_entries,
-            "full_s": full["seconds"], "full_peak_rss_mb": full["peak_rss_mb"],
-            "incremental_s": incremental["seconds"], "incremental_peak_rss_mb": incremental["peak_rss_mb"],
-            **{f"release_c16_p99_ms_{k}": v["p99_ms"] for k, v in release.items()},
-            "full": full, "incremental": incremental, "release_c16": release}
+    during = _release_p99(big, duration=load_seconds, job={"full": False})
+    log(f"verify scale: release c16 p99 ms quiet {quiet['p99_ms']}, during {during['p99_ms']}")
+    return {"entries": size, "new_entries": new_entries, "seconds": incremental["seconds"],
+            "peak_rss_mb": incremental["peak_rss_mb"], "release_c16_p99_ms_quiet": quiet["p99_ms"],
+            "release_c16_p99_ms_during": during["p99_ms"], "run": incremental,
+            "release_c16": {"quiet": quiet, "during": during}}

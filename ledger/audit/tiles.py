@@ -259,6 +259,12 @@ class RightEdge:
         return cls(size, partials)
 
     @property
+    def partials(self) -> tuple[bytes, ...]:
+        """The partial tile of each level, level 0 first (empty where a level has none): what
+        ``RightEdge(size, partials)`` takes back."""
+        return tuple(bytes(p) for p in self._partials)
+
+    @property
     def size(self) -> int:
         return self._size
 
