@@ -56,17 +56,19 @@ def register_subjects(ops: Operators, pepper: bytes, count: int, first: int) -> 
     return subjects
 
 
-def presign(domain: Domain, subjects: list[tuple[bytes, LocalAccount]], grantee: str, count: int) -> list[Signed]:
-    """``count`` consents to ``grantee`` for the granted fields, signed by their subjects' keys."""
+def presign(domain: Domain, subjects: list[tuple[bytes, LocalAccount]], grantee: str, count: int,
+            per_subject: int = CONSENTS_PER_SUBJECT) -> list[Signed]:
+    """``count`` consents to ``grantee`` for the granted fields, ``per_subject`` to each subject in turn,
+    signed by their subjects' keys."""
     now = int(time.time())
     key = resource_key(RESOURCE)
     mask = sum(1 << RESOURCE_FIELDS.index(f) for f in GRANTED)
     signed = []
     for i in range(count):
-        sid, signer = subjects[i // CONSENTS_PER_SUBJECT]
+        sid, signer = subjects[i // per_subject]
         message = ConsentMessage(subject=sid, grantee=grantee, resources=(key,), field_masks=(mask,),
                                  purpose=PURPOSE, valid_from=now - 600, valid_until=now + 30 * 86400, max_uses=0,
-                                 nonce=i % CONSENTS_PER_SUBJECT, deadline=now + 86400)
+                                 nonce=i % per_subject, deadline=now + 86400)
         digest = hash_typed_data(consent_typed_data(domain, message))
         signature = Account.unsafe_sign_hash(digest, signer.key).signature
         signed.append(Signed(message, digest, signer, bytes(signature)))

@@ -2,19 +2,27 @@
 
 * :class:`BlockRecorder` follows new heads (``eth_subscribe newHeads`` over IPC) and appends a
   ``blk`` record for every block with transactions, so recovery can recreate blocks exactly.
-* :class:`StateDumper` takes ``anvil_dumpState`` (gzip'ed JSON) after new blocks, at most every
-  ``min_interval`` seconds (stretched to 10x the last dump's duration on large chains), and
-  writes it atomically (temp file, fsync, rename). Anvil's own ``--state-interval`` rewrites
-  its file in place, which a crash mid-write leaves truncated and unloadable.
+* :class:`StateDumper` takes ``anvil_dumpState`` (gzip'ed JSON) after new blocks, when
+  :class:`DumpPolicy` says one is due, and writes it atomically (temp file, fsync, rename).
+  Anvil's own ``--state-interval`` rewrites its file in place, which a crash mid-write leaves
+  truncated and unloadable.
+
+A dump serialises anvil's whole state, and anvil answers nothing else meanwhile, so its cost
+grows with the chain. Between dumps the journal holds every admitted transaction and recovery
+replays it, so dumps can grow rarer as they grow dearer: the policy spaces them so dumping
+takes at most a fraction of wall time (within a floor and a ceiling), and forces one early
+once the work journaled since the last one would take too long to replay.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import logging
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.devnet._ipc import IpcConnection, UpstreamUnavailable
@@ -26,10 +34,35 @@ _FETCH_CHUNK = 64
 _MARK_INTERVAL = 30.0
 
 
+@dataclass(frozen=True, slots=True)
+class DumpPolicy:
+    """When the next state dump is due (the ``[persistence]`` settings of ``devnet.toml``)."""
+
+    #: Seconds between dumps at least, and at most.
+    min_interval: float = 1.0
+    max_interval: float = 120.0
+    #: Share of wall time spent dumping, which sets the interval from the last dump's duration.
+    time_fraction: float = 0.05
+    #: Seconds a replay of the journal since the last dump may take, estimated from its gas.
+    replay_budget: float = 10.0
+    replay_gas_per_s: float = 50_000_000.0
+
+    def interval(self, last_duration: float) -> float:
+        """Seconds from the end of a dump that took ``last_duration`` to the start of the next
+        (the floor wins over the ceiling)."""
+        return max(self.min_interval, min(self.max_interval, last_duration / self.time_fraction))
+
+    def replay_due(self, gas_since_dump: int) -> bool:
+        """Whether the blocks mined since the last dump would take the whole replay budget."""
+        return gas_since_dump >= self.replay_budget * self.replay_gas_per_s
+
+
 class BlockRecorder:
     def __init__(self, ipc_path: str, journal: Journal, last_recorded: int, on_progress=None):
         self.journal = journal
         self.last = last_recorded
+        #: Gas of the blocks followed since start-up: the replay work a crash would leave.
+        self.gas = 0
         self.on_progress = on_progress
         self._wake = asyncio.Event()
         self._conn = IpcConnection(ipc_path, on_notification=lambda _message: self._wake.set())
@@ -54,6 +87,7 @@ class BlockRecorder:
                       for b in blocks if b and b["transactions"]]
             if writes:
                 await asyncio.gather(*writes)
+            self.gas += sum(int(b["gasUsed"], 16) for b in blocks if b)
             self.last = numbers[-1]
         if self.on_progress is not None:
             self.on_progress(self.last)
@@ -63,58 +97,126 @@ class BlockRecorder:
 
 
 class StateDumper:
-    def __init__(self, ipc_path: str, path: Path, journal: Journal, recorder: BlockRecorder, min_interval: float = 1.0):
+    """Takes the dumps :class:`DumpPolicy` asks for.
+
+    ``anvil_dumpState`` reads the block list before the accounts, and anvil commits a block's
+    accounts before it lists the block, so a block with transactions mined during a dump can
+    land in its accounts and not in its blocks: a chain whose replay would refuse that block
+    (nonces already used). Such a dump is thrown away. When the replay budget is spent and
+    the last try was torn, the next one runs with the gateway holding transactions back
+    (``hold``), so a dump comes through under any load.
+    """
+
+    def __init__(self, ipc_path: str, path: Path, journal: Journal, recorder: BlockRecorder,
+                 policy: DumpPolicy = DumpPolicy(), hold=None):
         self.path = path
         self.journal = journal
         self.recorder = recorder
-        self.min_interval = min_interval
+        self.policy = policy
+        #: Async context manager factory in which no transaction reaches anvil (the gateway's).
+        self.hold = hold
         self._conn = IpcConnection(ipc_path)
         self._dirty = asyncio.Event()
+        self._replay_due = asyncio.Event()
         self._not_before = 0.0
+        self._gas_dumped = 0  # recorder.gas when the last dump started
         self._last_mark = (0.0, -1)
         self.dumps = 0
+        self.torn = 0
         self.last_duration = 0.0
         self._current: asyncio.Future | None = None
 
     def notify(self, _head: int | None = None) -> None:
         self._dirty.set()
+        if self.replay_due():
+            self._replay_due.set()
+
+    def replay_due(self) -> bool:
+        return self.policy.replay_due(self.recorder.gas - self._gas_dumped)
 
     async def run(self) -> None:
+        held = False
         while True:
-            await self._dirty.wait()
-            delay = self._not_before - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            if not held:
+                await self._dirty.wait()
+                delay = self._not_before - time.monotonic()
+                if delay > 0:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._replay_due.wait(), delay)
             self._dirty.clear()
+            self._replay_due.clear()
             # Shielded: cancelling run() at shutdown must not abandon a dump half-way (its file
             # write would go on in a thread and could land after the final dump).
-            self._current = asyncio.ensure_future(self.dump())
+            self._current = asyncio.ensure_future(self.dump(held=held))
             try:
-                await asyncio.shield(self._current)
+                taken = await asyncio.shield(self._current)
             except (UpstreamUnavailable, OSError) as exc:
                 log.error("state dump failed: %s", exc)
-                self._not_before = time.monotonic() + max(self.min_interval, 1.0)
+                backoff = max(self.policy.min_interval, 1.0)
+                self._not_before = time.monotonic() + backoff
+                await asyncio.sleep(backoff)  # a replay that is due must not turn the retry into a spin
+                held = False
+                continue
+            held = not taken and self.hold is not None and self.replay_due()
 
     async def drain(self) -> None:
         """Wait for a dump in progress to finish."""
         if self._current is not None and not self._current.done():
             await asyncio.wait([self._current])
 
-    async def dump(self) -> None:
+    async def dump(self, *, held: bool = False) -> bool:
+        """Take a dump (with transactions held back if ``held``); False if it came out torn."""
         started = time.monotonic()
-        recorded = self.recorder.last  # every block up to here is in the journal already
-        state_hex = await self._conn.call("anvil_dumpState")
-        await asyncio.to_thread(_write_atomic, self.path, bytes.fromhex(state_hex[2:]))
-        self.dumps += 1
+        async with self.hold() if held else contextlib.nullcontext():
+            if held:
+                await self._settle()
+            recorded = self.recorder.last  # every block up to here is in the journal already
+            gas = self.recorder.gas
+            head = int(await self._conn.call("eth_blockNumber"), 16)
+            state = await self._conn.call("anvil_dumpState")
+            torn = await self._mined_since(head)
         self.last_duration = time.monotonic() - started
-        self._not_before = time.monotonic() + max(self.min_interval, 10 * self.last_duration)
+        interval = self.policy.interval(self.last_duration)
+        self._not_before = time.monotonic() + interval
+        if torn:
+            self.torn += 1
+            log.info("state dump at block %d thrown away: a block with transactions was mined during it (%.3f s)",
+                     head, self.last_duration)
+            return False
+        await asyncio.to_thread(_write_atomic, self.path, bytes.fromhex(state[2:]))
+        self._gas_dumped = gas
+        self.dumps += 1
+        log.debug("state dump %d at block %d: %.3f s, %d hex chars; the next one %.1f s later at the soonest",
+                  self.dumps, head, self.last_duration, len(state), interval)
         last_time, last_n = self._last_mark
         if recorded > last_n and time.monotonic() - last_time >= _MARK_INTERVAL:
             self.journal.append_later({"k": "mark", "n": recorded})
             self._last_mark = (time.monotonic(), recorded)
+        return True
+
+    async def _settle(self, timeout: float = 5.0) -> None:
+        """Wait until the transactions already handed to anvil are mined (or ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while int((await self._conn.call("txpool_status")).get("pending", "0x0"), 16) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
+    async def _mined_since(self, head: int) -> bool:
+        """Whether a block with transactions came after ``head`` (empty blocks change no account)."""
+        now = int(await self._conn.call("eth_blockNumber"), 16)
+        numbers = range(head + 1, now + 1)
+        blocks = await asyncio.gather(*(self._conn.call("eth_getBlockByNumber", [hex(n), False]) for n in numbers))
+        return any(block is None or block["transactions"] for block in blocks)
 
     async def close(self) -> None:
         await self._conn.close()
+
+
+async def dump_state(conn: IpcConnection, path: Path) -> int:
+    """Write anvil's whole state to ``path`` (gzip'ed JSON, atomically) as the supervisor does on a
+    quiet chain; returns its size in bytes."""
+    state = bytes.fromhex((await conn.call("anvil_dumpState"))[2:])
+    await asyncio.to_thread(_write_atomic, path, state)
+    return len(state)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -1,0 +1,120 @@
+"""The devnet with many consents on chain: grant time, anvil's memory, dump cost and crash recovery.
+
+A detached devnet (the supervisor dumping on its own policy meanwhile) gets ``consents`` consents
+granted with ``Consents.grantBatch``, pipelined over the relayer keys (the grants benchmark's
+code). Then, on that chain:
+
+* one full state dump, taken exactly as the supervisor takes it (``anvil_dumpState`` over the
+  IPC socket, written atomically with fsync), timed, with its size;
+* anvil's resident memory;
+* a ``kill -9`` of the supervisor and anvil, then a restart timed until the gateway answers:
+  anvil loads the supervisor's last dump and the journal since it is replayed. The receipts of
+  a sample of the grants are checked afterwards, so a recovery that lost them fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+
+from eth_account import Account
+
+from bench import _grants
+from bench._chain import operators
+from bench.local_system import LocalSystem
+from ledger.chain.client import Chain
+from ledger.devnet._ipc import IpcConnection
+from ledger.devnet._persistence import dump_state
+from ledger.eip712 import Domain
+from ledger.identity import load_or_create_pepper
+
+BATCH = 100
+#: Consents per subject: few subjects to register (nonces are an unordered bitmap, any count works).
+PER_SUBJECT = 100
+_RECOVERED = re.compile(r"recovered in ([\d.]+) s: state dump at block (\d+), (\d+) blocks recreated, "
+                        r"(\d+) transactions replayed")
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+async def _dump(ipc: Path, target: Path) -> float:
+    connection = IpcConnection(str(ipc))
+    try:
+        started = time.perf_counter()
+        await dump_state(connection, target)
+        return time.perf_counter() - started
+    finally:
+        await connection.close()
+
+
+def measure(consents: int, work: Path, log) -> dict:
+    system = LocalSystem.create(work / "home")
+    try:
+        system.start_devnet_detached()
+        system.deploy()
+        system.activate()
+        ops = operators(system.rpc_url)
+        contract = ops.chain.contract("Consents")
+        domain = Domain.from_eip5267(contract.call("eip712Domain"))
+        started = time.perf_counter()
+        subjects = _grants.register_subjects(ops, load_or_create_pepper(system.home), -(-consents // PER_SUBJECT),
+                                             _grants.FIRST_SUBJECT)
+        register_s = time.perf_counter() - started
+        started = time.perf_counter()
+        signed = _grants.presign(domain, subjects, Account.create().address, consents, per_subject=PER_SUBJECT)
+        log(f"devnet-scale: {len(subjects)} subjects registered in {register_s:.1f} s, {consents} consents "
+            f"pre-signed in {time.perf_counter() - started:.1f} s")
+        grant_s, receipts = _grants.grant_batches(ops, signed, BATCH)  # raises on a revert
+        log(f"devnet-scale: {consents} consents granted in {grant_s:.1f} s")
+
+        info = system.devnet_info()
+        anvil_rss_mb = _rss_mb(info["anvil_pid"])
+        dump_file = work / "dump.json.gz"
+        dump_s = asyncio.run(_dump(system.devnet_dir / "anvil.ipc", dump_file))
+        journal = system.devnet_dir / "tx-journal.jsonl"
+        section = {
+            "consents": consents,
+            "batch_size": BATCH,
+            "transactions": len(receipts),
+            "register_s": round(register_s, 2),
+            "grant_s": round(grant_s, 2),
+            "grants_per_s": round(consents / grant_s, 1),
+            "anvil_rss_mb": round(anvil_rss_mb, 1),
+            "dump_s": round(dump_s, 3),
+            "dump_mb": round(dump_file.stat().st_size / 2**20, 2),
+            "journal_mb": round(journal.stat().st_size / 2**20, 2),
+        }
+        log(f"devnet-scale: dump {section['dump_s']} s, {section['dump_mb']} MB; anvil RSS "
+            f"{section['anvil_rss_mb']} MB; journal {section['journal_mb']} MB")
+
+        head = ops.chain.block_number()
+        sample = [receipts[i][0].tx_hash for i in range(0, len(receipts), max(1, len(receipts) // 20))]
+        system.kill_devnet_detached()
+        started = time.perf_counter()
+        system.start_devnet_detached()
+        section["restart_s"] = round(time.perf_counter() - started, 2)
+        recovered = _RECOVERED.findall((system.devnet_dir / "devnet.log").read_text())
+        if recovered:
+            replay_s, dumped_at, blocks, replayed = recovered[-1]
+            section.update(replay_s=float(replay_s), replay_from_block=int(dumped_at),
+                           replay_blocks=int(blocks), replay_transactions=int(replayed))
+        else:  # the last dump was at the head: nothing to replay
+            section.update(replay_s=0.0, replay_from_block=head, replay_blocks=0, replay_transactions=0)
+        section["head"] = head
+        chain = Chain(system.rpc_url)
+        if chain.block_number() != head or any(chain.rpc.call("eth_getTransactionReceipt", [h]) is None
+                                               for h in sample):
+            raise RuntimeError("recovery after kill -9 lost grants")
+        log(f"devnet-scale: kill -9, restart {section['restart_s']} s (replay {section['replay_s']} s of "
+            f"{section['replay_blocks']} blocks from block {section['replay_from_block']} to {head})")
+        return section
+    finally:
+        system.stop_devnet_detached()
