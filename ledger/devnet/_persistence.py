@@ -32,6 +32,7 @@ log = logging.getLogger("ledger.devnet")
 
 _FETCH_CHUNK = 64
 _MARK_INTERVAL = 30.0
+_RESUME_BLOCKS = 100  # blocks mined at most for what arrived during a dump (the next arrival takes the rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,24 +98,22 @@ class BlockRecorder:
 
 
 class StateDumper:
-    """Takes the dumps :class:`DumpPolicy` asks for.
+    """Takes the dumps :class:`DumpPolicy` asks for, with mining paused.
 
     ``anvil_dumpState`` reads the block list before the accounts, and anvil commits a block's
-    accounts before it lists the block, so a block with transactions mined during a dump can
-    land in its accounts and not in its blocks: a chain whose replay would refuse that block
-    (nonces already used). Such a dump is thrown away. When the replay budget is spent and
-    the last try was torn, the next one runs with the gateway holding transactions back
-    (``hold``), so a dump comes through under any load.
+    accounts before it lists the block, so a block mined during a dump can land in its accounts
+    and not in its blocks: a chain whose replay refuses that block (its nonces are used) and
+    loses its receipts. So mining pauses for the dump (transactions are still accepted and wait
+    in anvil's pool), and a dump that a block still slipped into is thrown away.
     """
 
     def __init__(self, ipc_path: str, path: Path, journal: Journal, recorder: BlockRecorder,
-                 policy: DumpPolicy = DumpPolicy(), hold=None):
+                 policy: DumpPolicy = DumpPolicy(), block_time: int = 0):
         self.path = path
         self.journal = journal
         self.recorder = recorder
         self.policy = policy
-        #: Async context manager factory in which no transaction reaches anvil (the gateway's).
-        self.hold = hold
+        self.block_time = block_time
         self._conn = IpcConnection(ipc_path)
         self._dirty = asyncio.Event()
         self._replay_due = asyncio.Event()
@@ -128,60 +127,53 @@ class StateDumper:
 
     def notify(self, _head: int | None = None) -> None:
         self._dirty.set()
-        if self.replay_due():
+        if self.policy.replay_due(self.recorder.gas - self._gas_dumped):
             self._replay_due.set()
 
-    def replay_due(self) -> bool:
-        return self.policy.replay_due(self.recorder.gas - self._gas_dumped)
-
     async def run(self) -> None:
-        held = False
         while True:
-            if not held:
-                await self._dirty.wait()
-                delay = self._not_before - time.monotonic()
-                if delay > 0:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._replay_due.wait(), delay)
+            await self._dirty.wait()
+            delay = self._not_before - time.monotonic()
+            if delay > 0:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._replay_due.wait(), delay)
             self._dirty.clear()
             self._replay_due.clear()
             # Shielded: cancelling run() at shutdown must not abandon a dump half-way (its file
             # write would go on in a thread and could land after the final dump).
-            self._current = asyncio.ensure_future(self.dump(held=held))
+            self._current = asyncio.ensure_future(self.dump())
             try:
                 taken = await asyncio.shield(self._current)
             except (UpstreamUnavailable, OSError) as exc:
                 log.error("state dump failed: %s", exc)
-                backoff = max(self.policy.min_interval, 1.0)
-                self._not_before = time.monotonic() + backoff
-                await asyncio.sleep(backoff)  # a replay that is due must not turn the retry into a spin
-                held = False
-                continue
-            held = not taken and self.hold is not None and self.replay_due()
+                taken = False
+            if not taken:  # a retry must not spin, however overdue the replay budget says it is
+                self._dirty.set()
+                await asyncio.sleep(max(self.policy.min_interval, 1.0))
 
     async def drain(self) -> None:
         """Wait for a dump in progress to finish."""
         if self._current is not None and not self._current.done():
             await asyncio.wait([self._current])
 
-    async def dump(self, *, held: bool = False) -> bool:
-        """Take a dump (with transactions held back if ``held``); False if it came out torn."""
+    async def dump(self) -> bool:
+        """Take a dump; False if a block came into it after all (then the file is left as it was)."""
         started = time.monotonic()
-        async with self.hold() if held else contextlib.nullcontext():
-            if held:
-                await self._settle()
+        await self._conn.call("evm_setIntervalMining", [0])  # no mining at all, in either mode
+        try:
             recorded = self.recorder.last  # every block up to here is in the journal already
             gas = self.recorder.gas
             head = int(await self._conn.call("eth_blockNumber"), 16)
             state = await self._conn.call("anvil_dumpState")
-            torn = await self._mined_since(head)
+            torn = int(await self._conn.call("eth_blockNumber"), 16) != head
+        finally:
+            await self._resume_mining()
         self.last_duration = time.monotonic() - started
         interval = self.policy.interval(self.last_duration)
         self._not_before = time.monotonic() + interval
         if torn:
             self.torn += 1
-            log.info("state dump at block %d thrown away: a block with transactions was mined during it (%.3f s)",
-                     head, self.last_duration)
+            log.warning("state dump at block %d thrown away: a block was mined during it", head)
             return False
         await asyncio.to_thread(_write_atomic, self.path, bytes.fromhex(state[2:]))
         self._gas_dumped = gas
@@ -194,18 +186,17 @@ class StateDumper:
             self._last_mark = (time.monotonic(), recorded)
         return True
 
-    async def _settle(self, timeout: float = 5.0) -> None:
-        """Wait until the transactions already handed to anvil are mined (or ``timeout``)."""
-        deadline = time.monotonic() + timeout
-        while int((await self._conn.call("txpool_status")).get("pending", "0x0"), 16) and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-
-    async def _mined_since(self, head: int) -> bool:
-        """Whether a block with transactions came after ``head`` (empty blocks change no account)."""
-        now = int(await self._conn.call("eth_blockNumber"), 16)
-        numbers = range(head + 1, now + 1)
-        blocks = await asyncio.gather(*(self._conn.call("eth_getBlockByNumber", [hex(n), False]) for n in numbers))
-        return any(block is None or block["transactions"] for block in blocks)
+    async def _resume_mining(self) -> None:
+        if self.block_time:
+            await self._conn.call("evm_setIntervalMining", [self.block_time])
+            return
+        await self._conn.call("evm_setAutomine", [True])
+        # Instant mining starts on a transaction's arrival: mine what arrived during the pause
+        # (a block takes what fits its gas limit).
+        for _ in range(_RESUME_BLOCKS):
+            if not int((await self._conn.call("txpool_status")).get("pending", "0x0"), 16):
+                break
+            await self._conn.call("evm_mine")
 
     async def close(self) -> None:
         await self._conn.close()

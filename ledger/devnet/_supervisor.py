@@ -128,7 +128,8 @@ async def _run(settings: DevnetSettings, paths: DevnetPaths, stop: asyncio.Event
         journal = Journal(paths.journal, contents.next_seq)
         last_recorded = max(min(contents.recorded_to, report.head), report.head - _RECORD_WINDOW, 0)
         recorder = BlockRecorder(str(paths.ipc), journal, last_recorded)
-        dumper = StateDumper(str(paths.ipc), paths.state, journal, recorder, settings.dump_policy)
+        dumper = StateDumper(str(paths.ipc), paths.state, journal, recorder, settings.dump_policy,
+                             settings.block_time)
         recorder.on_progress = dumper.notify
         dumper.notify()  # a dump right away: recovery may have added blocks, a new chain has none yet
         funds = AuthorityFunds(str(paths.ipc), authorities, target=settings.authority_balance_eth * WEI_PER_ETH,
@@ -144,7 +145,6 @@ async def _run(settings: DevnetSettings, paths: DevnetPaths, stop: asyncio.Event
                                   bootstrap=set(authorities.values()), ttl=settings.gateway.allow_cache_ttl)
         gateway = Gateway(settings.gateway, upstream, permissions, journal, chain_id=settings.chain_id,
                           journal_contents=contents)
-        dumper.hold = gateway.transactions_held
         try:
             port = await gateway.start(settings.gateway.host, settings.gateway.port)
         except OSError as exc:

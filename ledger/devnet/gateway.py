@@ -23,7 +23,6 @@ framework, no web3.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import time
@@ -146,24 +145,8 @@ class Gateway:
                     self._journaled[tx.hash] = (tx.seq, None)
         self._server: HttpServer | None = None
         self._executing = asyncio.Semaphore(settings.max_concurrent_calls)
-        self._forwarding = asyncio.Event()  # cleared while transactions are held
-        self._forwarding.set()
-        self._in_flight = 0
-        self._idle = asyncio.Event()  # set while no transaction is on its way to anvil
-        self._idle.set()
         self.port: int | None = None
         self.stats = {"requests": 0, "refused": 0, "transactions": 0}
-
-    @contextlib.asynccontextmanager
-    async def transactions_held(self):
-        """No raw transaction reaches anvil inside this block: new ones are journaled and wait."""
-        self._forwarding.clear()
-        try:
-            while self._in_flight:
-                await self._idle.wait()
-            yield
-        finally:
-            self._forwarding.set()
 
     # -- HTTP ----------------------------------------------------------------------------------
 
@@ -345,18 +328,11 @@ class Gateway:
                     return _error(request_id, INTERNAL_ERROR, "transaction journal unavailable")
 
         self.stats["transactions"] += 1
-        await self._forwarding.wait()
-        self._in_flight += 1
-        self._idle.clear()
         try:
             reply = await self.upstream.send(SEND_RAW, ["0x" + raw.hex()])
         except UpstreamUnavailable:
             # Journaled but maybe not delivered: the next start replays it.
             return _error(request_id, INTERNAL_ERROR, "devnet node unavailable; the transaction will be replayed")
-        finally:
-            self._in_flight -= 1
-            if not self._in_flight:
-                self._idle.set()
         reply["id"] = request_id
         error = reply.get("error")
         if error is not None and journaled_here:
