@@ -32,6 +32,7 @@ log = logging.getLogger("ledger.devnet")
 
 _FETCH_CHUNK = 64
 _MARK_INTERVAL = 30.0
+_DUMP_TRIES = 3
 _RESUME_BLOCKS = 100  # blocks mined at most for what arrived during a dump (the next arrival takes the rest)
 
 
@@ -163,9 +164,14 @@ class StateDumper:
         try:
             recorded = self.recorder.last  # every block up to here is in the journal already
             gas = self.recorder.gas
-            head = int(await self._conn.call("eth_blockNumber"), 16)
-            state = await self._conn.call("anvil_dumpState")
-            torn = int(await self._conn.call("eth_blockNumber"), 16) != head
+            # A block being mined when the pause began can still land: then the retry, with
+            # nothing left to mine, cannot be torn.
+            for _ in range(_DUMP_TRIES):
+                head = int(await self._conn.call("eth_blockNumber"), 16)
+                state = await self._conn.call("anvil_dumpState")
+                torn = int(await self._conn.call("eth_blockNumber"), 16) != head
+                if not torn:
+                    break
         finally:
             await self._resume_mining()
         self.last_duration = time.monotonic() - started
