@@ -31,6 +31,8 @@ from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 
 BATCH = 100
+#: Consents signed and granted at a time, so a million never sit in memory at once.
+CHUNK = 50_000
 #: Consents per subject: few subjects to register (nonces are an unordered bitmap, any count works).
 PER_SUBJECT = 100
 _RECOVERED = re.compile(r"recovered in ([\d.]+) s: state dump at block (\d+), (\d+) blocks recreated, "
@@ -62,18 +64,25 @@ def measure(consents: int, work: Path, log) -> dict:
         system.deploy()
         system.activate()
         ops = operators(system.rpc_url)
-        contract = ops.chain.contract("Consents")
-        domain = Domain.from_eip5267(contract.call("eip712Domain"))
-        started = time.perf_counter()
-        subjects = _grants.register_subjects(ops, load_or_create_pepper(system.home), -(-consents // PER_SUBJECT),
-                                             _grants.FIRST_SUBJECT)
-        register_s = time.perf_counter() - started
-        started = time.perf_counter()
-        signed = _grants.presign(domain, subjects, Account.create().address, consents, per_subject=PER_SUBJECT)
-        log(f"devnet-scale: {len(subjects)} subjects registered in {register_s:.1f} s, {consents} consents "
-            f"pre-signed in {time.perf_counter() - started:.1f} s")
-        grant_s, receipts = _grants.grant_batches(ops, signed, BATCH)  # raises on a revert
-        log(f"devnet-scale: {consents} consents granted in {grant_s:.1f} s")
+        domain = Domain.from_eip5267(ops.chain.contract("Consents").call("eip712Domain"))
+        grantee = Account.create().address
+        pepper = load_or_create_pepper(system.home)
+        register_s = presign_s = grant_s = 0.0
+        receipts = []
+        for first in range(0, consents, CHUNK):
+            count = min(CHUNK, consents - first)
+            started = time.perf_counter()
+            subjects = _grants.register_subjects(ops, pepper, -(-count // PER_SUBJECT),
+                                                 _grants.FIRST_SUBJECT + first // PER_SUBJECT)
+            register_s += time.perf_counter() - started
+            started = time.perf_counter()
+            signed = _grants.presign(domain, subjects, grantee, count, per_subject=PER_SUBJECT)
+            presign_s += time.perf_counter() - started
+            elapsed, chunk_receipts = _grants.grant_batches(ops, signed, BATCH)  # raises on a revert
+            grant_s += elapsed
+            receipts += [receipt for receipt, _ in chunk_receipts]
+            log(f"devnet-scale: {first + count} consents granted ({grant_s:.1f} s granting, {presign_s:.1f} s "
+                f"pre-signing, {register_s:.1f} s registering subjects)")
 
         info = system.devnet_info()
         anvil_rss_mb = _rss_mb(info["anvil_pid"])
@@ -85,6 +94,7 @@ def measure(consents: int, work: Path, log) -> dict:
             "batch_size": BATCH,
             "transactions": len(receipts),
             "register_s": round(register_s, 2),
+            "presign_s": round(presign_s, 2),
             "grant_s": round(grant_s, 2),
             "grants_per_s": round(consents / grant_s, 1),
             "anvil_rss_mb": round(anvil_rss_mb, 1),
@@ -96,7 +106,7 @@ def measure(consents: int, work: Path, log) -> dict:
             f"{section['anvil_rss_mb']} MB; journal {section['journal_mb']} MB")
 
         head = ops.chain.block_number()
-        sample = [receipts[i][0].tx_hash for i in range(0, len(receipts), max(1, len(receipts) // 20))]
+        sample = [receipts[i].tx_hash for i in range(0, len(receipts), max(1, len(receipts) // 20))]
         system.kill_devnet_detached()
         started = time.perf_counter()
         system.start_devnet_detached()
@@ -118,3 +128,13 @@ def measure(consents: int, work: Path, log) -> dict:
         return section
     finally:
         system.stop_devnet_detached()
+
+
+if __name__ == "__main__":  # python -m bench._devnet_scale CONSENTS [WORK_DIR]
+    import json
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="devnet-scale-") as scratch:
+        work = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(scratch)
+        print(json.dumps(measure(int(sys.argv[1]), work, lambda message: print(message, flush=True))))
