@@ -123,6 +123,10 @@ def measure(consents: int, work: Path, log) -> dict:
         if chain.block_number() != head or any(chain.rpc.call("eth_getTransactionReceipt", [h]) is None
                                                for h in sample):
             raise RuntimeError("recovery after kill -9 lost grants")
+        replayed = range(section["replay_from_block"] + 1, head + 1)
+        replayed_gas = sum(int(chain.block(n)["gasUsed"], 16) for n in replayed)
+        if section["replay_s"]:  # the rate devnet.toml's replay_gas_per_s estimates
+            section["replay_gas_per_s"] = round(replayed_gas / section["replay_s"])
         log(f"devnet-scale: kill -9, restart {section['restart_s']} s (replay {section['replay_s']} s of "
             f"{section['replay_blocks']} blocks from block {section['replay_from_block']} to {head})")
         return section

@@ -24,7 +24,7 @@ def command() -> None:
               help="anvil's unused HTTP listener always goes into a private network namespace; where none can be "
                    "made the devnet does not start (loopback, the former fallback, is refused)")
 @click.option("--state-interval", type=click.FloatRange(min=0.1), default=None,
-              help="minimum seconds between state dumps")
+              help="minimum seconds between state dumps (unless the replay budget asks for one sooner)")
 @click.option("--replay-budget", type=click.FloatRange(min=0.0, min_open=True), default=None,
               help="seconds a crash recovery may spend replaying the journal since the last dump")
 @click.option("-v", "--verbose", is_flag=True, help="debug logging")

@@ -10,8 +10,9 @@
 A dump serialises anvil's whole state, and anvil answers nothing else meanwhile, so its cost
 grows with the chain. Between dumps the journal holds every admitted transaction and recovery
 replays it, so dumps can grow rarer as they grow dearer: the policy spaces them so dumping
-takes at most a fraction of wall time (within a floor and a ceiling), and forces one early
-once the work journaled since the last one would take too long to replay.
+takes at most a fraction of wall time (within a floor and a ceiling), and brings one forward
+once the work journaled since the last one would take too long to replay (never so far that
+dumping takes more than half the time).
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ _RESUME_BLOCKS = 100  # blocks mined at most for what arrived during a dump (the
 class DumpPolicy:
     """When the next state dump is due (the ``[persistence]`` settings of ``devnet.toml``)."""
 
-    #: Seconds between dumps at least, and at most.
+    #: Seconds between dumps at least (unless the replay budget asks for one), and at most.
     min_interval: float = 1.0
-    max_interval: float = 120.0
+    max_interval: float = 600.0
     #: Share of wall time spent dumping, which sets the interval from the last dump's duration.
     time_fraction: float = 0.05
     #: Seconds a replay of the journal since the last dump may take, estimated from its gas.
@@ -57,6 +58,11 @@ class DumpPolicy:
     def replay_due(self, gas_since_dump: int) -> bool:
         """Whether the blocks mined since the last dump would take the whole replay budget."""
         return gas_since_dump >= self.replay_budget * self.replay_gas_per_s
+
+    def forced_interval(self, last_duration: float) -> float:
+        """Seconds before a dump the replay budget asks for, floor or not: as long as the last one
+        took, so dumping never takes more than half the time, however heavy the load."""
+        return last_duration
 
 
 class BlockRecorder:
@@ -118,7 +124,8 @@ class StateDumper:
         self._conn = IpcConnection(ipc_path)
         self._dirty = asyncio.Event()
         self._replay_due = asyncio.Event()
-        self._not_before = 0.0
+        self._not_before = 0.0  # when the next dump is due
+        self._earliest = 0.0  # when the replay budget may ask for one
         self._gas_dumped = 0  # recorder.gas when the last dump started
         self._last_mark = (0.0, -1)
         self.dumps = 0
@@ -138,6 +145,7 @@ class StateDumper:
             if delay > 0:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._replay_due.wait(), delay)
+                await asyncio.sleep(max(0.0, self._earliest - time.monotonic()))
             self._dirty.clear()
             self._replay_due.clear()
             # Shielded: cancelling run() at shutdown must not abandon a dump half-way (its file
@@ -177,6 +185,7 @@ class StateDumper:
         self.last_duration = time.monotonic() - started
         interval = self.policy.interval(self.last_duration)
         self._not_before = time.monotonic() + interval
+        self._earliest = time.monotonic() + self.policy.forced_interval(self.last_duration)
         if torn:
             self.torn += 1
             log.warning("state dump at block %d thrown away: a block was mined during it", head)

@@ -48,3 +48,10 @@ def test_the_settings_make_the_policy_and_refuse_nonsense():
                 {"replay_gas_per_s": -1.0}, {"state_interval_max": 0.0}):
         with pytest.raises(ConfigurationError):
             DevnetSettings.load(**bad)
+
+
+def test_a_forced_dump_still_leaves_half_the_time_to_mining():
+    for duration in (0.01, 2.0, 60.0):
+        forced = POLICY.forced_interval(duration)
+        assert forced < POLICY.interval(duration)
+        assert duration / (duration + forced) <= 0.5
