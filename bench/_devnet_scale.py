@@ -4,18 +4,22 @@ A detached devnet (the supervisor dumping on its own policy meanwhile) gets ``co
 granted with ``Consents.grantBatch``, pipelined over the relayer keys (the grants benchmark's
 code). Then, on that chain:
 
-* one full state dump, taken exactly as the supervisor takes it (``anvil_dumpState`` over the
-  IPC socket, written atomically with fsync), timed, with its size;
+* one full state dump, taken exactly as the supervisor takes it (mining paused, ``anvil_dumpState``
+  over the IPC socket, then written atomically with fsync), timed, with its size;
 * anvil's resident memory;
 * a ``kill -9`` of the supervisor and anvil, then a restart timed until the gateway answers:
   anvil loads the supervisor's last dump and the journal since it is replayed. The receipts of
-  a sample of the grants are checked afterwards, so a recovery that lost them fails the run.
+  a sample of the grants are checked afterwards, so a recovery that lost them fails the run;
+* optionally, the API's release p99 at c16 (the release benchmark's mix) with the supervisor's
+  own dumps, then while anvil dumps without a break, as the supervisor dumps (mining paused) and
+  bare (``anvil_dumpState`` with mining going on, as it dumped before): a request's worst case.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -26,7 +30,7 @@ from bench._chain import operators
 from bench.local_system import LocalSystem
 from ledger.chain.client import Chain
 from ledger.devnet._ipc import IpcConnection
-from ledger.devnet._persistence import dump_state
+from ledger.devnet._persistence import paused_dump, write_atomic
 from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
 
@@ -47,17 +51,87 @@ def _rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-async def _dump(ipc: Path, target: Path) -> float:
+async def _dump(ipc: Path, target: Path) -> tuple[float, float]:
+    """One dump as the supervisor takes it: (seconds mining is paused, seconds writing the file)."""
     connection = IpcConnection(str(ipc))
     try:
         started = time.perf_counter()
-        await dump_state(connection, target)
-        return time.perf_counter() - started
+        _, state = await paused_dump(connection, block_time=0)
+        paused = time.perf_counter() - started
+        if state is None:
+            raise RuntimeError("a block was mined into the dump")
+        started = time.perf_counter()
+        await asyncio.to_thread(write_atomic, target, bytes.fromhex(state[2:]))
+        return paused, time.perf_counter() - started
     finally:
         await connection.close()
 
 
-def measure(consents: int, work: Path, log) -> dict:
+class _Dumping:
+    """Dumps back to back over anvil's IPC socket, in a thread, while the block runs: anvil dumping all
+    the time, the worst a request can meet. ``paused``: as the supervisor dumps (mining paused), else
+    a bare ``anvil_dumpState`` with mining going on, as the supervisor dumped before."""
+
+    def __init__(self, ipc: Path, *, paused: bool):
+        self.ipc, self.paused = ipc, paused
+        self.dumps = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        connection = IpcConnection(str(self.ipc))
+        try:
+            while not self._stop.is_set():
+                if self.paused:
+                    await paused_dump(connection, block_time=0)
+                else:
+                    await connection.call("anvil_dumpState")
+                self.dumps += 1
+        finally:
+            await connection.close()
+
+    def __enter__(self) -> "_Dumping":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _release_while_dumping(system: LocalSystem, seconds: float, log) -> dict:
+    """Release p99 at c16 (the release benchmark's mix) with the supervisor's own dumps only, then
+    while anvil dumps all the time, paused-mining and bare."""
+    from bench._loadgen import LoadSpec, run_load
+    from bench._release import check_mix, mix_requests, summarize
+    from bench._world import build_world
+
+    system.start_api()
+    world = build_world(system.api_url, citizens=8, unconsented=2)
+    try:
+        check_mix(world, system.api_url)
+        host, port = "127.0.0.1", int(system.api_url.rsplit(":", 1)[1])
+        requests = mix_requests(world, host, port)
+
+        def c16() -> dict:
+            return summarize(run_load(LoadSpec(host, port, requests, 16, seconds, 1.0)))
+
+        out = {"policy": c16()}
+        for name, paused in (("dumping_paused", True), ("dumping_bare", False)):
+            with _Dumping(system.devnet_dir / "anvil.ipc", paused=paused) as dumping:
+                out[name] = c16()
+            out[name]["dumps"] = dumping.dumps
+        for name in ("dumping_paused", "dumping_bare"):
+            out[f"p99_ratio_{name}"] = round(out[name]["p99_ms"] / out["policy"]["p99_ms"], 2)
+        log(f"devnet-scale: release c16 {out}")
+        return out
+    finally:
+        world.close()
+        system.stop("api")
+
+
+def measure(consents: int, work: Path, log, *, release_seconds: float = 0.0) -> dict:
+    """``release_seconds`` > 0: also the release p99 at c16 while anvil dumps, each for that long."""
     system = LocalSystem.create(work / "home")
     try:
         system.start_devnet_detached()
@@ -87,7 +161,7 @@ def measure(consents: int, work: Path, log) -> dict:
         info = system.devnet_info()
         anvil_rss_mb = _rss_mb(info["anvil_pid"])
         dump_file = work / "dump.json.gz"
-        dump_s = asyncio.run(_dump(system.devnet_dir / "anvil.ipc", dump_file))
+        dump_s, write_s = asyncio.run(_dump(system.devnet_dir / "anvil.ipc", dump_file))
         journal = system.devnet_dir / "tx-journal.jsonl"
         section = {
             "consents": consents,
@@ -99,6 +173,7 @@ def measure(consents: int, work: Path, log) -> dict:
             "grants_per_s": round(consents / grant_s, 1),
             "anvil_rss_mb": round(anvil_rss_mb, 1),
             "dump_s": round(dump_s, 3),
+            "dump_write_s": round(write_s, 3),
             "dump_mb": round(dump_file.stat().st_size / 2**20, 2),
             "journal_mb": round(journal.stat().st_size / 2**20, 2),
         }
@@ -129,16 +204,20 @@ def measure(consents: int, work: Path, log) -> dict:
             section["replay_gas_per_s"] = round(replayed_gas / section["replay_s"])
         log(f"devnet-scale: kill -9, restart {section['restart_s']} s (replay {section['replay_s']} s of "
             f"{section['replay_blocks']} blocks from block {section['replay_from_block']} to {head})")
+        if release_seconds:
+            section["release_c16"] = _release_while_dumping(system, release_seconds, log)
         return section
     finally:
         system.stop_devnet_detached()
 
 
-if __name__ == "__main__":  # python -m bench._devnet_scale CONSENTS [WORK_DIR]
+if __name__ == "__main__":  # python -m bench._devnet_scale CONSENTS [WORK_DIR [RELEASE_SECONDS]]
     import json
     import sys
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="devnet-scale-") as scratch:
         work = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(scratch)
-        print(json.dumps(measure(int(sys.argv[1]), work, lambda message: print(message, flush=True))))
+        release = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+        print(json.dumps(measure(int(sys.argv[1]), work, lambda message: print(message, flush=True),
+                                 release_seconds=release)))

@@ -168,29 +168,18 @@ class StateDumper:
     async def dump(self) -> bool:
         """Take a dump; False if a block came into it after all (then the file is left as it was)."""
         started = time.monotonic()
-        await self._conn.call("evm_setIntervalMining", [0])  # no mining at all, in either mode
-        try:
-            recorded = self.recorder.last  # every block up to here is in the journal already
-            gas = self.recorder.gas
-            # A block being mined when the pause began can still land: then the retry, with
-            # nothing left to mine, cannot be torn.
-            for _ in range(_DUMP_TRIES):
-                head = int(await self._conn.call("eth_blockNumber"), 16)
-                state = await self._conn.call("anvil_dumpState")
-                torn = int(await self._conn.call("eth_blockNumber"), 16) != head
-                if not torn:
-                    break
-        finally:
-            await self._resume_mining()
+        recorded = self.recorder.last  # every block up to here is in the journal already
+        gas = self.recorder.gas
+        head, state = await paused_dump(self._conn, self.block_time)
         self.last_duration = time.monotonic() - started
         interval = self.policy.interval(self.last_duration)
         self._not_before = time.monotonic() + interval
         self._earliest = time.monotonic() + self.policy.forced_interval(self.last_duration)
-        if torn:
+        if state is None:
             self.torn += 1
             log.warning("state dump at block %d thrown away: a block was mined during it", head)
             return False
-        await asyncio.to_thread(_write_atomic, self.path, bytes.fromhex(state[2:]))
+        await asyncio.to_thread(write_atomic, self.path, bytes.fromhex(state[2:]))
         self._gas_dumped = gas
         self.dumps += 1
         log.debug("state dump %d at block %d: %.3f s, %d hex chars; the next one %.1f s later at the soonest",
@@ -201,31 +190,41 @@ class StateDumper:
             self._last_mark = (time.monotonic(), recorded)
         return True
 
-    async def _resume_mining(self) -> None:
-        if self.block_time:
-            await self._conn.call("evm_setIntervalMining", [self.block_time])
-            return
-        await self._conn.call("evm_setAutomine", [True])
-        # Instant mining starts on a transaction's arrival: mine what arrived during the pause
-        # (a block takes what fits its gas limit).
-        for _ in range(_RESUME_BLOCKS):
-            if not int((await self._conn.call("txpool_status")).get("pending", "0x0"), 16):
-                break
-            await self._conn.call("evm_mine")
-
     async def close(self) -> None:
         await self._conn.close()
 
 
-async def dump_state(conn: IpcConnection, path: Path) -> int:
-    """Write anvil's whole state to ``path`` (gzip'ed JSON, atomically) as the supervisor does on a
-    quiet chain; returns its size in bytes."""
-    state = bytes.fromhex((await conn.call("anvil_dumpState"))[2:])
-    await asyncio.to_thread(_write_atomic, path, state)
-    return len(state)
+async def paused_dump(conn: IpcConnection, block_time: int) -> tuple[int, str | None]:
+    """``anvil_dumpState`` with mining paused: (head, hex of the gzip'ed state), or (head, None) when a
+    block was still mined into it. ``block_time``: the mining mode to resume (0: instant)."""
+    await conn.call("evm_setIntervalMining", [0])  # no mining at all, in either mode
+    try:
+        # A block being mined when the pause began can still land: then the retry, with
+        # nothing left to mine, cannot be torn.
+        for _ in range(_DUMP_TRIES):
+            head = int(await conn.call("eth_blockNumber"), 16)
+            state = await conn.call("anvil_dumpState")
+            if int(await conn.call("eth_blockNumber"), 16) == head:
+                return head, state
+        return head, None
+    finally:
+        await _resume_mining(conn, block_time)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+async def _resume_mining(conn: IpcConnection, block_time: int) -> None:
+    if block_time:
+        await conn.call("evm_setIntervalMining", [block_time])
+        return
+    await conn.call("evm_setAutomine", [True])
+    # Instant mining starts on a transaction's arrival: mine what arrived during the pause
+    # (a block takes what fits its gas limit).
+    for _ in range(_RESUME_BLOCKS):
+        if not int((await conn.call("txpool_status")).get("pending", "0x0"), 16):
+            break
+        await conn.call("evm_mine")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
