@@ -30,6 +30,7 @@ from bench._chain import operators
 from bench.local_system import LocalSystem
 from ledger.chain.client import Chain
 from ledger.devnet._ipc import IpcConnection
+from ledger.devnet._journal import read_journal
 from ledger.devnet._persistence import paused_dump, write_atomic
 from ledger.eip712 import Domain
 from ledger.identity import load_or_create_pepper
@@ -177,6 +178,9 @@ def measure(consents: int, work: Path, log, *, release_seconds: float = 0.0) -> 
             "dump_mb": round(dump_file.stat().st_size / 2**20, 2),
             "journal_mb": round(journal.stat().st_size / 2**20, 2),
         }
+        started = time.perf_counter()
+        read_journal(journal)  # all of it, as every start does (nothing is appended now: no one sends)
+        section["journal_read_s"] = round(time.perf_counter() - started, 2)
         log(f"devnet-scale: dump {section['dump_s']} s, {section['dump_mb']} MB; anvil RSS "
             f"{section['anvil_rss_mb']} MB; journal {section['journal_mb']} MB")
 

@@ -3,12 +3,12 @@
 * :class:`BlockRecorder` follows new heads (``eth_subscribe newHeads`` over IPC) and appends a
   ``blk`` record for every block with transactions, so recovery can recreate blocks exactly.
 * :class:`StateDumper` takes ``anvil_dumpState`` (gzip'ed JSON) after new blocks, when
-  :class:`DumpPolicy` says one is due, and writes it atomically (temp file, fsync, rename).
-  Anvil's own ``--state-interval`` rewrites its file in place, which a crash mid-write leaves
-  truncated and unloadable.
+  :class:`DumpPolicy` says one is due, with mining paused (:func:`paused_dump`), and writes it
+  atomically (temp file, fsync, rename). Anvil's own ``--state-interval`` rewrites its file in
+  place, which a crash mid-write leaves truncated and unloadable.
 
-A dump serialises anvil's whole state, and anvil answers nothing else meanwhile, so its cost
-grows with the chain. Between dumps the journal holds every admitted transaction and recovery
+A dump serialises anvil's whole state, every block and transaction included, and no block is
+mined meanwhile, so its cost grows with the chain. Between dumps the journal holds every admitted transaction and recovery
 replays it, so dumps can grow rarer as they grow dearer: the policy spaces them so dumping
 takes at most a fraction of wall time (within a floor and a ceiling), and brings one forward
 once the work journaled since the last one would take too long to replay (never so far that
@@ -33,7 +33,7 @@ log = logging.getLogger("ledger.devnet")
 
 _FETCH_CHUNK = 64
 _MARK_INTERVAL = 30.0
-_DUMP_TRIES = 3
+_DUMP_TRIES = 5
 _RESUME_BLOCKS = 100  # blocks mined at most for what arrived during a dump (the next arrival takes the rest)
 
 
@@ -197,18 +197,29 @@ class StateDumper:
 async def paused_dump(conn: IpcConnection, block_time: int) -> tuple[int, str | None]:
     """``anvil_dumpState`` with mining paused: (head, hex of the gzip'ed state), or (head, None) when a
     block was still mined into it. ``block_time``: the mining mode to resume (0: instant)."""
-    await conn.call("evm_setIntervalMining", [0])  # no mining at all, in either mode
+    await conn.call("evm_setIntervalMining", [0])  # no new batch of transactions is taken up
     try:
-        # A block being mined when the pause began can still land: then the retry, with
-        # nothing left to mine, cannot be torn.
+        # The batch anvil was mining when the pause began still lands, a block after another:
+        # wait until the head rests, and try again if a block came in anyway.
         for _ in range(_DUMP_TRIES):
-            head = int(await conn.call("eth_blockNumber"), 16)
+            head = await _resting_head(conn)
             state = await conn.call("anvil_dumpState")
             if int(await conn.call("eth_blockNumber"), 16) == head:
                 return head, state
         return head, None
     finally:
         await _resume_mining(conn, block_time)
+
+
+async def _resting_head(conn: IpcConnection, polls: int = 3, every: float = 0.05, timeout: float = 60.0) -> int:
+    """The head once it has not moved for ``polls`` polls in a row (or after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    head, still = int(await conn.call("eth_blockNumber"), 16), 0
+    while still < polls and time.monotonic() < deadline:
+        await asyncio.sleep(every)
+        now = int(await conn.call("eth_blockNumber"), 16)
+        head, still = now, still + 1 if now == head else 0
+    return head
 
 
 async def _resume_mining(conn: IpcConnection, block_time: int) -> None:
