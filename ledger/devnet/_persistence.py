@@ -12,7 +12,7 @@ mined meanwhile, so its cost grows with the chain. Between dumps the journal hol
 replays it, so dumps can grow rarer as they grow dearer: the policy spaces them so dumping
 takes at most a fraction of wall time (within a floor and a ceiling), and brings one forward
 once the work journaled since the last one would take too long to replay (never so far that
-dumping takes more than half the time).
+dumping takes more than a quarter of the time).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ log = logging.getLogger("ledger.devnet")
 _FETCH_CHUNK = 64
 _MARK_INTERVAL = 30.0
 _DUMP_TRIES = 5
+_FORCED_SPACING = 3.0  # a forced dump waits this many times the last one's duration
 _RESUME_BLOCKS = 100  # blocks mined at most for what arrived during a dump (the next arrival takes the rest)
 
 
@@ -43,7 +44,7 @@ class DumpPolicy:
 
     #: Seconds between dumps at least (unless the replay budget asks for one), and at most.
     min_interval: float = 1.0
-    max_interval: float = 600.0
+    max_interval: float = 3600.0
     #: Share of wall time spent dumping, which sets the interval from the last dump's duration.
     time_fraction: float = 0.05
     #: Seconds a replay of the journal since the last dump may take, estimated from its gas.
@@ -60,9 +61,9 @@ class DumpPolicy:
         return gas_since_dump >= self.replay_budget * self.replay_gas_per_s
 
     def forced_interval(self, last_duration: float) -> float:
-        """Seconds before a dump the replay budget asks for, floor or not: as long as the last one
-        took, so dumping never takes more than half the time, however heavy the load."""
-        return last_duration
+        """Seconds before a dump the replay budget asks for, floor or not: three times as long as the
+        last one took, so dumping takes at most a quarter of the time, however heavy the load."""
+        return _FORCED_SPACING * last_duration
 
 
 class BlockRecorder:

@@ -43,7 +43,7 @@ class DevnetSettings:
     top_up_below_eth: int = 100_000
     top_up_interval: float = 5.0
     state_interval: float = 1.0
-    state_interval_max: float = 600.0
+    state_interval_max: float = 3600.0
     dump_time_fraction: float = 0.05
     replay_budget_s: float = 10.0
     replay_gas_per_s: float = 50_000_000.0
