@@ -38,6 +38,7 @@ from ledger.identity import load_or_create_pepper
 BATCH = 100
 #: Consents signed and granted at a time, so a million never sit in memory at once.
 CHUNK = 50_000
+RECOVERY_TIMEOUT = 1800.0
 #: Consents per subject: few subjects to register (nonces are an unordered bitmap, any count works).
 PER_SUBJECT = 100
 _RECOVERED = re.compile(r"recovered in ([\d.]+) s: state dump at block (\d+), (\d+) blocks recreated, "
@@ -188,7 +189,7 @@ def measure(consents: int, work: Path, log, *, release_seconds: float = 0.0) -> 
         sample = [receipts[i].tx_hash for i in range(0, len(receipts), max(1, len(receipts) // 20))]
         system.kill_devnet_detached()
         started = time.perf_counter()
-        system.start_devnet_detached()
+        system.start_devnet_detached(timeout=RECOVERY_TIMEOUT)
         section["restart_s"] = round(time.perf_counter() - started, 2)
         recovered = _RECOVERED.findall((system.devnet_dir / "devnet.log").read_text())
         if recovered:
