@@ -212,14 +212,20 @@ async def paused_dump(conn: IpcConnection, block_time: int) -> tuple[int, str | 
         await _resume_mining(conn, block_time)
 
 
-async def _resting_head(conn: IpcConnection, polls: int = 3, every: float = 0.05, timeout: float = 60.0) -> int:
-    """The head once it has not moved for ``polls`` polls in a row (or after ``timeout``)."""
+async def _resting_head(conn: IpcConnection, every: float = 0.05, timeout: float = 120.0) -> int:
+    """The head once it has rested for twice the longest gap between the blocks still landing (at
+    least three polls), or after ``timeout``: anvil mines a batch it took up block after block."""
     deadline = time.monotonic() + timeout
-    head, still = int(await conn.call("eth_blockNumber"), 16), 0
-    while still < polls and time.monotonic() < deadline:
+    head = int(await conn.call("eth_blockNumber"), 16)
+    moved = time.monotonic()
+    longest_gap = 0.0
+    while time.monotonic() < deadline:
         await asyncio.sleep(every)
-        now = int(await conn.call("eth_blockNumber"), 16)
-        head, still = now, still + 1 if now == head else 0
+        now, at = int(await conn.call("eth_blockNumber"), 16), time.monotonic()
+        if now != head:
+            head, longest_gap, moved = now, max(longest_gap, at - moved), at
+        elif at - moved >= max(3 * every, 2 * longest_gap):
+            break
     return head
 
 
