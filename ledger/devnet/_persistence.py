@@ -234,12 +234,15 @@ async def _resume_mining(conn: IpcConnection, block_time: int) -> None:
         await conn.call("evm_setIntervalMining", [block_time])
         return
     await conn.call("evm_setAutomine", [True])
-    # Instant mining starts on a transaction's arrival: mine what arrived during the pause
-    # (a block takes what fits its gas limit).
+    # Instant mining starts on a transaction's arrival: mine what arrived during the pause (a
+    # block takes what fits its gas limit), and stop at the first empty block (the instant miner
+    # took them first), so no run of empty blocks is left for recovery to recreate.
     for _ in range(_RESUME_BLOCKS):
         if not int((await conn.call("txpool_status")).get("pending", "0x0"), 16):
             break
         await conn.call("evm_mine")
+        if not (await conn.call("eth_getBlockByNumber", ["latest", False]))["transactions"]:
+            break
 
 
 def write_atomic(path: Path, data: bytes) -> None:
