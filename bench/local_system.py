@@ -117,9 +117,11 @@ class LocalSystem:
         proc, log = self._spawn("devnet", [*CLI, "devnet", "up", *extra])
         wait_for(lambda: rpc_ready(self.rpc_url), "devnet gateway", proc=proc, log=log)
 
-    def start_devnet_detached(self, *extra: str) -> dict:
-        """``devnet up --detach`` on a port the gateway picks; returns the supervisor's runtime info."""
-        self.cli("devnet", "up", "--detach", "--port", "0", *extra, timeout=120)
+    def start_devnet_detached(self, *extra: str, timeout: float = 60.0) -> dict:
+        """``devnet up --detach`` on a port the gateway picks, ready within ``timeout`` seconds; returns
+        the supervisor's runtime info."""
+        self.cli("devnet", "up", "--detach", "--port", "0", "--ready-timeout", str(timeout), *extra,
+                 timeout=timeout + 60)
         info = self.devnet_info()
         port = info["gateway_url"].rsplit(":", 1)[1]
         self.rpc_url = info["gateway_url"]

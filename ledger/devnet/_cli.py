@@ -24,11 +24,15 @@ def command() -> None:
               help="anvil's unused HTTP listener always goes into a private network namespace; where none can be "
                    "made the devnet does not start (loopback, the former fallback, is refused)")
 @click.option("--state-interval", type=click.FloatRange(min=0.1), default=None,
-              help="minimum seconds between state dumps")
+              help="minimum seconds between state dumps (unless the replay budget asks for one sooner)")
+@click.option("--replay-budget", type=click.FloatRange(min=0.0, min_open=True), default=None,
+              help="seconds a crash recovery may spend replaying the journal since the last dump")
+@click.option("--ready-timeout", type=click.FloatRange(min=1.0), default=60.0, show_default=True,
+              help="with --detach: seconds to wait for the gateway (recovery after a crash comes first)")
 @click.option("-v", "--verbose", is_flag=True, help="debug logging")
 @pass_settings
 def up(settings: Settings, detach: bool, block_time: int | None, port: int | None, isolation: str | None,
-       state_interval: float | None, verbose: bool) -> None:
+       state_interval: float | None, replay_budget: float | None, ready_timeout: float, verbose: bool) -> None:
     """Start the devnet: foreground until Ctrl-C / SIGTERM, or --detach."""
     from ledger import devnet
     from ledger.exceptions import LedgerError
@@ -36,15 +40,17 @@ def up(settings: Settings, detach: bool, block_time: int | None, port: int | Non
     paths = devnet.DevnetPaths.from_settings(settings)
     try:
         node = devnet.DevnetSettings.load(default_port=settings.gateway_port, block_time=block_time, port=port,
-                                          isolation=isolation, state_interval=state_interval)
+                                          isolation=isolation, state_interval=state_interval,
+                                          replay_budget_s=replay_budget)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     if detach:
         args = [f"--block-time={node.block_time}", f"--port={node.gateway.port}",
-                f"--isolation={node.isolation}", f"--state-interval={node.state_interval}"]
+                f"--isolation={node.isolation}", f"--state-interval={node.state_interval}",
+                f"--replay-budget={node.replay_budget_s}"]
         args += ["--verbose"] if verbose else []
         try:
-            info = devnet.start_detached(args, paths)
+            info = devnet.start_detached(args, paths, timeout=ready_timeout)
         except LedgerError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"devnet running (pid {info['pid']}), gateway {info['gateway_url']}")

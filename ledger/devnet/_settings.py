@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger import config
+from ledger.devnet._persistence import DumpPolicy
 from ledger.exceptions import ConfigurationError
 from ledger.settings import Settings
 
@@ -42,6 +43,10 @@ class DevnetSettings:
     top_up_below_eth: int = 100_000
     top_up_interval: float = 5.0
     state_interval: float = 1.0
+    state_interval_max: float = 3600.0
+    dump_time_fraction: float = 0.05
+    replay_budget_s: float = 10.0
+    replay_gas_per_s: float = 50_000_000.0
     max_recreated_gap: int = 256
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     #: The anvil binary ($CONSENT_LEDGER_ANVIL); None: the checkout's, else PATH's.
@@ -76,11 +81,22 @@ class DevnetSettings:
     def replace(self, **changes) -> "DevnetSettings":
         return dataclasses.replace(self, **changes)
 
+    @property
+    def dump_policy(self) -> DumpPolicy:
+        return DumpPolicy(min_interval=self.state_interval, max_interval=self.state_interval_max,
+                          time_fraction=self.dump_time_fraction, replay_budget=self.replay_budget_s,
+                          replay_gas_per_s=self.replay_gas_per_s)
+
     def validate(self) -> None:
         if self.block_time < 0:
             raise ConfigurationError("block_time must be >= 0 (0 = instant mining)")
         if not 0 <= self.top_up_below_eth <= self.authority_balance_eth or self.top_up_interval <= 0:
             raise ConfigurationError("top_up_below_eth must be within [0, authority_balance_eth], top_up_interval > 0")
+        if self.state_interval <= 0 or self.state_interval_max <= 0:
+            raise ConfigurationError("state_interval and state_interval_max must be > 0")
+        if not 0 < self.dump_time_fraction <= 1 or self.replay_budget_s <= 0 or self.replay_gas_per_s <= 0:
+            raise ConfigurationError("dump_time_fraction must be within (0, 1], replay_budget_s and "
+                                     "replay_gas_per_s > 0")
         if self.isolation not in ("auto", "netns", "loopback"):
             raise ConfigurationError("isolation must be auto, netns or loopback")
         if self.gateway.host not in ("127.0.0.1", "::1", "localhost"):

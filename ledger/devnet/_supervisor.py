@@ -106,8 +106,10 @@ async def _run(settings: DevnetSettings, paths: DevnetPaths, stop: asyncio.Event
             # Same rules as the gateway, no cache: roles granted or revoked by replayed blocks count at once.
             replay_permissions = Permissions(control, deployment_path=paths.deployment, chain_id=settings.chain_id,
                                              bootstrap=set(authorities.values()), ttl=0.0)
+            recovery_started = time.monotonic()
             report = await recover(control, contents, permissions=replay_permissions, chain_id=settings.chain_id,
                                    max_gap=settings.max_recreated_gap)
+            recovery_s = time.monotonic() - recovery_started
             # Recreated blocks pin their recorded base fees (a chain from before the zero base fee
             # had 1 gwei in genesis); from here on it is zero, and anvil keeps it there.
             await control.call("anvil_setNextBlockBaseFeePerGas", ["0x0"])
@@ -118,15 +120,16 @@ async def _run(settings: DevnetSettings, paths: DevnetPaths, stop: asyncio.Event
         finally:
             await control.close()
         if report.transactions_replayed or report.transactions_refused or report.head != report.loaded_head:
-            log.info("recovered: state dump at block %d, %d blocks recreated, %d transactions replayed, "
-                     "%d refused by the permission check, head %d%s",
+            log.info("recovered in %.2f s: state dump at block %d, %d blocks recreated, %d transactions replayed, "
+                     "%d refused by the permission check, head %d%s", recovery_s,
                      report.loaded_head, report.blocks_recreated, report.transactions_replayed,
                      report.transactions_refused, report.head, " (block numbers diverged)" if report.diverged else "")
 
         journal = Journal(paths.journal, contents.next_seq)
         last_recorded = max(min(contents.recorded_to, report.head), report.head - _RECORD_WINDOW, 0)
         recorder = BlockRecorder(str(paths.ipc), journal, last_recorded)
-        dumper = StateDumper(str(paths.ipc), paths.state, journal, recorder, settings.state_interval)
+        dumper = StateDumper(str(paths.ipc), paths.state, journal, recorder, settings.dump_policy,
+                             settings.block_time)
         recorder.on_progress = dumper.notify
         dumper.notify()  # a dump right away: recovery may have added blocks, a new chain has none yet
         funds = AuthorityFunds(str(paths.ipc), authorities, target=settings.authority_balance_eth * WEI_PER_ETH,

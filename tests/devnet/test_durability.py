@@ -2,16 +2,21 @@
 
 Covers both recovery paths: from the last state dump plus the journal, and (with the dump
 deleted) from genesis by replaying the whole journal. A torn journal line (crash mid-append)
-is tolerated.
+is tolerated. The dump policy: a crash long after the last dump loses nothing either, and the
+replay budget forces a dump before the interval is up.
 """
 
 from __future__ import annotations
+
+import re
+import time
 
 import pytest
 
 pytestmark = pytest.mark.integration
 
 N_TRANSFERS = 40
+RECOVERED = re.compile(r"recovered in [\d.]+ s: state dump at block (\d+)")
 
 
 def snapshot(rpc, hashes: list[str], addresses: list[str]) -> dict:
@@ -73,5 +78,72 @@ def test_kill_minus_nine_loses_no_receipt(make_devnet):
     rpc = devnet.up()
     assert snapshot(rpc, hashes, accounts) == before
     assert int(rpc("eth_blockNumber"), 16) == head
+    rpc.close()
+    devnet.down()
+
+
+def _wait_for_dump(state, after_ns: int = 0, timeout: float = 20.0) -> int:
+    """Wait until the state dump exists and was written after ``after_ns``; returns its mtime."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if state.exists() and state.stat().st_mtime_ns > after_ns:
+            return state.stat().st_mtime_ns
+        time.sleep(0.05)
+    raise AssertionError(f"no state dump written within {timeout} s")
+
+
+def _transfers(rpc, sender, count: int) -> list[str]:
+    nonce = int(rpc("eth_getTransactionCount", [sender.address, "latest"]), 16)
+    hashes = [rpc.send(sender, to=f"0x{200001 + i % 5:040d}", value=10**12 + i, nonce=nonce + i) for i in range(count)]
+    for tx_hash in hashes:
+        rpc.receipt(tx_hash)
+    return hashes
+
+
+def test_a_crash_between_dumps_replays_the_journal(make_devnet):
+    """Dumps far apart: everything since the last one comes back from the journal alone."""
+    devnet = make_devnet("between-dumps")
+    rpc = devnet.up("--state-interval", "600")
+    state = devnet.devnet_dir / "state.json.gz"
+    dumped = _wait_for_dump(state)
+    admin = devnet.account("admin")
+    hashes = _transfers(rpc, admin, N_TRANSFERS)
+    accounts = [f"0x{200001 + i:040d}" for i in range(5)] + [admin.address]
+    before = snapshot(rpc, hashes, accounts)
+    head = int(rpc("eth_blockNumber"), 16)
+    time.sleep(1.5)  # what the former one-second dumps would have covered
+    assert state.stat().st_mtime_ns == dumped, "a dump was taken inside the 600 s interval"
+
+    devnet.kill_everything()
+    rpc.close()
+    rpc = devnet.up("--state-interval", "600")
+    recovered = RECOVERED.findall((devnet.devnet_dir / "devnet.log").read_text())
+    assert recovered and int(recovered[-1][0]) < head - N_TRANSFERS // 2, recovered
+    assert snapshot(rpc, hashes, accounts) == before
+    assert int(rpc("eth_blockNumber"), 16) == head
+    rpc.close()
+    devnet.down()
+
+
+def test_the_replay_budget_forces_a_dump_inside_the_interval(make_devnet):
+    """With a replay budget smaller than one transaction, every block with one is dumped soon, 600 s or not."""
+    devnet = make_devnet("replay-budget")
+    rpc = devnet.up("--state-interval", "600", "--replay-budget", "0.000001")
+    state = devnet.devnet_dir / "state.json.gz"
+    dumped = _wait_for_dump(state)
+    admin = devnet.account("admin")
+    hashes = _transfers(rpc, admin, 5)
+    _wait_for_dump(state, after_ns=dumped)
+    time.sleep(2)  # the dump after the last block, far inside the 600 s
+    head = int(rpc("eth_blockNumber"), 16)
+    before = snapshot(rpc, hashes, [admin.address])
+
+    devnet.kill_everything()
+    rpc.close()
+    rpc = devnet.up("--state-interval", "600", "--replay-budget", "0.000001")
+    assert snapshot(rpc, hashes, [admin.address]) == before
+    assert int(rpc("eth_blockNumber"), 16) == head
+    assert not RECOVERED.findall((devnet.devnet_dir / "devnet.log").read_text()), \
+        "a forced dump should have covered every block: nothing to replay"
     rpc.close()
     devnet.down()
