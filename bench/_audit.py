@@ -184,7 +184,7 @@ def measure_append(ops, work: Path, *, duration: float, driver: str = "async", c
     engine, sessions = open_log(work / f"audit-append-{time.monotonic_ns()}.db")
     log, integration = start_log(engine)
     anchorer = RecordingAnchorer(log, deploy_audit_anchor(ops), sessions, sender=ops.anchorer, interval=interval,
-                                 is_leader=lambda: integration.leader)
+                                 is_leader=integration.integrator.lease.confirm)
     anchorer.load()
     anchorer.start()
     try:
