@@ -138,7 +138,8 @@ class ReleaseService:
         data = None
         if inputs.evaluate(int(time.time()), _no_uses_counted).allowed:
             data = self._open_record(body.resource_id, sid, requested)
-        entry = await self._audit.append_async(lambda slot: self._entry(slot, inputs, data))
+        entry = await self._audit.append_async(lambda slot: self._entry(slot, inputs, data),
+                                               cites=[c.consent_id for c in inputs.consents])
         DECISIONS.labels(entry.decision, entry.reason).inc()
         RELEASE_SECONDS.observe(time.perf_counter() - started)
         if entry.allowed:
