@@ -94,7 +94,7 @@ class Services:
         audit_log.load()
         self._anchorer = anchorer = Anchorer(audit_log, anchor_contract, sessions, sender=anchorer_key.address,
                                              interval=settings.anchor_interval_seconds,
-                                             is_leader=lambda: integration.leader)
+                                             is_leader=self._lease.confirm)
         anchorer.load()
         resources = ResourceFields(sessions, chain)
         resources.reload()

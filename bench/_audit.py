@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import random
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,24 +53,33 @@ class RecordingAnchorer(Anchorer):
 
 
 class EntryFactory:
-    """Builds release-like entries (80% ALLOW with a consent and payload hash, 20% DENY)."""
+    """Release-like decisions (80% ALLOW with a consent and payload hash, 20% DENY), made as the
+    release path makes them: the consent named up front (``cites``), its use count asked under
+    the sequence lock."""
 
     def __init__(self, requester: str, seed: int = 3):
         rng = random.Random(seed)
         self.requester = requester
         self.grants = random_grants(1000, requester)
         self.payloads = ["0x" + hashlib.sha256(rng.randbytes(8)).hexdigest() for _ in range(1000)]
-        self._rng = rng
+        self._drawn = itertools.count()
 
-    def __call__(self, slot: Slot) -> AuditEntry:
-        seq = slot.seq
-        g = self.grants[seq % len(self.grants)]
-        allow = seq % 5 != 4
-        moment = max(datetime.now(UTC), slot.not_before)
-        return AuditEntry(seq=seq, time=moment, requester=g.requester, subject_id=g.subject_id, resource=g.resource,
-                          purpose=g.purpose, consent_id=g.consent_id if allow else None,
-                          decision="ALLOW" if allow else "DENY", reason="OK" if allow else "FIELD_NOT_GRANTED",
-                          fields=g.fields, block_number=1000, payload_hash=self.payloads[seq % 1000] if allow else None)
+    def draw(self) -> tuple[Callable[[Slot], AuditEntry], tuple[str, ...]]:
+        """The next decision to append, and the consents it cites."""
+        k = next(self._drawn)
+        g = self.grants[k % len(self.grants)]
+        allow = k % 5 != 4
+        payload = self.payloads[k % len(self.payloads)]
+
+        def decide(slot: Slot) -> AuditEntry:
+            slot.uses(g.consent_id)  # what the policy reads; the bench's grants have no max_uses
+            moment = max(datetime.now(UTC), slot.not_before)
+            return AuditEntry(seq=slot.seq, time=moment, requester=g.requester, subject_id=g.subject_id,
+                              resource=g.resource, purpose=g.purpose, consent_id=g.consent_id if allow else None,
+                              decision="ALLOW" if allow else "DENY", reason="OK" if allow else "FIELD_NOT_GRANTED",
+                              fields=g.fields, block_number=1000, payload_hash=payload if allow else None)
+
+        return decide, (g.consent_id,)
 
 
 def open_log(path: Path):
@@ -118,7 +129,8 @@ def append_load(log: AuditLog, factory: EntryFactory, threads: int, duration: fl
         barrier.wait()
         try:
             while not stop.is_set():
-                entry = log.append(factory)
+                decide, cites = factory.draw()
+                entry = log.append(decide, cites=cites)
                 mine.append((entry.seq, time.monotonic()))
         except BaseException as exc:  # surfaced below: a benchmark that quietly lost its workers lies
             errors.append(exc)
@@ -158,7 +170,8 @@ def append_load_async(log: AuditLog, factory: EntryFactory, concurrency: int, du
 
         async def one() -> None:
             while time.monotonic() < end:
-                entry = await log.append_async(factory)
+                decide, cites = factory.draw()
+                entry = await log.append_async(decide, cites=cites)
                 commits.append((entry.seq, time.monotonic()))
 
         await asyncio.gather(*(one() for _ in range(concurrency)))
@@ -184,7 +197,7 @@ def measure_append(ops, work: Path, *, duration: float, driver: str = "async", c
     engine, sessions = open_log(work / f"audit-append-{time.monotonic_ns()}.db")
     log, integration = start_log(engine)
     anchorer = RecordingAnchorer(log, deploy_audit_anchor(ops), sessions, sender=ops.anchorer, interval=interval,
-                                 is_leader=lambda: integration.leader)
+                                 is_leader=integration.integrator.lease.confirm)
     anchorer.load()
     anchorer.start()
     try:

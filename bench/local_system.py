@@ -1,10 +1,12 @@
-"""Starts a whole local system as processes: devnet + gateway, contracts, API server.
+"""Starts a whole local system as processes: devnet + gateway, contracts, API servers.
 
 Each piece is its own process, started exactly as ``scripts/run`` starts it (the
 ``consent-ledger`` CLI), in a private data dir with free loopback ports, so benchmarks and
 every test directory see the real deployment shape and never touch the operator's ``.data``.
 The devnet runs in the foreground of its own process group, or detached (``devnet up
---detach``) for the tests of the supervisor itself.
+--detach``) for the tests of the supervisor itself. On PostgreSQL (``database_url``) a second
+API instance (``start_api("api2")``) shares the data dir and the database with the first, as two
+``consent-ledger serve`` behind one public URL do.
 """
 
 from __future__ import annotations
@@ -65,16 +67,17 @@ def rpc_ready(url: str) -> bool:
 
 @dataclass
 class LocalSystem:
-    """One devnet, its deployment and (when started) one API server, all under ``home``."""
+    """One devnet, its deployment and (when started) its API servers, all under ``home``."""
 
     home: Path
     env: dict[str, str]
     rpc_url: str
-    api_url: str
+    api_url: str  # the first instance's ("api"), which is also the public URL of every instance
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    api_urls: dict[str, str] = field(default_factory=dict)  # by instance name, once started
 
     @classmethod
-    def create(cls, home: Path, *, anchor_interval: float = 1.0) -> "LocalSystem":
+    def create(cls, home: Path, *, anchor_interval: float = 1.0, database_url: str | None = None) -> "LocalSystem":
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         rpc_port, api_port = free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENT_LEDGER_")}
@@ -89,6 +92,8 @@ class LocalSystem:
             # A benchmark run outlasts the default 15-minute token; tokens are made once per run.
             "CONSENT_LEDGER_JWT_TTL": "14400",
         })
+        if database_url:
+            env["CONSENT_LEDGER_DATABASE_URL"] = database_url
         return cls(home, env, f"http://127.0.0.1:{rpc_port}", f"http://127.0.0.1:{api_port}")
 
     def activate(self) -> None:
@@ -153,19 +158,25 @@ class LocalSystem:
     def deploy(self) -> None:
         self.cli("deploy")
 
-    def start_api(self, *, wait: bool = True) -> None:
-        """``wait``: return once ``/readyz`` answers 200 (else at once)."""
-        port = self.api_url.rsplit(":", 1)[1]
-        proc, log = self._spawn("api", [*CLI, "serve", "--port", port, "--log-level", "warning"])
+    def start_api(self, name: str = "api", *, wait: bool = True) -> str:
+        """Start the API instance ``name``: "api" at ``api_url``, any other on a free port of its own
+        (same data dir, database and public URL); returns its URL, once it is ready unless ``wait``
+        is false."""
+        port = self.api_url.rsplit(":", 1)[1] if name == "api" else str(free_port())
+        url = f"http://127.0.0.1:{port}"
+        proc, log = self._spawn(name, [*CLI, "serve", "--port", port, "--log-level", "warning"])
+        self.api_urls[name] = url
         if wait:
-            wait_for(lambda: httpx.get(self.api_url + "/readyz", timeout=5).status_code == 200, "API", proc=proc,
+            wait_for(lambda: httpx.get(url + "/readyz", timeout=5).status_code == 200, f"API {name}", proc=proc,
                      log=log)
+        return url
 
     def pid(self, name: str) -> int:
         return self.processes[name].pid
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         proc = self.processes.pop(name, None)
+        self.api_urls.pop(name, None)
         if proc is None or proc.poll() is not None:
             return
         os.killpg(proc.pid, sig)

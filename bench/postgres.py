@@ -51,7 +51,10 @@ class LocalPostgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://{ROLE}@127.0.0.1:{self.port}/{DATABASE}"
+        return self.url_of(DATABASE)
+
+    def url_of(self, database: str) -> str:
+        return f"postgresql+psycopg://{ROLE}@127.0.0.1:{self.port}/{database}"
 
     def _as_server_user(self, args: list[str]) -> list[str]:
         if os.geteuid() != 0:
@@ -89,11 +92,17 @@ class LocalPostgres:
 
     def reset(self) -> None:
         """Drop and recreate the database: a clean schema for the next test."""
+        self.fresh_database(DATABASE)
+
+    def fresh_database(self, database: str) -> str:
+        """Drop and recreate ``database`` (one more beside the default, e.g. for a system of its own);
+        returns its URL."""
         import psycopg
 
         with psycopg.connect(host="127.0.0.1", port=self.port, user=ROLE, dbname="postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{database}"')
+        return self.url_of(database)
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():

@@ -185,10 +185,18 @@ class Indexer:
         self._persist()
 
     def _persist(self) -> None:
-        """Write the changed entities and the watermark in one transaction (kept for a retry if it fails)."""
+        """Write the changed entities and the watermark in one transaction (kept for a retry if it fails).
+
+        Every instance on one database follows the chain into the same tables: the watermark row,
+        locked first, orders their writes, and an instance behind the stored watermark writes
+        nothing (the one ahead wrote every entity changed up to its block), so no row ever goes
+        back to an older block than the watermark says."""
         with self.sessions.begin() as session:
-            _persist(session, self.projection, self._unpersisted)
-            session.merge(m.IndexerStateRow(name="chain", block=self.projection.block))
+            stored = session.scalar(select(m.IndexerStateRow.block).where(m.IndexerStateRow.name == "chain")
+                                    .with_for_update())
+            if stored is None or stored <= self.projection.block:
+                _persist(session, self.projection, self._unpersisted)
+                session.merge(m.IndexerStateRow(name="chain", block=self.projection.block))
         self._unpersisted.clear()
 
     # -- background follower -------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Anchors the audit log's latest checkpoint on-chain whenever it has grown, every ``interval`` seconds.
 
-Only the integrator (the holder of the integrator lease) anchors; every instance measures the
+Only the leader (the holder of the integrator lease) anchors, and ``is_leader`` (the lease's
+:meth:`~ledger.audit.lease.Lease.confirm` in the API) is asked just before each anchor is sent, so
+an instance deposed while it stalled does not send one. Every instance measures the
 anchor lag from the database: how long the oldest committed entry that no anchor covers has
 waited since its commit (0 when every entry is anchored). Beyond a bound
 (``ledger.settings.DEFAULT_MAX_ANCHOR_LAG_SECONDS``, ``CONSENT_LEDGER_MAX_ANCHOR_LAG``) the API releases
@@ -59,7 +61,7 @@ class Anchorer:
     def anchor_once(self) -> AnchorRow | None:
         """Anchor the latest checkpoint if it grew; returns the stored anchor."""
         size, root = self.audit.head()
-        if size <= self.last_size:
+        if size <= self.last_size or not self.is_leader():
             return None
         if self.max_step is not None and size - self.last_size > self.max_step:
             size = self.last_size + self.max_step
@@ -100,8 +102,7 @@ class Anchorer:
         def run():
             while not self._stop.wait(self.interval):
                 try:
-                    if self.is_leader():
-                        self.anchor_once()
+                    self.anchor_once()
                     self.refresh()
                     self.last_error = None
                 except Exception as exc:  # keep trying; readiness and the release gate report the lag
@@ -116,7 +117,6 @@ class Anchorer:
         if self._thread:
             self._thread.join(timeout=10)
         try:  # a last anchor so a clean shutdown leaves nothing unanchored
-            if self.is_leader():
-                self.anchor_once()
+            self.anchor_once()
         except Exception as exc:
             log.warning("final anchor failed: %s", exc)

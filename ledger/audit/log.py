@@ -3,9 +3,9 @@
 ``append(decide)`` queues a decision; one writer thread per instance takes everything queued as a
 batch and, in ONE transaction, locks the ``audit_sequence`` row (the next seq, and the newest
 entry's time), runs each ``decide(slot)`` in seq order against the consents' stored use counts,
-inserts the entries, stores the new counts and the new head, and commits. The row lock orders
-every instance's batches, so seqs are gap-free and a consent's ``max_uses`` holds exactly, however
-many instances share the database. ``append`` returns only after that commit: a caller that gets
+inserts the entries, adds their uses to the stored counts, stores the new head, and commits. The
+row lock orders every instance's batches, so seqs are gap-free and a consent's ``max_uses`` holds
+exactly, however many instances share the database. ``append`` returns only after that commit: a caller that gets
 an entry back may release data; a caller that gets an exception must not. Durability costs one
 fsync per batch, not per entry.
 
@@ -48,25 +48,33 @@ def time_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // _MS
 
 
-class _UseCounts(dict):
-    """Use counts of the consents a batch cites, read on first mention inside the batch's transaction
-    (so under the sequence lock: exact across instances); ``bumped`` are the ones to write back."""
+class _UseCounts:
+    """Use counts of the consents a batch cites, read inside the batch's transaction (so under the
+    sequence lock: exact across instances): the ones the batch's callers named up front in one
+    query, any other on first mention. ``added`` are this batch's new uses, written back as
+    increments, so a use that no decision asked about costs no read."""
 
-    def __init__(self, cursor, sql: str):
-        super().__init__()
+    def __init__(self, cursor, statements: _Statements):
         self._cursor = cursor
-        self._sql = sql
-        self.bumped: set[str] = set()
+        self._sql = statements
+        self._stored: dict[str, int] = {}
+        self.added: dict[str, int] = {}
 
-    def __missing__(self, consent_id: str) -> int:
-        self._cursor.execute(self._sql, (consent_id,))
-        row = self._cursor.fetchone()
-        self[consent_id] = used = int(row[0]) if row else 0
-        return used
+    def prefetch(self, consent_ids: set[str]) -> None:
+        wanted = sorted(consent_ids - self._stored.keys())
+        for start in range(0, len(wanted), _MAX_ROWS_PER_INSERT):
+            chunk = wanted[start:start + _MAX_ROWS_PER_INSERT]
+            self._cursor.execute(self._sql.used_of(len(chunk)), chunk)
+            self._stored.update((cid, int(used)) for cid, used in self._cursor.fetchall())
+            self._stored.update((cid, 0) for cid in chunk if cid not in self._stored)
+
+    def __getitem__(self, consent_id: str) -> int:
+        if consent_id not in self._stored:
+            self.prefetch({consent_id})
+        return self._stored[consent_id] + self.added.get(consent_id, 0)
 
     def bump(self, consent_id: str) -> None:
-        self[consent_id] += 1
-        self.bumped.add(consent_id)
+        self.added[consent_id] = self.added.get(consent_id, 0) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +93,7 @@ Decide = Callable[[Slot], AuditEntry]
 @dataclass(slots=True)
 class _Pending:
     decide: Decide
+    cites: tuple[str, ...]  # consents whose uses the decision will ask for (read with the batch's others)
     done: threading.Event | None  # a waiting thread's, or
     future: asyncio.Future | None  # a waiting coroutine's
     entry: AuditEntry | None = None
@@ -129,12 +138,15 @@ class _Statements:
         self.lock = f"UPDATE {seq} SET next_seq = next_seq WHERE id = 1"
         self.head = f"SELECT next_seq, last_time_ms FROM {seq} WHERE id = 1"
         self.advance = f"UPDATE {seq} SET next_seq = {mark}, last_time_ms = {mark} WHERE id = 1"
-        self.used = f"SELECT used FROM {uses} WHERE consent_id = {mark}"
+        self._uses = uses
 
-    def store_uses(self, rows: int) -> str:
+    def used_of(self, rows: int) -> str:
+        return f"SELECT consent_id, used FROM {self._uses} WHERE consent_id IN ({', '.join([self.mark] * rows)})"
+
+    def add_uses(self, rows: int) -> str:
         values = ", ".join([f"({self.mark}, {self.mark})"] * rows)
-        return (f"INSERT INTO {ConsentUseRow.__tablename__} (consent_id, used) VALUES {values} "
-                f"ON CONFLICT (consent_id) DO UPDATE SET used = excluded.used")
+        return (f"INSERT INTO {self._uses} (consent_id, used) VALUES {values} "
+                f"ON CONFLICT (consent_id) DO UPDATE SET used = {self._uses}.used + excluded.used")
 
 
 class AuditLog:
@@ -189,17 +201,18 @@ class AuditLog:
         return self._sequenced
 
     # -- appending ----------------------------------------------------------------------------
-    def append(self, decide: Decide) -> AuditEntry:
-        """Queue a decision, then wait until its entry is committed (or refused)."""
-        pending = self._enqueue(_Pending(decide, threading.Event(), None))
+    def append(self, decide: Decide, *, cites: Iterable[str] = ()) -> AuditEntry:
+        """Queue a decision, then wait until its entry is committed (or refused). ``cites``: the
+        consents whose uses ``decide`` will ask for, so the batch reads them all in one query."""
+        pending = self._enqueue(_Pending(decide, tuple(cites), threading.Event(), None))
         if not pending.done.wait(self.commit_timeout):
             raise AuditUnavailable("the audit entry was not committed in time")
         return self._outcome(pending)
 
-    async def append_async(self, decide: Decide) -> AuditEntry:
+    async def append_async(self, decide: Decide, *, cites: Iterable[str] = ()) -> AuditEntry:
         """``append`` for an event loop: the writer thread resolves a future instead of an event."""
         loop = asyncio.get_running_loop()
-        pending = self._enqueue(_Pending(decide, None, loop.create_future()))
+        pending = self._enqueue(_Pending(decide, tuple(cites), None, loop.create_future()))
         try:
             async with asyncio.timeout(self.commit_timeout):  # lighter than wait_for: no extra task
                 await pending.future
@@ -256,7 +269,8 @@ class AuditLog:
             next_seq, last_ms = cursor.fetchone()
             not_before = _EPOCH + last_ms * _MS
             committed_at = time.time_ns() // 1_000_000
-            uses = _UseCounts(cursor, sql.used)
+            uses = _UseCounts(cursor, sql)
+            uses.prefetch({cid for p in batch for cid in p.cites})
             rows = []
             for p in batch:
                 try:
@@ -279,10 +293,10 @@ class AuditLog:
                 chunk = rows[start:start + _MAX_ROWS_PER_INSERT]
                 cursor.execute(_insert_sql(len(chunk), sql.mark), [v for row in chunk for v in row])
             cursor.execute(sql.advance, (next_seq, time_ms(not_before)))
-            bumped = sorted(uses.bumped)
-            for start in range(0, len(bumped), _MAX_ROWS_PER_INSERT):
-                chunk = bumped[start:start + _MAX_ROWS_PER_INSERT]
-                cursor.execute(sql.store_uses(len(chunk)), [v for cid in chunk for v in (cid, uses[cid])])
+            added = sorted(uses.added.items())
+            for start in range(0, len(added), _MAX_ROWS_PER_INSERT):
+                chunk = added[start:start + _MAX_ROWS_PER_INSERT]
+                cursor.execute(sql.add_uses(len(chunk)), [v for row in chunk for v in row])
             self._raw.commit()
         except Exception:
             self._raw.rollback()

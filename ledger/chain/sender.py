@@ -2,9 +2,11 @@
 
 Each account keeps its own nonce counter behind a lock, so many threads can submit at once;
 spreading the load over several relayer accounts avoids per-sender pool limits (Besu) and keeps
-one stuck nonce from blocking everything. Fees come from :mod:`ledger.chain.fees` (EIP-1559, from
-the latest base fee, capped). Receipts are polled with a timeout, and a reverted
-transaction is replayed as an ``eth_call`` at its block to recover the custom error.
+one stuck nonce from blocking everything. Other processes may send from the same accounts (two API
+instances share one keystore): a nonce one of them took comes back from the node as a nonce error,
+and the send reads the account's pending count again and retries, up to ``_NONCE_ATTEMPTS`` times.
+Fees come from :mod:`ledger.chain.fees` (EIP-1559, from the latest base fee, capped). Receipts
+are polled with a timeout, and a reverted transaction is replayed as an ``eth_call`` at its block to recover the custom error.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from ledger.settings import Settings
 
 #: Seconds a base-fee reading is reused; the max fee's 2x headroom covers the blocks in between.
 _FEE_TTL = 1.0
+#: Tries per send against nonces taken meanwhile by another sender of the same account.
+_NONCE_ATTEMPTS = 8
 _NONCE_ERRORS = ("nonce too low", "nonce too high", "already known", "replacement transaction underpriced",
                  "invalid nonce", "nonce is too low")
 
@@ -108,7 +112,7 @@ class TransactionSender:
         except FeeCapExceeded as exc:
             raise FeeCapExceeded(f"{action} not sent: {exc}", base_fee=exc.base_fee, max_fee=exc.max_fee,
                                  cap=exc.cap) from None
-        for attempt in range(2):
+        for attempt in range(_NONCE_ATTEMPTS):
             with acc.lock:
                 if acc.next_nonce is None:
                     acc.next_nonce = int(self._rpc.call("eth_getTransactionCount", [address, "pending"]), 16)
@@ -121,7 +125,7 @@ class TransactionSender:
                     tx_hash = self._rpc.call("eth_sendRawTransaction", ["0x" + signed.raw_transaction.hex()])
                 except RpcError as exc:
                     acc.next_nonce = None  # resynchronise from the node next time
-                    if attempt == 0 and any(s in exc.rpc_message.lower() for s in _NONCE_ERRORS):
+                    if attempt + 1 < _NONCE_ATTEMPTS and any(s in exc.rpc_message.lower() for s in _NONCE_ERRORS):
                         continue
                     raise TransactionFailed(f"{action} refused by the node: {exc.rpc_message}") from exc
                 acc.next_nonce += 1

@@ -111,11 +111,7 @@ class _PausingProjection(Projection):
 
 
 class _Audit:
-    @staticmethod
-    def use_counts(consent_ids):
-        return {cid: 0 for cid in consent_ids}
-
-    async def append_async(self, decide):
+    async def append_async(self, decide, *, cites=()):
         return decide(Slot(0, datetime.min.replace(tzinfo=UTC), lambda consent_id: 0))
 
 

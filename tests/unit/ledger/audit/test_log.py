@@ -71,13 +71,14 @@ def _leaf_hashes(engine) -> list[bytes]:
         return [bytes(h) for (h,) in connection.execute(text("SELECT leaf_hash FROM audit_entries ORDER BY seq"))]
 
 
-def _hammer(logs: list[AuditLog], per_thread: int, threads_per_log: int, decide_for) -> list[AuditEntry]:
+def _hammer(logs: list[AuditLog], per_thread: int, threads_per_log: int, decide_for, *,
+            cites: tuple[str, ...] = ()) -> list[AuditEntry]:
     entries: list[AuditEntry] = []
     lock = threading.Lock()
 
     def worker(log: AuditLog):
         for i in range(per_thread):
-            entry = log.append(decide_for(i))
+            entry = log.append(decide_for(i), cites=cites)
             with lock:
                 entries.append(entry)
 
@@ -102,10 +103,11 @@ def test_concurrent_appends_get_gap_free_seqs_and_exact_use_counts(engine):
     assert reloaded.size == 400
 
 
-def test_two_instances_share_one_log_and_max_uses_holds_exactly(db_url):
+@pytest.mark.parametrize("cites", [(), (CONSENT,)], ids=["read-when-asked", "named-up-front"])
+def test_two_instances_share_one_log_and_max_uses_holds_exactly(db_url, cites):
     engines = [make_engine(db_url), make_engine(db_url)]
     logs = [_started(e) for e in engines]
-    entries = _hammer(logs, 4, 4, lambda i: _decide(max_uses=5))  # 32 requests, split across both
+    entries = _hammer(logs, 4, 4, lambda i: _decide(max_uses=5), cites=cites)  # 32 requests, split across both
     for log in logs:
         log.stop()
     assert sorted(e.seq for e in entries) == list(range(32))
