@@ -135,8 +135,10 @@ class ScaleRun:
     def _postgres_section(self) -> None:
         from bench import _instances
 
-        section = _instances.measure(self.work / "instances", seconds=self.plan.release_seconds, log=self.log)
-        self.results["postgres"] = section
+        section = _instances.measure(self.work / "instances", duration=self.plan.release_seconds,
+                                     warmup=min(2.0, self.plan.release_seconds / 4), log=self.log)
+        self.results["postgres"] = {**section["postgres"], "sqlite_c16_rps": section["sqlite_c16_rps"],
+                                    "sqlite_c16": section["sqlite_c16"]}
 
     def _devnet_section(self) -> None:
         from bench import _devnet_scale
