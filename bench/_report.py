@@ -340,6 +340,15 @@ def _render_scale(results: dict, targets: list[dict]) -> list[str]:
              pg.get("release_c16_p99_ms"), f"{_fmt(pg.get('ratio_vs_sqlite'))}x SQLite"],
             ["PostgreSQL, two instances", pg.get("two_instances_rps"), pg.get("two_instances_p50_ms"),
              pg.get("two_instances_p99_ms"), f"{_fmt(pg.get('two_instances_ratio'))}x one instance"]])
-    if dev:
-        out += ["Devnet: " + json.dumps(dev, ensure_ascii=False), ""]
+    for size, d in dev.items():
+        out += [f"Devnet, {size.removeprefix('consents_')} consents granted with `grantBatch` "
+                f"({_fmt(d.get('batch_size'))} a transaction, pipelined over the relayer keys), then the devnet "
+                "killed with SIGKILL and restarted: recovery loads the last state dump and replays the journal "
+                "after it.", ""]
+        out += _table(["figure", "value"], [
+            ["grant time (s)", d.get("grant_s")], ["grants/s", d.get("grants_per_s")],
+            ["anvil RSS (MB)", d.get("anvil_rss_mb")],
+            ["one state dump, mining paused (s)", d.get("dump_s")], ["dump size (MB)", d.get("dump_mb")],
+            ["journal (MB)", d.get("journal_mb")], ["restart after kill -9 (s)", d.get("restart_s")],
+            ["replay (s; blocks)", f"{_fmt(d.get('replay_s'))}; {_fmt(d.get('replay_blocks'))}"]])
     return out
