@@ -190,12 +190,7 @@ class Indexer:
                 seen = load_touched(session, folded)
                 changed += [key for entity in _fold(seen, folded) for key in cache_keys(seen, entity)]
             if end_block > done:
-                scratch = load_touched(session, fresh)
-                dirty = _fold(scratch, fresh)
-                _persist(session, scratch, dirty)
-                changed += [key for entity in dirty for key in cache_keys(scratch, entity)]
-                session.execute(update(m.IndexerStateRow).where(m.IndexerStateRow.name == "chain")
-                                .values(block=end_block))
+                changed += _write(session, fresh, end_block)
         self.projection.cache.advance(changed, end_block)
 
     # -- background follower -------------------------------------------------------------------
@@ -225,6 +220,16 @@ def _copy_outcome(task: asyncio.Task, future: asyncio.Future) -> None:
         future.set_exception(task.exception())
     else:
         future.set_result(task.result())
+
+
+def _write(session: Session, events: list[tuple[str, dict, dict, int]], end_block: int) -> list[tuple]:
+    """Fold ``events`` (none of them folded yet) into their rows and move the watermark to
+    ``end_block``; the cache keys they changed."""
+    scratch = load_touched(session, events)
+    dirty = _fold(scratch, events)
+    _persist(session, scratch, dirty)
+    session.execute(update(m.IndexerStateRow).where(m.IndexerStateRow.name == "chain").values(block=end_block))
+    return [key for entity in dirty for key in cache_keys(scratch, entity)]
 
 
 def _fold(p: Projection, events: list[tuple[str, dict, dict, int]]) -> list[tuple[str, object]]:
