@@ -104,6 +104,7 @@ def measure(work: Path, consents: int, log, *, seconds: float = 10.0) -> dict:
     from ledger.settings import Settings
 
     system = LocalSystem.create(work / f"consents-{consents}")
+    system.activate()  # this process's keystore and database are the system's
     try:
         system.start_devnet()
         system.deploy()
@@ -113,7 +114,6 @@ def measure(work: Path, consents: int, log, *, seconds: float = 10.0) -> dict:
         other = keystore.address_of("dept-housing-fund")
         world.close()
         system.stop("api")
-        system.activate()
         fill_s = _fill(Settings.from_env().database_url, load_or_create_pepper(system.home), consents, hrss, other,
                        log)
         log(f"scale consents: {consents:,} inserted in {fill_s:.1f} s")

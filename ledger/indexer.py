@@ -36,7 +36,7 @@ from ledger.chain.client import Chain
 from ledger.chain.rpc import AsyncRpcClient
 from ledger.exceptions import ChainUnavailable
 from ledger.projection import Projection
-from ledger.projection_tables import TableProjection, cache_keys, load_touched, read_watermark
+from ledger.projection_tables import Rows, TableProjection, cache_keys, load_touched, read_watermark
 from ledger.storage import models as m
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Indexer:
         deployment = self.chain.deployment
         self._by_address = {deployment.contracts[n].lower(): self.chain.abis[n] for n in _CONTRACTS}
         with self.sessions() as session:
-            block = read_watermark(session)
+            block = read_watermark(Rows.of(session))
         if block is None:
             block = deployment.deploy_block - 1
             try:
@@ -78,7 +78,7 @@ class Indexer:
                     session.add(m.IndexerStateRow(name="chain", block=block))
             except IntegrityError:  # another instance started at the same moment
                 with self.sessions() as session:
-                    block = read_watermark(session)
+                    block = read_watermark(Rows.of(session))
         self.projection.cache.advance((), block)
 
     # -- freshness ---------------------------------------------------------------------------
@@ -156,7 +156,7 @@ class Indexer:
         with self._sync_lock:
             target = self.chain.block_number() if to_block is None else to_block
             with self.sessions() as session:
-                target = max(target, read_watermark(session))
+                target = max(target, read_watermark(Rows.of(session)))
             while self.projection.block < target:
                 start = self.projection.block + 1
                 end = min(target, start + _LOG_CHUNK - 1)
@@ -183,7 +183,7 @@ class Indexer:
         with self.sessions.begin() as session:
             session.execute(update(m.IndexerStateRow).where(m.IndexerStateRow.name == "chain")
                             .values(block=m.IndexerStateRow.block))  # the lock: first statement, a write
-            done = read_watermark(session)
+            done = read_watermark(Rows.of(session))
             folded = [e for e in events if int(e[2]["blockNumber"], 16) <= done]
             fresh = [e for e in events if int(e[2]["blockNumber"], 16) > done]
             if folded:  # written by another instance: only the keys they changed are needed

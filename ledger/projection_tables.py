@@ -24,6 +24,7 @@ The rows of the tables are written by :mod:`ledger.indexer` only (it also turns 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
@@ -100,21 +101,6 @@ def cache_keys(p: Projection, changed: tuple[str, object]) -> list[tuple]:
 
 
 # -- rows to states -------------------------------------------------------------------------------
-def _department(row: m.DepartmentRow) -> DepartmentState:
-    return DepartmentState(row.address, row.code, row.name, row.active)
-
-
-def _resource(row: m.ResourceRow) -> ResourceState:
-    return ResourceState(row.resource_key, row.provider, row.sharing_class, row.sensitive, row.active,
-                         len(row.fields), row.schema_hash)
-
-
-def _consent(row: m.ConsentRow, masks: dict[str, int]) -> ConsentState:
-    return ConsentState(row.consent_id, row.subject_id, row.grantee, masks, row.purpose_hash, row.valid_from,
-                        row.valid_until, row.max_uses, int(row.nonce), row.status, row.granted_block,
-                        row.granted_tx, row.ended_block, row.ended_by)
-
-
 def _signer_change(row: m.SubjectSignerChangeRow) -> SignerChangeState:
     return SignerChangeState(row.change_id, row.subject_id, tuple(row.add), tuple(row.remove), row.threshold,
                              int(row.nonce), row.effective_at, row.proposed_by, row.proposed_block, row.status,
@@ -132,67 +118,100 @@ def _agreement(row: m.AgreementRow) -> AgreementState:
                           row.ended_at, row.ended_by)
 
 
+class Rows:
+    """Reads on one DBAPI connection, in its driver's parameter style. The decision's lookups are
+    primary-key and index reads of microseconds each, which the ORM would multiply (as the release
+    path's record read, :meth:`api.services.release.ReleaseService._open_record`, does too)."""
+
+    def __init__(self, dbapi_connection, paramstyle: str):
+        self._cursor = dbapi_connection.cursor()
+        self._native = paramstyle == "qmark"
+
+    @classmethod
+    def of(cls, session: Session) -> Rows:
+        """On the session's connection, so inside its transaction."""
+        return cls(session.connection().connection.dbapi_connection, session.get_bind().dialect.paramstyle)
+
+    def all(self, sql: str, *params) -> list[tuple]:
+        self._cursor.execute(sql if self._native else sql.replace("?", "%s"), params)
+        return self._cursor.fetchall()
+
+    def one(self, sql: str, *params) -> tuple | None:
+        found = self.all(sql, *params)
+        return found[0] if found else None
+
+
+def _json(value) -> list:
+    return json.loads(value) if isinstance(value, str) else value  # SQLite hands JSON back as text
+
+
+_CONSENT_COLUMNS = ("c.consent_id, c.subject_id, c.grantee, c.purpose_hash, c.valid_from, c.valid_until, "
+                    "c.max_uses, c.nonce, c.status, c.granted_block, c.granted_tx, c.ended_block, c.ended_by, "
+                    "r.resource_key, r.field_mask")
+
+
 # -- single-key reads (one indexed SELECT each) ---------------------------------------------------------
-def read_department(session: Session, address: str) -> DepartmentState | None:
-    row = session.get(m.DepartmentRow, address)
-    return _department(row) if row else None
+def read_department(rows: Rows, address: str) -> DepartmentState | None:
+    row = rows.one("SELECT address, code, name, active FROM departments WHERE address = ?", address)
+    return DepartmentState(row[0], row[1], row[2], bool(row[3])) if row else None
 
 
-def read_roles(session: Session, account: str) -> frozenset[str]:
-    return frozenset(session.scalars(select(m.RoleRow.role).where(m.RoleRow.account == account)))
+def read_roles(rows: Rows, account: str) -> frozenset[str]:
+    return frozenset(role for role, in rows.all("SELECT role FROM roles WHERE account = ?", account))
 
 
-def read_resource(session: Session, resource_key: str) -> ResourceState | None:
-    row = session.scalar(select(m.ResourceRow).where(m.ResourceRow.resource_key == resource_key,
-                                                     m.ResourceRow.on_chain.is_(True)))
-    return _resource(row) if row else None
+def read_resource(rows: Rows, resource_key: str) -> ResourceState | None:
+    row = rows.one("SELECT provider, sharing_class, sensitive, active, fields, schema_hash FROM resources "
+                   "WHERE resource_key = ? AND on_chain = ?", resource_key, True)
+    return ResourceState(resource_key, row[0], row[1], bool(row[2]), bool(row[3]), len(_json(row[4])),
+                         row[5]) if row else None
 
 
-def read_subject(session: Session, subject_id: str) -> SubjectState | None:
-    row = session.get(m.SubjectRow, subject_id)
-    if row is None:
+def read_subject(rows: Rows, subject_id: str) -> SubjectState | None:
+    found = rows.all("SELECT s.kind, s.threshold, g.signer FROM subjects s LEFT JOIN subject_signers g "
+                     "ON g.subject_id = s.subject_id WHERE s.subject_id = ?", subject_id)
+    if not found:
         return None
-    signers = session.scalars(select(m.SubjectSignerRow.signer).where(m.SubjectSignerRow.subject_id == subject_id))
-    return SubjectState(row.subject_id, row.kind, row.threshold, set(signers))
+    return SubjectState(subject_id, found[0][0], found[0][1], {signer for *_, signer in found if signer})
 
 
-def read_agreement(session: Session, department: str, resource_key: str, purpose: str) -> AgreementState | None:
-    row = session.get(m.AgreementRow, (department, resource_key, purpose))
-    return _agreement(row) if row else None
+def read_agreement(rows: Rows, department: str, resource_key: str, purpose: str) -> AgreementState | None:
+    row = rows.one("SELECT field_mask, valid_until, request_id, purpose_hash, valid_from, ended_at, ended_by "
+                   "FROM agreements WHERE department = ? AND resource_key = ? AND purpose_hash = ?",
+                   department, resource_key, purpose)
+    return AgreementState(int(row[0]), *row[1:]) if row else None
 
 
-def read_consents(session: Session, condition) -> list[ConsentState]:
-    """The consents ``condition`` (on ConsentResourceRow) selects, each with every resource it names."""
-    named = select(m.ConsentResourceRow.consent_id).where(condition)
-    rows = session.execute(
-        select(m.ConsentRow, m.ConsentResourceRow.resource_key, m.ConsentResourceRow.field_mask)
-        .join(m.ConsentResourceRow, m.ConsentResourceRow.consent_id == m.ConsentRow.consent_id)
-        .where(m.ConsentRow.consent_id.in_(named))
-        .order_by(m.ConsentRow.granted_block, m.ConsentRow.consent_id)).all()
+def read_consents(rows: Rows, where: str, *params) -> list[ConsentState]:
+    """The consents the condition ``where`` on ``consent_resources k`` selects, each with every
+    resource it names, oldest first."""
     consents: dict[str, ConsentState] = {}
-    for row, key, mask in rows:
-        consent = consents.get(row.consent_id)
+    for row in rows.all(f"SELECT {_CONSENT_COLUMNS} FROM consents c JOIN consent_resources r "
+                        f"ON r.consent_id = c.consent_id WHERE c.consent_id IN "
+                        f"(SELECT k.consent_id FROM consent_resources k WHERE {where}) "
+                        f"ORDER BY c.granted_block, c.consent_id", *params):
+        consent = consents.get(row[0])
         if consent is None:
-            consent = consents[row.consent_id] = _consent(row, {})
-        consent.resource_masks[key] = int(mask)
+            consent = consents[row[0]] = ConsentState(*row[:3], {}, *row[3:7], int(row[7]), *row[8:13])
+        consent.resource_masks[row[13]] = int(row[14])
     return list(consents.values())
 
 
-def read_consents_for(session: Session, subject_id: str, grantee: str, resource_key: str) -> list[ConsentState]:
-    r = m.ConsentResourceRow
-    return read_consents(session, (r.subject_id == subject_id) & (r.grantee == grantee)
-                         & (r.resource_key == resource_key))
+def read_consents_for(rows: Rows, subject_id: str, grantee: str, resource_key: str) -> list[ConsentState]:
+    return read_consents(rows, "k.subject_id = ? AND k.grantee = ? AND k.resource_key = ?",
+                         subject_id, grantee, resource_key)
 
 
-def read_watermark(session: Session) -> int | None:
-    return session.scalar(select(m.IndexerStateRow.block).where(m.IndexerStateRow.name == "chain"))
+def read_watermark(rows: Rows) -> int | None:
+    row = rows.one("SELECT block FROM indexer_state WHERE name = ?", "chain")
+    return row[0] if row else None
 
 
 class _Snapshot:
-    """The chain as of ``block``: cache entries valid at it, else rows read in ``session``."""
+    """The chain as of ``block``: cache entries valid at it, else ``rows``."""
 
-    def __init__(self, session: Session | None, cache: BlockCache, block: int, use_cache: bool):
-        self._session = session
+    def __init__(self, rows: Rows | None, cache: BlockCache, block: int, use_cache: bool):
+        self._rows = rows
         self._cache = cache
         self.block = block
         self._use_cache = use_cache
@@ -202,7 +221,7 @@ class _Snapshot:
             value = self._cache.get(key, self.block)
             if value is not _MISSING:
                 return value
-        return load(self._session)
+        return load(self._rows)
 
     def department(self, address: str) -> DepartmentState | None:
         return self._read(("department", address), lambda s: read_department(s, address))
@@ -262,6 +281,7 @@ class TableProjection:
 
     def __init__(self, sessions: sessionmaker[Session], cache_entries: int = CACHE_ENTRIES):
         self._sessions = sessions
+        self._engine = sessions.kw["bind"]
         self.cache = BlockCache(cache_entries)
 
     @property
@@ -277,22 +297,30 @@ class TableProjection:
             return decide(_CacheOnly(None, self.cache, self.cache.block, True))
         except _NeedsRows:
             pass
-        with self._sessions() as session:
+        connection = self._engine.raw_connection()
+        try:
+            rows = Rows(connection, self._engine.dialect.paramstyle)
             for _ in range(_RETRIES):
-                block = read_watermark(session)
-                state = _Recording(session, self.cache, block, block == self.cache.block)
+                block = read_watermark(rows)
+                state = _Recording(rows, self.cache, block, block == self.cache.block)
                 result = decide(state)
-                if read_watermark(session) == block:
+                if read_watermark(rows) == block:
                     for key, value in state.read.items():
                         self.cache.put(key, value, block)
                     return result
-                session.rollback()
+                connection.rollback()  # PostgreSQL: end the transaction the reads opened
+        finally:
+            connection.close()
         raise RuntimeError("the projection tables kept changing under a read")
 
     # -- the services' lookups (each an indexed query; outside the decision, not cached) ----------------
     def _one(self, load):
         with self._sessions() as session:
             return load(session)
+
+    def _consents(self, where: str, *params) -> list[ConsentState]:
+        with self._sessions() as session:
+            return read_consents(Rows.of(session), where, *params)
 
     def department(self, address: str) -> DepartmentState | None:
         return self.read(lambda s: s.department(address))
@@ -319,7 +347,7 @@ class TableProjection:
                                                  .where(m.SubjectSignerRow.signer == address))))
 
     def consent(self, consent_id: str) -> ConsentState | None:
-        found = self._one(lambda s: read_consents(s, m.ConsentResourceRow.consent_id == consent_id))
+        found = self._consents("k.consent_id = ?", consent_id)
         return found[0] if found else None
 
     def has_consent(self, consent_id: str) -> bool:
@@ -327,12 +355,9 @@ class TableProjection:
 
     def consents_visible(self, subject_ids: Iterable[str], grantee: str) -> list[ConsentState]:
         """The consents of any of ``subject_ids``, or to ``grantee``, oldest first."""
-        r = m.ConsentResourceRow
         subject_ids = list(subject_ids)
-        condition = r.grantee == grantee
-        if subject_ids:
-            condition = condition | r.subject_id.in_(subject_ids)
-        return self._one(lambda s: read_consents(s, condition))
+        where = "k.grantee = ?" + (f" OR k.subject_id IN ({', '.join('?' * len(subject_ids))})" if subject_ids else "")
+        return self._consents(where, grantee, *subject_ids)
 
     def consent_nonces(self, subject_id: str) -> set[int]:
         """The nonces of the subject's consents on the ledger."""
@@ -358,7 +383,8 @@ class TableProjection:
 
     def agreement(self, request: SharingRequestState) -> AgreementState | None:
         """The standing agreement of ``request``'s department, resource and purpose (maybe a later request's)."""
-        return self._one(lambda s: read_agreement(s, request.requester, request.resource_key, request.purpose_hash))
+        return self._one(lambda s: read_agreement(Rows.of(s), request.requester, request.resource_key,
+                                                  request.purpose_hash))
 
     def sharing_requests(self, party: str | None) -> list[SharingRequestState]:
         """The sharing requests ``party`` made or provides the resource of (None: all), by id."""
@@ -386,21 +412,22 @@ def load_touched(session: Session, events: list[tuple[str, dict, dict, int]]) ->
     they update (a consent for its revocation, a subject for its signers, a request and its
     agreement for a decision, an account's roles, ...). Entities they create need no row."""
     p = Projection()
+    rows = Rows.of(session)
     for name, a, _log, _ts in events:
         if name in ("RoleGranted", "RoleRevoked") and a["account"] not in p.roles:
-            p.roles[a["account"]] = set(read_roles(session, a["account"]))
+            p.roles[a["account"]] = set(read_roles(rows, a["account"]))
         elif name == "DepartmentActiveSet" and a["account"] not in p.departments:
-            found = read_department(session, a["account"])
+            found = read_department(rows, a["account"])
             if found:
                 p.departments[found.address] = found
         elif name in ("ResourceUpdated", "ResourceActiveSet"):
             key = hex32(a["resourceId"])
-            found = key in p.resources or read_resource(session, key)
+            found = key in p.resources or read_resource(rows, key)
             if isinstance(found, ResourceState):
                 p.resources[key] = found
         elif name in ("SignerBound", "SignerUnbound", "ThresholdChanged"):
             key = hex32(a["subjectId"])
-            found = key in p.subjects or read_subject(session, key)
+            found = key in p.subjects or read_subject(rows, key)
             if isinstance(found, SubjectState):
                 p.subjects[key] = found
         elif name in ("SignerChangeCancelled", "SignerChangeApplied"):
@@ -411,7 +438,7 @@ def load_touched(session: Session, events: list[tuple[str, dict, dict, int]]) ->
         elif name == "ConsentRevoked":
             key = hex32(a["consentId"])
             if key not in p.consents:
-                for consent in read_consents(session, m.ConsentResourceRow.consent_id == key):
+                for consent in read_consents(rows, "k.consent_id = ?", key):
                     p.add_consent(consent)
         elif name in ("SharingApproved", "AgreementEnded", "SharingDenied"):
             if a["requestId"] not in p.sharing_requests:
@@ -419,7 +446,7 @@ def load_touched(session: Session, events: list[tuple[str, dict, dict, int]]) ->
                 if row:
                     request = p.sharing_requests[row.request_id] = _sharing_request(row)
                     agreement_key = (request.requester, request.resource_key, request.purpose_hash)
-                    found = read_agreement(session, *agreement_key)
+                    found = read_agreement(rows, *agreement_key)
                     if found:
                         p.agreements[agreement_key] = found
     return p

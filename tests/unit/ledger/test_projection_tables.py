@@ -216,19 +216,18 @@ def test_a_revocation_is_seen_by_the_very_next_read_despite_the_cache(sessions):
     assert tables.read(status) == ["REVOKED"]
 
 
-def test_start_up_reads_only_the_watermark(sessions):
+def test_start_up_reads_only_the_watermark(tmp_path):
+    url = f"sqlite:///{tmp_path / 'projection.db'}"
+    migrate(make_engine(url))
     logs = _world(1)
-    _indexer(logs, sessions).sync()
+    _indexer(logs, make_sessionmaker(make_engine(url))).sync()
     statements = []
-    engine = sessions.kw["bind"]
-
-    def record(connection, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    restarted = _indexer(logs, sessions)
-    sa.event.remove(engine, "before_cursor_execute", record)
-    assert len(statements) == 1 and "indexer_state" in statements[0], statements
+    engine = make_engine(url)  # every statement its connections run, the ORM's and the DBAPI's alike
+    sa.event.listen(engine, "connect", lambda connection, _: connection.set_trace_callback(statements.append))
+    engine.dispose()
+    restarted = _indexer(logs, make_sessionmaker(engine))
+    reads = [s for s in statements if not s.startswith("PRAGMA")]
+    assert len(reads) == 1 and "FROM indexer_state" in reads[0], reads
     assert restarted.projection.block == _Chain(logs).block_number()
 
 
