@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from bench._loadgen import LoadSpec, render_post, run_load
 from bench._stats import percentile, rnd
 from bench._world import DEPARTMENT, GRANTED, PURPOSE, RESOURCE, RESOURCE_FIELDS, build_world, resident_id
-from bench.local_system import LocalSystem, wait_for
+from bench.local_system import LocalSystem
 
 _BATCH = 50_000
 _FIRST = 1_000_000

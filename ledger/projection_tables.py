@@ -80,9 +80,6 @@ class BlockCache:
                 self._entries.pop(key, None)
             self.block = block
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
 
 def cache_keys(p: Projection, changed: tuple[str, object]) -> list[tuple]:
     """The cache keys an entity changed by a fold into ``p`` stands for."""
