@@ -66,9 +66,7 @@ class Services:
         # The only keys this process decrypts; never the identity attester's: binding a key to a
         # subject is not the operator's act (DESIGN §1.1), so those transactions are only relayed.
         keys = Keystore.from_settings(settings)
-        admin_key = keys.load("admin")
-        anchorer_key = keys.load("anchorer")
-        relayers = [keys.load(name) for name in RELAYER_KEYS]
+        admin_key, anchorer_key, *relayers = keys.load_all(["admin", "anchorer", *RELAYER_KEYS])
         self._chain = chain = Chain(settings.rpc_url, accounts=[*relayers, admin_key, anchorer_key],
                                     pool=[r.address for r in relayers], fee_policy=settings.fee_policy,
                                     deployment=Deployment.load(deployment_path(settings.data_dir)))

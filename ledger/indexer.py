@@ -1,15 +1,25 @@
-"""Follows contract events into the projection (memory + SQL) with a block watermark.
+"""Follows contract events into the projection tables, with a block watermark.
 
 Freshness guarantee given to the API: :meth:`Indexer.fresh_state` reads the chain head with a
 request that *starts after the caller arrived* (concurrent callers share one such request), then
-folds every event up to that head before returning it. So a decision never uses state older than
-a head observed after the request came in: once a revocation has a receipt, every request that
-arrives afterwards sees it.
+makes sure the tables hold every event up to that head, and this instance's cache has dropped what
+those events changed, before returning it. So a decision never uses state older than a head
+observed after the request came in: once a revocation has a receipt, every request that arrives
+afterwards sees it, on every instance.
 
-Consistency given to every reader of the projection: a chunk of blocks is folded, and
-``projection.block`` moved to its end, under one lock that readers hold too
-(:meth:`Indexer.consistent`), so a reader sees the chain as of exactly ``projection.block``, never
-a block half applied or events of a block it would not record.
+Several instances share one database, and each runs an indexer. A chunk of blocks is folded in one
+transaction that first locks the ``indexer_state`` row (an UPDATE of it: a row lock on PostgreSQL,
+the database's write lock on SQLite), re-reads the watermark and applies only the events beyond it,
+so no event is applied twice; the rows and the new watermark commit together. Each instance still
+reads the logs of every block itself: they name the keys its cache must drop, whoever wrote the
+rows (:mod:`ledger.projection_tables`).
+
+Folding reuses :class:`~ledger.projection.Projection`'s event handlers on a scratch projection
+that holds only the rows the chunk's events touch (:func:`ledger.projection_tables.load_touched`).
+
+Consistency given to every reader: the rows and the watermark move in one transaction, and a
+decision reads them as of one watermark (:meth:`ledger.projection_tables.TableProjection.read`),
+never a block half applied or events of a block it would not record.
 """
 
 from __future__ import annotations
@@ -17,16 +27,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.chain.client import Chain
 from ledger.chain.rpc import AsyncRpcClient
 from ledger.exceptions import ChainUnavailable
 from ledger.projection import Projection
+from ledger.projection_tables import Rows, TableProjection, cache_keys, load_touched, read_watermark
 from ledger.storage import models as m
 
 log = logging.getLogger(__name__)
@@ -36,13 +46,11 @@ _LOG_CHUNK = 5_000
 
 
 class Indexer:
-    def __init__(self, chain: Chain, sessions: sessionmaker[Session], projection: Projection | None = None):
+    def __init__(self, chain: Chain, sessions: sessionmaker[Session], projection: TableProjection | None = None):
         self.chain = chain
         self.sessions = sessions
-        self.projection = projection or Projection()
-        self._sync_lock = threading.Lock()  # one folder at a time
-        self._fold_lock = threading.Lock()  # a fold in memory vs. the readers of the projection
-        self._unpersisted: set[tuple[str, object]] = set()
+        self.projection = projection or TableProjection(sessions)
+        self._sync_lock = threading.Lock()  # one folder per instance; instances exclude each other in SQL
         self._cond = threading.Condition()
         self._started = 0
         self._done = 0
@@ -58,16 +66,20 @@ class Indexer:
 
     # -- start-up ----------------------------------------------------------------------------
     def load(self) -> None:
-        """Restore the projection from SQL, or start from the deployment block."""
+        """Read the watermark (the only start-up read), or start from the deployment block."""
         deployment = self.chain.deployment
         self._by_address = {deployment.contracts[n].lower(): self.chain.abis[n] for n in _CONTRACTS}
         with self.sessions() as session:
-            state = session.get(m.IndexerStateRow, "chain")
-            if state is None:
-                self.projection.block = deployment.deploy_block - 1
-                return
-            _load_rows(session, self.projection)
-            self.projection.block = state.block
+            block = read_watermark(Rows.of(session))
+        if block is None:
+            block = deployment.deploy_block - 1
+            try:
+                with self.sessions.begin() as session:
+                    session.add(m.IndexerStateRow(name="chain", block=block))
+            except IntegrityError:  # another instance started at the same moment
+                with self.sessions() as session:
+                    block = read_watermark(Rows.of(session))
+        self.projection.cache.advance((), block)
 
     # -- freshness ---------------------------------------------------------------------------
     def fresh_head(self) -> int:
@@ -138,32 +150,23 @@ class Indexer:
             self.sync(head)
         return head
 
-    @contextmanager
-    def consistent(self) -> Iterator[Projection]:
-        """The projection with no fold under way: the chain as of ``projection.block``, exactly.
-
-        Hold it only to copy what a decision needs (see :func:`ledger.policy_inputs.gather`): a
-        fold of new blocks waits for it.
-        """
-        with self._fold_lock:
-            yield self.projection
-
     # -- folding -----------------------------------------------------------------------------
     def sync(self, to_block: int | None = None) -> int:
+        """Fold up to ``to_block`` (default: the chain head), or further if another instance has."""
         with self._sync_lock:
             target = self.chain.block_number() if to_block is None else to_block
+            with self.sessions() as session:
+                target = max(target, read_watermark(Rows.of(session)))
             while self.projection.block < target:
                 start = self.projection.block + 1
                 end = min(target, start + _LOG_CHUNK - 1)
-                logs = self.chain.get_logs(list(self._by_address), start, end)
-                self._apply(logs, end)
-            if self._unpersisted:  # a chunk whose rows could not be written before
-                self._persist()
+                self._apply(self.chain.get_logs(list(self._by_address), start, end), end)
             return self.projection.block
 
     def _apply(self, logs: list[dict], end_block: int) -> None:
-        """Fold one chunk: chain reads and decoding first, then the fold and the block watermark
-        under the lock (memory only), then the rows."""
+        """Fold one chunk read from the chain: decode first, then, in one transaction holding the
+        watermark's lock, the events beyond the watermark; then drop what the chunk changed from
+        the cache."""
         logs.sort(key=lambda lg: (int(lg["blockNumber"], 16), int(lg["logIndex"], 16)))
         blocks = sorted({lg["blockNumber"] for lg in logs})
         timestamps = {}
@@ -176,28 +179,19 @@ class Indexer:
             decoded = abi.decode_log(lg) if abi else None
             if decoded is not None:
                 events.append((*decoded, lg, timestamps[lg["blockNumber"]]))
-        with self._fold_lock:
-            for name, args, lg, timestamp in events:
-                changed = self.projection.apply(name, args, lg, timestamp)
-                if changed:
-                    self._unpersisted.add(changed)
-            self.projection.block = end_block
-        self._persist()
-
-    def _persist(self) -> None:
-        """Write the changed entities and the watermark in one transaction (kept for a retry if it fails).
-
-        Every instance on one database follows the chain into the same tables: the watermark row,
-        locked first, orders their writes, and an instance behind the stored watermark writes
-        nothing (the one ahead wrote every entity changed up to its block), so no row ever goes
-        back to an older block than the watermark says."""
+        changed: list[tuple] = []
         with self.sessions.begin() as session:
-            stored = session.scalar(select(m.IndexerStateRow.block).where(m.IndexerStateRow.name == "chain")
-                                    .with_for_update())
-            if stored is None or stored <= self.projection.block:
-                _persist(session, self.projection, self._unpersisted)
-                session.merge(m.IndexerStateRow(name="chain", block=self.projection.block))
-        self._unpersisted.clear()
+            session.execute(update(m.IndexerStateRow).where(m.IndexerStateRow.name == "chain")
+                            .values(block=m.IndexerStateRow.block))  # the lock: first statement, a write
+            done = read_watermark(Rows.of(session))
+            folded = [e for e in events if int(e[2]["blockNumber"], 16) <= done]
+            fresh = [e for e in events if int(e[2]["blockNumber"], 16) > done]
+            if folded:  # written by another instance: only the keys they changed are needed
+                seen = load_touched(session, folded)
+                changed += [key for entity in _fold(seen, folded) for key in cache_keys(seen, entity)]
+            if end_block > done:
+                changed += _write(session, fresh, end_block)
+        self.projection.cache.advance(changed, end_block)
 
     # -- background follower -------------------------------------------------------------------
     def start(self, interval: float = 0.25) -> None:
@@ -228,7 +222,27 @@ def _copy_outcome(task: asyncio.Task, future: asyncio.Future) -> None:
         future.set_result(task.result())
 
 
-def _persist(session: Session, p: Projection, dirty: set[tuple[str, object]]) -> None:
+def _write(session: Session, events: list[tuple[str, dict, dict, int]], end_block: int) -> list[tuple]:
+    """Fold ``events`` (none of them folded yet) into their rows and move the watermark to
+    ``end_block``; the cache keys they changed."""
+    scratch = load_touched(session, events)
+    dirty = _fold(scratch, events)
+    _persist(session, scratch, dirty)
+    session.execute(update(m.IndexerStateRow).where(m.IndexerStateRow.name == "chain").values(block=end_block))
+    return [key for entity in dirty for key in cache_keys(scratch, entity)]
+
+
+def _fold(p: Projection, events: list[tuple[str, dict, dict, int]]) -> list[tuple[str, object]]:
+    """Apply ``events`` to ``p``; the entities they changed, each once."""
+    dirty: dict[tuple[str, object], None] = {}
+    for name, args, lg, timestamp in events:
+        entity = p.apply(name, args, lg, timestamp)
+        if entity:
+            dirty[entity] = None
+    return list(dirty)
+
+
+def _persist(session: Session, p: Projection, dirty: list[tuple[str, object]]) -> None:
     for kind, key in dirty:
         if kind == "role":
             session.execute(delete(m.RoleRow).where(m.RoleRow.account == key))
@@ -264,8 +278,10 @@ def _persist(session: Session, p: Projection, dirty: set[tuple[str, object]]) ->
             if row is None:
                 row = m.ConsentRow(consent_id=key)
                 session.add(row)
+                session.add_all(m.ConsentResourceRow(consent_id=key, resource_key=k, field_mask=str(v),
+                                                     subject_id=c.subject_id, grantee=c.grantee)
+                                for k, v in c.resource_masks.items())
             row.subject_id, row.grantee, row.purpose_hash = c.subject_id, c.grantee, c.purpose_hash
-            row.resources = [[k, str(v)] for k, v in c.resource_masks.items()]
             row.valid_from, row.valid_until, row.max_uses = c.valid_from, c.valid_until, c.max_uses
             row.nonce, row.status, row.granted_block, row.granted_tx = str(c.nonce), c.status, c.granted_block, c.granted_tx
             row.ended_block, row.ended_by = c.ended_block, c.ended_by
@@ -282,41 +298,3 @@ def _persist(session: Session, p: Projection, dirty: set[tuple[str, object]]) ->
                                              purpose_hash=a.purpose_hash, field_mask=str(a.field_mask),
                                              valid_from=a.valid_from, valid_until=a.valid_until,
                                              request_id=a.request_id, ended_at=a.ended_at, ended_by=a.ended_by))
-
-
-def _load_rows(session: Session, p: Projection) -> None:
-    from ledger.projection import (AgreementState, ConsentState, DepartmentState, ResourceState,
-                                   SharingRequestState, SignerChangeState, SubjectState)
-
-    for row in session.scalars(select(m.RoleRow)):
-        p.roles.setdefault(row.account, set()).add(row.role)
-    for row in session.scalars(select(m.DepartmentRow)):
-        p.departments[row.address] = DepartmentState(row.address, row.code, row.name, row.active)
-    for row in session.scalars(select(m.RegulatorRow)):
-        p.regulators[row.address] = row.name
-    for row in session.scalars(select(m.ResourceRow).where(m.ResourceRow.on_chain.is_(True))):
-        p.resources[row.resource_key] = ResourceState(row.resource_key, row.provider, row.sharing_class,
-                                                      row.sensitive, row.active, len(row.fields), row.schema_hash)
-    for row in session.scalars(select(m.SubjectRow)):
-        p.subjects[row.subject_id] = SubjectState(row.subject_id, row.kind, row.threshold)
-    for row in session.scalars(select(m.SubjectSignerRow)):
-        p.subjects[row.subject_id].signers.add(row.signer)
-        p.signer_subjects.setdefault(row.signer, set()).add(row.subject_id)
-    for row in session.scalars(select(m.SubjectSignerChangeRow)):
-        p.signer_changes[row.change_id] = SignerChangeState(
-            row.change_id, row.subject_id, tuple(row.add), tuple(row.remove), row.threshold, int(row.nonce),
-            row.effective_at, row.proposed_by, row.proposed_block, row.status, row.approved, row.ended_block,
-            row.ended_by)
-    for row in session.scalars(select(m.ConsentRow)):
-        p.add_consent(ConsentState(
-            row.consent_id, row.subject_id, row.grantee, {k: int(v) for k, v in row.resources}, row.purpose_hash,
-            row.valid_from, row.valid_until, row.max_uses, int(row.nonce), row.status, row.granted_block,
-            row.granted_tx, row.ended_block, row.ended_by))
-    for row in session.scalars(select(m.SharingRequestRow)):
-        p.sharing_requests[row.request_id] = SharingRequestState(
-            row.request_id, row.requester, row.resource_key, int(row.field_mask), row.purpose_hash,
-            row.valid_until, row.requested_at, row.requested_block, row.status, row.decided_at)
-    for row in session.scalars(select(m.AgreementRow)):
-        p.agreements[(row.department, row.resource_key, row.purpose_hash)] = AgreementState(
-            int(row.field_mask), row.valid_until, row.request_id, row.purpose_hash, row.valid_from, row.ended_at,
-            row.ended_by)

@@ -3,8 +3,8 @@
 The API's release decision and the regulator's re-check build the policy's inputs here and
 nowhere else, so the two can only disagree if the chain state they start from differs.
 
-:func:`gather` reads a :class:`~ledger.projection.Projection` (the chain folded up to some block)
-once and copies what the policy needs into immutable values; :meth:`PolicyInputs.evaluate` then
+:func:`gather` reads a :class:`~ledger.projection.ChainState` (the chain as of one block: the
+verifier's in-memory fold, or the API's indexed tables) once, key by key, and copies what the policy needs into immutable values; :meth:`PolicyInputs.evaluate` then
 decides at a given time with given use counts, as often as needed, without touching the
 projection again (the API decides twice: once to know whether to open the record, once under the
 audit log's lock with the exact use counts).
@@ -18,13 +18,13 @@ from functools import lru_cache
 
 from ledger import policy
 from ledger.domain import Role, resource_key_hex, schema_hash_hex
-from ledger.projection import Projection
+from ledger.projection import ChainState
 
 
-def is_active_department(state: Projection, account: str) -> bool:
+def is_active_department(state: ChainState, account: str) -> bool:
     """``Participants.isActiveDepartment``: registered and active, and still holding DEPARTMENT_ROLE
     (a revoked or renounced role ends the department's access like deactivation does)."""
-    department = state.departments.get(account)
+    department = state.department(account)
     return department is not None and department.active and state.has_role(account, Role.DEPARTMENT)
 
 
@@ -59,7 +59,7 @@ class PolicyInputs:
                                block=policy.Block(self.block_number, timestamp))
 
 
-def gather(state: Projection, request: policy.Request, resource_fields: Sequence[str] | None, *,
+def gather(state: ChainState, request: policy.Request, resource_fields: Sequence[str] | None, *,
            consent_ids: Collection[str] | None = None) -> PolicyInputs:
     """The policy's inputs for ``request`` from ``state`` (the chain as of ``state.block``).
 
@@ -71,11 +71,11 @@ def gather(state: Projection, request: policy.Request, resource_fields: Sequence
     """
     requester, subject_id = request.requester, "0x" + request.subject_id.hex()
     department = None
-    found = state.departments.get(requester)
+    found = state.department(requester)
     if found is not None:
         department = policy.Department(found.address, found.code, is_active_department(state, requester))
     key = resource_key_hex(request.resource_id)
-    on_chain = state.resources.get(key)
+    on_chain = state.resource(key)
     resource = agreement = None
     consents: tuple[policy.Consent, ...] = ()
     if on_chain is not None and resource_fields is not None and \
@@ -92,5 +92,5 @@ def gather(state: Projection, request: policy.Request, resource_fields: Sequence
             purpose_hash=c.purpose_hash, valid_from=c.valid_from, valid_until=c.valid_until, max_uses=c.max_uses,
             status=c.status) for c in state.consents_for(subject_id, requester, key)
             if consent_ids is None or c.consent_id in consent_ids)
-    return PolicyInputs(request, department, resource, subject_id in state.subjects, agreement, consents,
+    return PolicyInputs(request, department, resource, state.subject_known(subject_id), agreement, consents,
                         state.block)

@@ -1,14 +1,17 @@
-"""In-memory chain state folded from contract events, in block order.
+"""Chain state folded from contract events, in block order, and the read interface the policy uses.
 
-The API's policy checks and the regulator's re-evaluation both read this view: the API keeps one
-up to the chain head (see :mod:`ledger.indexer`); the verifier builds a fresh one from the chain
-and stops it at each audit entry's block. Applying an event returns the entities it changed so
-the indexer can persist exactly those.
+:class:`ChainState` is what :func:`ledger.policy_inputs.gather` reads. :class:`Projection` is the
+in-memory fold of the events: the regulator's verifier builds a fresh one from the chain and stops
+it at each audit entry's block. The API's state lives in indexed tables instead
+(:mod:`ledger.projection_tables`); its indexer folds each chunk of events into a scratch
+:class:`Projection` holding just the rows those events touch, with the same handlers. Applying an
+event returns the entity it changed, so the indexer writes exactly those.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ledger.domain import ConsentStatus, SharingClass, SubjectKind, purpose_hash, role_name
 from ledger.participants import fold_role_event
@@ -117,7 +120,29 @@ class AgreementState:
     ended_by: str | None = None
 
 
+class ChainState(Protocol):
+    """The chain as of ``block``: what the policy's inputs are read from, key by key."""
+
+    block: int
+
+    def department(self, address: str) -> DepartmentState | None: ...
+
+    def has_role(self, account: str, role: str) -> bool: ...
+
+    def resource(self, resource_key: str) -> ResourceState | None: ...
+
+    def subject_known(self, subject_id: str) -> bool: ...
+
+    def agreement_for(self, department: str, resource_key: str, purpose: str) -> AgreementState | None:
+        """The agreement of ``department`` for ``resource_key`` and the purpose text ``purpose``."""
+
+    def consents_for(self, subject_id: str, grantee: str, resource_key: str) -> list[ConsentState]:
+        """Every consent (any status) of ``subject_id`` to ``grantee`` naming ``resource_key``."""
+
+
 class Projection:
+    """The chain folded in memory; a :class:`ChainState`."""
+
     def __init__(self) -> None:
         self.block = 0
         self.departments: dict[str, DepartmentState] = {}
@@ -135,6 +160,15 @@ class Projection:
         self.agreements: dict[tuple[str, str, str], AgreementState] = {}
 
     # -- queries ---------------------------------------------------------------------------
+    def department(self, address: str) -> DepartmentState | None:
+        return self.departments.get(address)
+
+    def resource(self, resource_key: str) -> ResourceState | None:
+        return self.resources.get(resource_key)
+
+    def subject_known(self, subject_id: str) -> bool:
+        return subject_id in self.subjects
+
     def has_role(self, account: str, role: str) -> bool:
         return role in self.roles.get(account, ())
 

@@ -9,7 +9,7 @@ from prometheus_client.registry import REGISTRY, Collector
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.log import AuditLog
 from ledger.chain.funds import FundsMonitor
-from ledger.projection import Projection
+from ledger.projection_tables import TableProjection
 
 DECISIONS = Counter("consent_ledger_decisions_total", "Audited release decisions", ["decision", "reason"])
 RELEASE_SECONDS = Histogram("consent_ledger_release_seconds", "Time to decide and audit a records query",
@@ -19,7 +19,7 @@ RELEASE_SECONDS = Histogram("consent_ledger_release_seconds", "Time to decide an
 class LedgerCollector(Collector):
     """Reads the audit log, anchoring and indexer state when Prometheus scrapes."""
 
-    def __init__(self, *, audit: AuditLog, anchorer: Anchorer, projection: Projection, funds: FundsMonitor):
+    def __init__(self, *, audit: AuditLog, anchorer: Anchorer, projection: TableProjection, funds: FundsMonitor):
         self._audit = audit
         self._anchorer = anchorer
         self._projection = projection
@@ -60,7 +60,7 @@ def _key_funds(monitor: FundsMonitor):
     yield from gauges.values()
 
 
-def register(*, audit: AuditLog, anchorer: Anchorer, projection: Projection, funds: FundsMonitor) -> LedgerCollector:
+def register(*, audit: AuditLog, anchorer: Anchorer, projection: TableProjection, funds: FundsMonitor) -> LedgerCollector:
     collector = LedgerCollector(audit=audit, anchorer=anchorer, projection=projection, funds=funds)
     REGISTRY.register(collector)
     return collector

@@ -56,12 +56,12 @@ class AdminService:
                             **self._send("Participants", "registerRegulator", body.address, body.name))
 
     def register_resource(self, body: ResourceCreate) -> ResourceOut:
-        department = self._projection.departments.get(body.provider)
+        department = self._projection.department(body.provider)
         if department is None:
             raise refused.UnknownProvider("the provider must be a registered department")
         key = resource_key(body.resource_id)
         key_hex = "0x" + key.hex()
-        if key_hex in self._projection.resources:
+        if self._projection.resource(key_hex) is not None:
             raise refused.AlreadyRegistered(f"{body.resource_id} is already in the catalog")
         digest = schema_hash(body.fields)
         # The field list is stored only once the chain holds its hash: a registration that reverts (say, a

@@ -20,16 +20,16 @@ from ledger.audit.tiles import TILE_HEIGHT, TILE_WIDTH, parse_tile_path
 from ledger.chain.client import Chain
 from ledger.domain import Role
 from ledger.exceptions import TreeRangeError
-from ledger.projection import Projection
+from ledger.projection_tables import TableProjection
 from ledger.settings import Settings
-from ledger.storage.models import AnchorRow, AuditEntryRow, VerificationJobRow
+from ledger.storage.models import AnchorRow, AuditEntryRow, ResourceRow, VerificationJobRow
 
 #: A queued or running job whose process has not been heard from for this long has died.
 _JOB_SILENCE = dt.timedelta(seconds=10 * HEARTBEAT_SECONDS)
 
 
 class AuditService:
-    def __init__(self, *, chain: Chain, sessions: sessionmaker[Session], projection: Projection, audit: AuditLog,
+    def __init__(self, *, chain: Chain, sessions: sessionmaker[Session], projection: TableProjection, audit: AuditLog,
                  settings: Settings):
         self._chain = chain
         self._sessions = sessions
@@ -38,7 +38,7 @@ class AuditService:
         self._settings = settings
 
     def _own_subjects(self, principal: Principal) -> set[str]:
-        return set(self._projection.signer_subjects.get(principal.address, ()))
+        return self._projection.subjects_of_signer(principal.address)
 
     def entries(self, principal: Principal, *, after: int, limit: int, mine_only: bool = False) -> list[dict]:
         query = select(AuditEntryRow.leaf).where(AuditEntryRow.seq > after).order_by(AuditEntryRow.seq).limit(limit)
@@ -49,11 +49,10 @@ class AuditService:
             query = query.where(AuditEntryRow.subject_id.in_(subjects))
         with self._sessions() as session:
             leaves = session.scalars(query).all()
-        departments = self._projection.departments
         out = []
         for leaf in leaves:
             entry = decode_leaf(leaf).as_dict()
-            entry["requester_name"] = getattr(departments.get(entry["requester"]), "name", None)
+            entry["requester_name"] = getattr(self._projection.department(entry["requester"]), "name", None)
             entry["proof"] = f"/v1/audit/entries/{entry['seq']}/proof"
             out.append(entry)
         return out

@@ -7,14 +7,14 @@ from api.core.security import Authenticator, Principal
 from api.schemas.auth import Challenge, Session
 from ledger.domain import Role
 from ledger.policy_inputs import is_active_department
-from ledger.projection import Projection
+from ledger.projection_tables import TableProjection
 
 #: Not an on-chain role: the account is a bound signer of at least one subject.
 SUBJECT_SIGNER = "SUBJECT_SIGNER"
 
 
 class AuthService:
-    def __init__(self, authenticator: Authenticator, projection: Projection, token_ttl_seconds: int):
+    def __init__(self, authenticator: Authenticator, projection: TableProjection, token_ttl_seconds: int):
         self._authenticator = authenticator
         self._projection = projection
         self._token_ttl_seconds = token_ttl_seconds
@@ -38,10 +38,10 @@ class AuthService:
 
     def principal(self, address: str) -> Principal:
         p = self._projection
-        roles = set(p.roles.get(address, ()))
-        if p.signer_subjects.get(address):
+        roles = set(p.roles(address))
+        if p.is_signer(address):
             roles.add(SUBJECT_SIGNER)
-        if Role.DEPARTMENT in roles and not is_active_department(p, address):
+        if Role.DEPARTMENT in roles and not p.read(lambda state: is_active_department(state, address)):
             roles.discard(Role.DEPARTMENT)
         return Principal(address, frozenset(roles))
 

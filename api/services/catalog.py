@@ -4,7 +4,8 @@ only where the chain's schema hash vouches for the list."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from typing import Protocol
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -35,6 +36,10 @@ class ResourceMeta:
         return [f for i, f in enumerate(self.fields) if mask >> i & 1]
 
 
+class ResourceStates(Protocol):
+    def resource(self, resource_key: str) -> ResourceState | None: ...
+
+
 class ResourceFields:
     """The field lists by slug and by on-chain key, loaded at start-up and after each registration."""
 
@@ -45,11 +50,11 @@ class ResourceFields:
         self.by_slug: dict[str, ResourceMeta] = {}
         self.by_key: dict[str, ResourceMeta] = {}
 
-    def require(self, resource_id: str, on_chain: Mapping[str, ResourceState],
+    def require(self, resource_id: str, on_chain: ResourceStates,
                 fields: Iterable[str] = ()) -> tuple[ResourceMeta, ResourceState]:
         """The catalogued resource and its chain state, every one of ``fields`` in its list; else the refusal."""
         meta = self.by_slug.get(resource_id)
-        state = on_chain.get(meta.resource_key) if meta else None
+        state = on_chain.resource(meta.resource_key) if meta else None
         if meta is None or state is None:
             raise refused.UnknownResource(f"no catalog resource {resource_id}")
         unknown = sorted(set(fields) - set(meta.fields))

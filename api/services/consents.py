@@ -65,7 +65,7 @@ class ConsentService:
     # -- helpers ---------------------------------------------------------------------------------
     def subject_for(self, principal: Principal, id_type, id_number: str) -> SubjectState:
         sid = "0x" + make_subject_id(self._pepper, id_type, id_number).hex()
-        subject = self._projection.subjects.get(sid)
+        subject = self._projection.subject(sid)
         if subject is None:
             raise refused.UnknownSubject("no subject is registered for this ID number")
         self._require_signer(principal, subject)
@@ -87,7 +87,7 @@ class ConsentService:
             reserved = self._reserved_nonces[subject_id]
             for nonce in [n for n, until in reserved.items() if until <= now]:
                 del reserved[nonce]
-            taken = {c.nonce for c in self._projection.consents.values() if c.subject_id == subject_id}
+            taken = self._projection.consent_nonces(subject_id)
             with self._sessions() as session:
                 taken.update(int(n) for n in session.scalars(
                     select(ConsentDraftRow.nonce).where(ConsentDraftRow.subject_id == subject_id,
@@ -107,14 +107,14 @@ class ConsentService:
     # -- drafts --------------------------------------------------------------------------------
     def create_draft(self, principal: Principal, body: ConsentDraftCreate) -> ConsentDraftPublic:
         subject = self.subject_for(principal, body.id_type, body.id_number)
-        department = self._projection.departments.get(body.grantee)
+        department = self._projection.department(body.grantee)
         if department is None or not department.active:
             raise refused.UnknownGrantee("the grantee is not an active government department")
         if body.valid_until.timestamp() <= time.time():
             raise refused.InvalidRequest("valid_until is in the past")
         grants: dict[bytes, int] = {}
         for item in body.resources:
-            meta, _ = self._resources.require(item.resource_id, self._projection.resources, item.fields)
+            meta, _ = self._resources.require(item.resource_id, self._projection, item.fields)
             key = bytes.fromhex(meta.resource_key[2:])
             if key in grants:
                 raise refused.InvalidRequest(f"{item.resource_id} is listed twice")
@@ -156,7 +156,7 @@ class ConsentService:
         with self._sessions() as session:
             draft = session.get(ConsentDraftRow, consent_id)
         if draft is None:
-            if consent_id in self._projection.consents:
+            if self._projection.has_consent(consent_id):
                 raise refused.ConsentExists("this consent is already on the ledger")
             raise refused.NotFound("no consent draft with this id")
         message, canonical = self._parse(draft.typed_data, ConsentMessage)
@@ -179,14 +179,14 @@ class ConsentService:
         """The submission with these signatures added: relayed once they meet the subject's threshold
         (status ``active``), else stored (``pending_signatures``)."""
         subject_id = "0x" + message.subject.hex()
-        subject = self._projection.subjects.get(subject_id)
+        subject = self._projection.subject(subject_id)
         if subject is None:
             raise refused.UnknownSubject("the consent's subject is not registered")
         self._require_signer(principal, subject)
         digest = bytes.fromhex(consent_id[2:])
         recovered = {self._recover(digest, sig, subject): sig for sig in signatures}
         with self._lock(consent_id):
-            if consent_id in self._projection.consents:
+            if self._projection.has_consent(consent_id):
                 raise refused.ConsentExists("this consent is already on the ledger")
             with self._sessions.begin() as session:
                 draft = session.get(ConsentDraftRow, consent_id)
@@ -219,12 +219,12 @@ class ConsentService:
         the deadline, so a copy of its signatures can never collide with a later draft."""
         with self._lock(consent_id):
             with self._sessions.begin() as session:
-                if consent_id in self._projection.consents:
+                if self._projection.has_consent(consent_id):
                     raise refused.ConsentExists("this consent is on the ledger: revoke it instead")
                 draft = session.get(ConsentDraftRow, consent_id)
                 if draft is None or draft.status == ACTIVE:
                     raise refused.NotFound("no pending consent submission with this id")
-                subject = self._projection.subjects.get(draft.subject_id)
+                subject = self._projection.subject(draft.subject_id)
                 if subject is None:
                     raise refused.UnknownSubject("the consent's subject is not registered")
                 self._require_signer(principal, subject)
@@ -251,10 +251,10 @@ class ConsentService:
 
     # -- revocation ----------------------------------------------------------------------------------
     def _consent_for_signer(self, principal: Principal, consent_id: str) -> ConsentState:
-        consent = self._projection.consents.get(consent_id)
+        consent = self._projection.consent(consent_id)
         if consent is None:
             raise refused.NotFound("no consent with this id on the ledger")
-        self._require_signer(principal, self._projection.subjects[consent.subject_id])
+        self._require_signer(principal, self._projection.subject(consent.subject_id))
         return consent
 
     def revocation_draft(self, principal: Principal, consent_id: str) -> RevocationDraft:
@@ -271,7 +271,7 @@ class ConsentService:
         message, canonical = self._parse(typed, RevokeMessage)
         if "0x" + message.consent_id.hex() != consent_id or "0x" + message.subject.hex() != consent.subject_id:
             raise InvalidTypedData("the revocation is for another consent")
-        signer = self._recover(hash_typed_data(canonical), signature, self._projection.subjects[consent.subject_id])
+        signer = self._recover(hash_typed_data(canonical), signature, self._projection.subject(consent.subject_id))
         if consent.status != ConsentStatus.ACTIVE:
             raise refused.ConsentNotActive("this consent is already revoked")
         receipt = self._consents.transact(
@@ -283,9 +283,8 @@ class ConsentService:
 
     # -- listing ------------------------------------------------------------------------------------
     def visible(self, principal: Principal) -> list[dict]:
-        p = self._projection
-        subjects = p.signer_subjects.get(principal.address, set())
-        consents = [c for c in p.consents.values() if c.subject_id in subjects or c.grantee == principal.address]
+        subjects = self._projection.subjects_of_signer(principal.address)
+        consents = self._projection.consents_visible(subjects, principal.address)
         with self._sessions() as session:
             drafts = {d.consent_id: d for d in session.scalars(
                 select(ConsentDraftRow).where(ConsentDraftRow.subject_id.in_(subjects)))} if subjects else {}

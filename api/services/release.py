@@ -102,10 +102,10 @@ class ReleaseService:
 
     # -- the provider's writes -------------------------------------------------------------------
     def upsert_record(self, principal: Principal, resource_id: str, body: RecordUpsert) -> RecordStored:
-        meta, state = self._resources.require(resource_id, self._projection.resources)
+        meta, state = self._resources.require(resource_id, self._projection)
         if state.provider != principal.address:
             raise refused.NotProvider("only the resource's provider department may write its records")
-        self._resources.require(resource_id, self._projection.resources, body.data)
+        self._resources.require(resource_id, self._projection, body.data)
         sid = self._subject_id(body.id_type, body.id_number)
         with self._sessions.begin() as session:
             row = session.get(RecordRow, (resource_id, sid))
@@ -157,8 +157,9 @@ class ReleaseService:
     def _policy_inputs(self, request: policy.Request) -> policy_inputs.PolicyInputs:
         """Everything the decision needs from the chain state, copied in one consistent read."""
         meta = self._resources.by_slug.get(request.resource_id)
-        with self._indexer.consistent() as state:  # the chain as of the newest folded block, exactly
-            return policy_inputs.gather(state, request, meta.fields if meta else None)
+        fields = meta.fields if meta else None
+        # The chain as of one block, no older than the one the indexer was brought to.
+        return self._projection.read(lambda state: policy_inputs.gather(state, request, fields))
 
     def _entry(self, slot: Slot, inputs: policy_inputs.PolicyInputs, data: dict | None) -> AuditEntry:
         """The decision and its audit entry, made in the transaction that sequences it: the use counts

@@ -51,15 +51,15 @@ class SharingService:
         return self._transactions.relay(principal, signed, self._catalog.address, expected_data, action="sharing")
 
     def _receipt(self, request_id: int, receipt: Receipt) -> SharingReceipt:
-        return SharingReceipt(**self.public(self._projection.sharing_requests[request_id]), tx_hash=receipt.tx_hash,
+        return SharingReceipt(**self.public(self._projection.sharing_request(request_id)), tx_hash=receipt.tx_hash,
                               block_number=receipt.block_number)
 
     # -- requests ----------------------------------------------------------------------------------
     def request(self, principal: Principal, body: SharingRequestCreate) -> UnsignedTransaction | SharingReceipt:
-        meta, state = self._resources.require(body.resource_id, self._projection.resources)
+        meta, state = self._resources.require(body.resource_id, self._projection)
         if state.sharing_class != SharingClass.CONDITIONAL:
             raise refused.NotConditional("only CONDITIONAL resources need a sharing agreement")
-        self._resources.require(body.resource_id, self._projection.resources, body.fields)
+        self._resources.require(body.resource_id, self._projection, body.fields)
         if body.valid_until.timestamp() <= time.time():
             raise refused.InvalidRequest("valid_until is in the past")
         mask = sum(1 << meta.fields.index(f) for f in set(body.fields))
@@ -74,10 +74,10 @@ class SharingService:
 
     def decide(self, principal: Principal, request_id: int, approve: bool,
                body: SharingDecision) -> UnsignedTransaction | SharingReceipt:
-        request = self._projection.sharing_requests.get(request_id)
+        request = self._projection.sharing_request(request_id)
         if request is None:
             raise refused.NotFound("no sharing request with this id")
-        resource = self._projection.resources.get(request.resource_key)
+        resource = self._projection.resource(request.resource_key)
         if resource is None or resource.provider != principal.address:
             raise refused.NotProvider("only the resource's provider department answers this request")
         if request.status != "PENDING":
@@ -91,14 +91,14 @@ class SharingService:
     def end(self, principal: Principal, request_id: int, body: SharingDecision) -> UnsignedTransaction | SharingReceipt:
         """End the agreement made by ``request_id``: its provider signs, or the admin."""
         p = self._projection
-        request = p.sharing_requests.get(request_id)
+        request = p.sharing_request(request_id)
         if request is None:
             raise refused.NotFound("no sharing request with this id")
-        resource = p.resources.get(request.resource_key)
+        resource = p.resource(request.resource_key)
         is_provider = principal.has(Role.DEPARTMENT) and resource is not None and resource.provider == principal.address
         if not is_provider and not principal.has(Role.ADMIN):
             raise refused.NotProvider("only the resource's provider department or the admin ends an agreement")
-        agreement = p.agreements.get((request.requester, request.resource_key, request.purpose_hash))
+        agreement = p.agreement(request)
         if request.status != "APPROVED" or agreement is None or agreement.request_id != request_id:
             raise refused.AgreementNotInForce(f"request {request_id} is {request.status.lower()}, "
                                               "not an agreement in force")
@@ -115,24 +115,16 @@ class SharingService:
 
     # -- listing -----------------------------------------------------------------------------------
     def visible(self, principal: Principal, overdue_only: bool) -> list[dict]:
-        p = self._projection
-        requests = list(p.sharing_requests.values())
-        if not principal.has(Role.REGULATOR):
-            if not principal.has(Role.DEPARTMENT):
-                raise refused.RoleRequired("sharing requests are visible to departments and regulators")
-            requests = [r for r in requests if r.requester == principal.address
-                        or getattr(p.resources.get(r.resource_key), "provider", None) == principal.address]
-        out = [self.public(r) for r in sorted(requests, key=lambda r: r.request_id)]
+        if not principal.has(Role.REGULATOR) and not principal.has(Role.DEPARTMENT):
+            raise refused.RoleRequired("sharing requests are visible to departments and regulators")
+        party = None if principal.has(Role.REGULATOR) else principal.address
+        out = [self.public(r) for r in self._projection.sharing_requests(party)]
         return [r for r in out if r["overdue"]] if overdue_only else out
 
     def visible_agreements(self, principal: Principal) -> list[dict]:
         """Standing agreements (the latest approval per department, resource and purpose), visible like requests."""
-        p = self._projection
-        agreements = [(department, key, a) for (department, key, _), a in p.agreements.items()]
-        if not principal.has(Role.REGULATOR):
-            agreements = [(d, k, a) for d, k, a in agreements if d == principal.address
-                          or getattr(p.resources.get(k), "provider", None) == principal.address]
-        return [self.public_agreement(d, k, a) for d, k, a in sorted(agreements, key=lambda t: t[2].request_id)]
+        party = None if principal.has(Role.REGULATOR) else principal.address
+        return [self.public_agreement(d, k, a) for d, k, a in self._projection.agreements(party)]
 
     def public_agreement(self, department: str, resource_key: str, a: AgreementState) -> dict:
         meta = self._resources.by_key.get(resource_key)

@@ -51,7 +51,7 @@ class SubjectService:
         if body.id_type == IdType.RESIDENT_ID and body.threshold != 1:
             raise refused.InvalidRequest("a person's consents need exactly one signature (threshold 1)")
         sid = "0x" + make_subject_id(self._pepper, body.id_type, body.id_number).hex()
-        if sid in self._projection.subjects:
+        if self._projection.subject(sid) is not None:
             raise refused.AlreadyRegistered("this subject is already registered")
         kind = SubjectKind.for_id_type(body.id_type)
         data = self.contract.encode("register", bytes.fromhex(sid[2:]), int(kind), body.signers, body.threshold)
@@ -60,7 +60,7 @@ class SubjectService:
                 principal.address, self.contract.address, data, action="register subject"))
         receipt = self._transactions.relay(principal, body.signed_transaction, self.contract.address, data,
                                            action="register subject")
-        if sid not in self._projection.subjects:  # more attesters must attest the same registration
+        if self._projection.subject(sid) is None:  # more attesters must attest the same registration
             attested = next(args for name, args in self.contract.events(receipt) if name == "RegistrationAttested")
             return SubjectAttested(subject_id=sid, status="ATTESTED", attestations=attested["count"],
                                    attestations_required=self.contract.call("requiredAttestations"),
@@ -70,13 +70,13 @@ class SubjectService:
 
     # -- signer changes --------------------------------------------------------------------------
     def _subject(self, subject_id: str) -> SubjectState:
-        subject = self._projection.subjects.get(subject_id)
+        subject = self._projection.subject(subject_id)
         if subject is None:
             raise refused.UnknownSubject("no subject with this id on the ledger")
         return subject
 
     def _change(self, subject_id: str, change_id: str) -> SignerChangeState:
-        change = self._projection.signer_changes.get(change_id)
+        change = self._projection.signer_change(change_id)
         if change is None or change.subject_id != subject_id:
             raise refused.NotFound("no signer change with this id for this subject")
         return change
@@ -170,7 +170,7 @@ class SubjectService:
 
     def _done(self, change_id: str, receipt) -> SignerChangeOut:
         """The change as the projection holds it after ``receipt``'s block, with the receipt."""
-        return SignerChangeOut(**self.public(self._projection.signer_changes[change_id]), tx_hash=receipt.tx_hash,
+        return SignerChangeOut(**self.public(self._projection.signer_change(change_id)), tx_hash=receipt.tx_hash,
                                block_number=receipt.block_number)
 
     # -- listing (how the subject learns of a change) ------------------------------------------------
@@ -183,11 +183,10 @@ class SubjectService:
         return self._listed({subject_id})
 
     def for_signer(self, principal: Principal) -> list[dict]:
-        return self._listed(self._projection.signer_subjects.get(principal.address, set()))
+        return self._listed(self._projection.subjects_of_signer(principal.address))
 
     def _listed(self, subject_ids: set[str]) -> list[dict]:
-        changes = [c for c in self._projection.signer_changes.values() if c.subject_id in subject_ids]
-        return [self.public(c) for c in sorted(changes, key=lambda c: (c.proposed_block, c.change_id))]
+        return [self.public(c) for c in self._projection.signer_changes_of(subject_ids)]
 
     def _message(self, change: SignerChangeState) -> SignerChange:
         return SignerChange(bytes.fromhex(change.subject_id[2:]), change.add, change.remove, change.threshold,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -170,11 +170,12 @@ class SubjectSignerChangeRow(Base):
 
 
 class ConsentRow(Base):
+    """A consent as granted on-chain (and how it ended); its resources are :class:`ConsentResourceRow`."""
+
     __tablename__ = "consents"
     consent_id: Mapped[str] = mapped_column(String(66), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(66), index=True)
     grantee: Mapped[str] = mapped_column(String(42), index=True)
-    resources: Mapped[list] = mapped_column(JSON)  # [[resource_key, field_mask as str], ...]
     purpose_hash: Mapped[str] = mapped_column(String(66))
     purpose: Mapped[str | None] = mapped_column(Text)
     valid_from: Mapped[int] = mapped_column(BigInteger)
@@ -186,6 +187,20 @@ class ConsentRow(Base):
     granted_tx: Mapped[str] = mapped_column(String(66))
     ended_block: Mapped[int | None] = mapped_column(BigInteger)
     ended_by: Mapped[str | None] = mapped_column(String(42))
+
+
+class ConsentResourceRow(Base):
+    """One resource a consent names, with its field mask. Subject and grantee are copied from the
+    consent (they never change) so that the release decision's lookup, every consent of a subject
+    to a grantee for a resource, is one index range."""
+
+    __tablename__ = "consent_resources"
+    __table_args__ = (Index("ix_consent_resources_lookup", "subject_id", "grantee", "resource_key"),)
+    consent_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    resource_key: Mapped[str] = mapped_column(String(66), primary_key=True)
+    field_mask: Mapped[str] = mapped_column(String(80))  # uint256 as decimal text
+    subject_id: Mapped[str] = mapped_column(String(66))
+    grantee: Mapped[str] = mapped_column(String(42))
 
 
 class SharingRequestRow(Base):
@@ -218,6 +233,8 @@ class AgreementRow(Base):
 
 
 class IndexerStateRow(Base):
+    """The block up to which the projection tables are complete (row ``chain``); every fold locks it."""
+
     __tablename__ = "indexer_state"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     block: Mapped[int] = mapped_column(BigInteger)

@@ -1,9 +1,9 @@
 """Finding 11: a decision could use state of block H+1 while recording H (a false POLICY_VIOLATION).
 
 The indexer's background thread folds block H+1 while a query is being decided. Interleaved
-deterministically: the fold stops right after applying a consent granted at H+1, the query is
-decided meanwhile, then the fold goes on. A release under that consent must cite a block at which
-the consent existed (>= H+1).
+deterministically: the query has read the watermark (H) and its first row when the fold of a
+consent granted at H+1 commits; the query's next reads see that consent. A release under it must
+cite a block at which the consent existed (>= H+1).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from eth_utils import keccak
 
@@ -24,8 +24,9 @@ from api.services.release import ReleaseService
 from ledger import policy
 from ledger.audit.log import Slot
 from ledger.identity import subject_id
+import ledger.projection_tables as projection_tables
 from ledger.indexer import Indexer
-from ledger.projection import Projection
+from ledger.storage.database import make_engine, make_sessionmaker, migrate
 
 PEPPER = b"p" * 32
 DEPARTMENT = "0x" + "11" * 20
@@ -78,36 +79,13 @@ class _Rpc:
 
 class _Chain:
     rpc = _Rpc()
+    _names = ("Participants", "Subjects", "Catalog", "Consents", "AuditAnchor")
+    deployment = SimpleNamespace(contracts={name: CONTRACT for name in _names}, deploy_block=H)
+    abis = {name: _Abi() for name in _names}
 
     @staticmethod
     def get_logs(addresses, start, end):
-        return [lg for lg in AT_H_PLUS_1 if start <= int(lg["blockNumber"], 16) <= end]
-
-
-class _Session:
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
-
-
-class _Sessions:
-    @contextmanager
-    def begin(self):
-        yield _Session()
-
-
-class _PausingProjection(Projection):
-    """Stops the fold right after the consent is applied, until the test lets it go on."""
-
-    def __init__(self):
-        super().__init__()
-        self.paused, self.resume = threading.Event(), threading.Event()
-
-    def apply(self, name, args, log, block_timestamp):
-        changed = super().apply(name, args, log, block_timestamp)
-        if name == "ConsentGranted":
-            self.paused.set()
-            self.resume.wait(10)
-        return changed
+        return [lg for lg in WORLD_AT_H + AT_H_PLUS_1 if start <= int(lg["blockNumber"], 16) <= end]
 
 
 class _Audit:
@@ -127,26 +105,34 @@ def _release_service(indexer: Indexer) -> ReleaseService:
                           sealer=None)
 
 
-def test_a_decision_never_cites_a_block_older_than_the_state_it_used():
-    projection = _PausingProjection()
-    for lg in WORLD_AT_H:
-        projection.apply(*lg["_event"], lg, 1_700_000_000 + H)
-    projection.block = H
-    indexer = Indexer(_Chain(), _Sessions(), projection)
-    indexer._by_address = {CONTRACT: _Abi()}
+def test_a_decision_never_cites_a_block_older_than_the_state_it_used(tmp_path, monkeypatch):
+    engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    migrate(engine)
+    indexer = Indexer(_Chain(), make_sessionmaker(engine))
+    indexer.load()
+    indexer.sync(H)
     indexer._async_rpc = _Rpc()
     service = _release_service(indexer)
     service._open_record = lambda resource_id, sid, fields: {"name": "张伟"}
 
-    fold = threading.Thread(target=indexer.sync, args=(H + 1,))
-    fold.start()
-    assert projection.paused.wait(10)
-    threading.Timer(0.3, projection.resume.set).start()  # the fold goes on while the query waits (or not)
+    folded = threading.Event()
+    read_department = projection_tables.read_department
+
+    def fold_midway(session, address):  # the query's first row read: the fold of H+1 commits now
+        found = read_department(session, address)
+        if not folded.is_set():
+            fold = threading.Thread(target=indexer.sync, args=(H + 1,))
+            fold.start()
+            fold.join(10)
+            folded.set()
+        return found
+
+    monkeypatch.setattr(projection_tables, "read_department", fold_midway)
     outcome = asyncio.run(service.query(Principal(DEPARTMENT, frozenset({"DEPARTMENT"})),
                                         RecordQuery(**ID, resource_id=SLUG, fields=["name"], purpose=PURPOSE)))
-    projection.resume.set()
-    fold.join(10)
+    engine.dispose()
 
+    assert folded.is_set() and indexer.projection.block == H + 1
     assert outcome.released, outcome.entry
     assert outcome.entry.block_number >= H + 1, (
         f"released under a consent granted at block {H + 1} but cites block {outcome.entry.block_number}")

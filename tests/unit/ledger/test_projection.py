@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
-from ledger.indexer import _load_rows, _persist
+from ledger.indexer import _persist
 from ledger.projection import Projection, hex32
+from ledger.projection_tables import TableProjection
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
 
 pytestmark = pytest.mark.unit
@@ -71,7 +72,7 @@ def test_renewal_replaces_the_agreement_of_the_same_purpose():
     assert p.sharing_requests[1].status == "ENDED" and p.sharing_requests[2].status == "APPROVED"
 
 
-def test_agreements_survive_persist_and_load(tmp_path):
+def test_agreements_are_read_back_from_their_rows(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'projection.db'}")
     migrate(engine)
     sessions = make_sessionmaker(engine)
@@ -79,10 +80,9 @@ def test_agreements_survive_persist_and_load(tmp_path):
     dirty = _request(p, 1, "loan_review") | _request(p, 2, "subsidy") | _approve(p, 1, 20) | _approve(p, 2, 30)
     dirty |= _end(p, 2, 60)
     with sessions.begin() as session:
-        _persist(session, p, dirty)
-    restored = Projection()
-    with sessions() as session:
-        _load_rows(session, restored)
+        _persist(session, p, list(dirty))
+    tables = TableProjection(sessions)
+    assert {(d, k, a.purpose_hash): a for d, k, a in tables.agreements(None)} == p.agreements
+    assert {r.request_id: r.status for r in tables.sharing_requests(DEPT)} == {1: "APPROVED", 2: "ENDED"}
+    assert tables.agreement(tables.sharing_request(2)) == p.agreements[(DEPT, KEY, p.sharing_requests[2].purpose_hash)]
     engine.dispose()
-    assert restored.agreements == p.agreements
-    assert {r: s.status for r, s in restored.sharing_requests.items()} == {1: "APPROVED", 2: "ENDED"}

@@ -1,14 +1,14 @@
 """verification jobs: the API's re-verifications of the audit log, their progress and reports
 
 Revision ID: 0008_verification_jobs
-Revises: 0006_tiles
+Revises: 0007_projection
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0008_verification_jobs'
-down_revision = '0006_tiles'
+down_revision = '0007_projection'
 branch_labels = None
 depends_on = None
 
