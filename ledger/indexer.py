@@ -36,7 +36,8 @@ from ledger.chain.client import Chain
 from ledger.chain.rpc import AsyncRpcClient
 from ledger.exceptions import ChainUnavailable
 from ledger.projection import Projection
-from ledger.projection_tables import Rows, TableProjection, cache_keys, load_touched, read_watermark
+from ledger.projection_tables import (Rows, TableProjection, cache_keys, event_cache_keys, load_touched,
+                                     read_watermark)
 from ledger.storage import models as m
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ class Indexer:
             decoded = abi.decode_log(lg) if abi else None
             if decoded is not None:
                 events.append((*decoded, lg, timestamps[lg["blockNumber"]]))
-        changed: list[tuple] = []
+        changed: list[tuple] = event_cache_keys(events)
         with self.sessions.begin() as session:
             session.execute(update(m.IndexerStateRow).where(m.IndexerStateRow.name == "chain")
                             .values(block=m.IndexerStateRow.block))  # the lock: first statement, a write

@@ -81,6 +81,12 @@ class BlockCache:
             self.block = block
 
 
+def event_cache_keys(events: Iterable[tuple]) -> list[tuple]:
+    """Cache keys named by the events themselves rather than by an entity they leave behind: a
+    signer bound or unbound changes whether that address signs for anyone."""
+    return [("signer", event[1]["signer"]) for event in events if event[0] in ("SignerBound", "SignerUnbound")]
+
+
 def cache_keys(p: Projection, changed: tuple[str, object]) -> list[tuple]:
     """The cache keys an entity changed by a fold into ``p`` stands for."""
     kind, key = changed
@@ -199,6 +205,11 @@ def read_consents_for(rows: Rows, subject_id: str, grantee: str, resource_key: s
                          subject_id, grantee, resource_key)
 
 
+def read_is_signer(rows: Rows, address: str) -> bool:
+    return rows.one(f"SELECT 1 FROM {m.SubjectSignerRow.__tablename__} WHERE signer = ? LIMIT 1", address) \
+        is not None
+
+
 def read_watermark(rows: Rows) -> int | None:
     row = rows.one("SELECT block FROM indexer_state WHERE name = ?", "chain")
     return row[0] if row else None
@@ -237,6 +248,10 @@ class _Snapshot:
 
     def subject_known(self, subject_id: str) -> bool:
         return self.subject(subject_id) is not None
+
+    def is_signer(self, address: str) -> bool:
+        """Whether ``address`` is a bound signer of any subject."""
+        return self._read(("signer", address), lambda s: read_is_signer(s, address))
 
     def agreement_for(self, department: str, resource_key: str, purpose: str) -> AgreementState | None:
         hashed = hex32(purpose_hash(purpose))
@@ -336,8 +351,7 @@ class TableProjection:
 
     def is_signer(self, address: str) -> bool:
         """Whether ``address`` is a bound signer of any subject."""
-        return self._one(lambda s: s.scalar(select(m.SubjectSignerRow.subject_id)
-                                            .where(m.SubjectSignerRow.signer == address).limit(1))) is not None
+        return self.read(lambda s: s.is_signer(address))
 
     def subjects_of_signer(self, address: str) -> set[str]:
         return self._one(lambda s: set(s.scalars(select(m.SubjectSignerRow.subject_id)

@@ -216,6 +216,25 @@ def test_a_revocation_is_seen_by_the_very_next_read_despite_the_cache(sessions):
     assert tables.read(status) == ["REVOKED"]
 
 
+def test_a_signer_bound_or_unbound_is_seen_by_the_very_next_read_despite_the_cache(sessions):
+    subject, signer = SUBJECTS[0], SIGNERS[0]
+    logs = [
+        _log(2, 0, "SubjectRegistered", {"subjectId": subject, "kind": 1, "threshold": 1}),
+        _log(4, 0, "SignerBound", {"subjectId": subject, "signer": signer}),
+        _log(6, 0, "SignerUnbound", {"subjectId": subject, "signer": signer}),
+    ]
+    indexer = _indexer(logs, sessions)
+    tables = indexer.projection
+    indexer.sync(3)
+    assert not tables.is_signer(signer)
+    assert ("signer", signer) in tables.cache._entries
+    indexer.sync(5)
+    assert tables.is_signer(signer)
+    assert tables.is_signer(signer)  # from the cache now
+    indexer.sync(6)
+    assert not tables.is_signer(signer)
+
+
 def test_start_up_reads_only_the_watermark(tmp_path):
     url = f"sqlite:///{tmp_path / 'projection.db'}"
     migrate(make_engine(url))
