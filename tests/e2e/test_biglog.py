@@ -5,6 +5,7 @@ into a release the policy never allowed is caught."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -13,12 +14,15 @@ from bench._scale_log import BigLog
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
+    saved = dict(os.environ)  # the builder points this process's ledger settings at its own system
     grown = BigLog(tmp_path_factory.mktemp("biglog"), log=lambda _message: None)
     try:
         grown.grow(3_000)
         yield grown
     finally:
         grown.close()
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _verify(big, export) -> tuple[int, dict]:
