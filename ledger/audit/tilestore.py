@@ -7,8 +7,9 @@ one, so the ``.p/<W>`` tile of any checkpointed size is read from the same row.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
-from sqlalchemy import Connection, Engine, bindparam, select, tuple_
+from sqlalchemy import Connection, Engine, and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.audit.tiles import TileId
@@ -18,8 +19,13 @@ _TABLE = AuditTileRow.__table__
 _MAX_KEYS = 200  # tiles per SELECT: a proof needs a dozen, a reload a handful
 
 
-_READ = select(_TABLE.c.level, _TABLE.c.idx, _TABLE.c.data).where(
-    tuple_(_TABLE.c.level, _TABLE.c.idx).in_(bindparam("ids", expanding=True)))  # one cached statement
+@lru_cache(maxsize=64)
+def _select(count: int):
+    """SELECT of ``count`` tiles by key, one statement object per count so its compiled form is
+    cached: an OR of key equalities, which SQLite answers from the primary key (a row-value IN
+    would scan the table)."""
+    return select(_TABLE.c.level, _TABLE.c.idx, _TABLE.c.data).where(or_(*(
+        and_(_TABLE.c.level == bindparam(f"l{i}"), _TABLE.c.idx == bindparam(f"i{i}")) for i in range(count))))
 
 
 def read_tiles(connection: Connection, ids: Iterable[TileId]) -> dict[TileId, bytes]:
@@ -27,7 +33,9 @@ def read_tiles(connection: Connection, ids: Iterable[TileId]) -> dict[TileId, by
     ids = sorted(set(ids))
     found: dict[TileId, bytes] = {}
     for start in range(0, len(ids), _MAX_KEYS):
-        for level, idx, data in connection.execute(_READ, {"ids": ids[start:start + _MAX_KEYS]}):
+        chunk = ids[start:start + _MAX_KEYS]
+        params = {f"{kind}{i}": v for i, (level, idx) in enumerate(chunk) for kind, v in (("l", level), ("i", idx))}
+        for level, idx, data in connection.execute(_select(len(chunk)), params):
             found[(level, idx)] = bytes(data)
     return found
 
