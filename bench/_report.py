@@ -301,7 +301,7 @@ def _render_scale(results: dict, targets: list[dict]) -> list[str]:
     rows += [[f"{size} consents", p.get("rss_mb"), p.get("startup_s"), None, None, p.get("release_p50_ms")]
              for size, p in (sc.get("consents") or {}).items()]
     out += _table(["API instance over", "RSS MB", "start-up to ready s", "to serving s", "proof p50 ms",
-                   "release p50 ms"], rows)
+                   "release p50 ms (c4 burst over the log; c1 over consents)"], rows)
     v = sc.get("verify") or {}
     out += _table(["figure", "value", "target", "baseline", "ratio", "met?"], [
         _row(results, targets, "API RSS growth, 1M → 10M entries (%)", "scale.rss_growth_pct_entries"),
