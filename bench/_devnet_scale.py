@@ -27,6 +27,7 @@ from eth_account import Account
 
 from bench import _grants
 from bench._chain import operators
+from bench._machine import rss_mb
 from bench.local_system import LocalSystem
 from ledger.chain.client import Chain
 from ledger.devnet._ipc import IpcConnection
@@ -43,14 +44,6 @@ RECOVERY_TIMEOUT = 1800.0
 PER_SUBJECT = 100
 _RECOVERED = re.compile(r"recovered in ([\d.]+) s: state dump at block (\d+), (\d+) blocks recreated, "
                         r"(\d+) transactions replayed")
-
-
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 async def _dump(ipc: Path, target: Path) -> tuple[float, float]:
@@ -161,7 +154,7 @@ def measure(consents: int, work: Path, log, *, release_seconds: float = 0.0) -> 
                 f"pre-signing, {register_s:.1f} s registering subjects)")
 
         info = system.devnet_info()
-        anvil_rss_mb = _rss_mb(info["anvil_pid"])
+        anvil_rss_mb = rss_mb(info["anvil_pid"])
         dump_file = work / "dump.json.gz"
         dump_s, write_s = asyncio.run(_dump(system.devnet_dir / "anvil.ipc", dump_file))
         journal = system.devnet_dir / "tx-journal.jsonl"

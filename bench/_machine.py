@@ -86,3 +86,12 @@ def describe() -> dict:
         "commit": commit + ("+changes" if dirty else "") if commit else None,
         "date": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
     }
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid``, in MiB."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")

@@ -25,6 +25,7 @@ import httpx
 
 from bench import _biglog
 from bench._loadgen import LoadSpec, run_load
+from bench._machine import rss_mb
 from bench._release import check_mix, mix_requests, summarize
 from bench._stats import rnd
 from bench._world import build_world
@@ -38,14 +39,6 @@ from ledger.audit.verify import verify_inclusion
 from ledger.chain.client import Deployment, deployment_path
 from ledger.storage.database import make_engine
 from ledger.storage.sealing import load_or_create_secret
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 class BigLog:

@@ -22,6 +22,7 @@ from ledger.client import ApiClient
 from ledger.storage.database import make_engine
 from tests.support.flows import ZHANG, grant, query
 from tests.support.system import running_system, signed_in
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -83,15 +84,6 @@ def _verify(pair, tmp_path) -> dict:
     return verdict
 
 
-def _until(condition, timeout: float, what: str) -> float:
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"{what}: not within {timeout} s")
-        time.sleep(0.1)
-    return time.monotonic() - started
-
-
 def test_max_uses_holds_exactly_across_two_instances(pair, on_both, tmp_path):
     # Granted through the second instance: it relays the citizen's transaction with the shared relayer keys.
     zhang = on_both("citizen-zhang", "api2")
@@ -110,7 +102,7 @@ def test_max_uses_holds_exactly_across_two_instances(pair, on_both, tmp_path):
     seqs = _log_seqs(pair)
     assert seqs == list(range(len(seqs)))  # no gap, no duplicate
     assert {r.json()["audit"]["seq"] for r in replies} <= set(seqs)
-    _until(lambda: all(_readiness(pair, i)["anchored_size"] >= len(seqs) for i in INSTANCES), 15, "anchored")
+    wait_until(lambda: all(_readiness(pair, i)["anchored_size"] >= len(seqs) for i in INSTANCES), 15, "anchored")
     _verify(pair, tmp_path)
 
 
@@ -150,7 +142,7 @@ def test_kill_9_of_the_leader_mid_load_loses_nothing_and_releases_resume(pair, o
         time.sleep(3)
         killed_at = time.monotonic()
         pair.stop(leader, signal.SIGKILL)
-        took_over = _until(lambda: _readiness(pair, survivor)["integrator"], TAKEOVER_BOUND, "takeover")
+        took_over = wait_until(lambda: _readiness(pair, survivor)["integrator"], TAKEOVER_BOUND, "takeover")
         time.sleep(max(0.0, killed_at + TAKEOVER_BOUND + 2 - time.monotonic()))
     finally:
         stop.set()
@@ -169,7 +161,7 @@ def test_kill_9_of_the_leader_mid_load_loses_nothing_and_releases_resume(pair, o
     seqs = _log_seqs(pair)
     assert seqs == list(range(len(seqs)))  # no gap, no duplicate
     assert {seq for *_, seq in answered} <= set(seqs)  # nothing acknowledged is lost
-    _until(lambda: _readiness(pair, survivor)["anchored_size"] >= len(seqs), 15, "the survivor anchors the rest")
+    wait_until(lambda: _readiness(pair, survivor)["anchored_size"] >= len(seqs), 15, "the survivor anchors the rest")
     verdict = _verify(pair, tmp_path)
     print(f"takeover {took_over:.1f} s after kill -9; largest gap between releases {max(gaps):.2f} s; "
           f"{len(answered)} decided, {len(refused)} refused; {verdict['entries_checked']} entries verified")

@@ -20,6 +20,7 @@ from ledger.audit.lease import Lease
 from ledger.audit.note import NoteSigner
 from ledger.storage.database import make_engine, migrate
 from tests.unit.ledger.audit.test_log import ORIGIN, _decide, _started, db_url, engine  # noqa: F401 (fixtures)
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.unit
 
@@ -53,16 +54,6 @@ def _loop(engine, holder: str) -> IntegrationLoop:
     return loop
 
 
-def _until(condition, timeout: float) -> float:
-    """Seconds until ``condition()`` held; fails after ``timeout``."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"not within {timeout} s")
-        time.sleep(0.05)
-    return time.monotonic() - started
-
-
 def _head(engine) -> int:
     with engine.connect() as connection:
         return connection.scalar(text("SELECT coalesce(max(tree_size), 0) FROM audit_checkpoint"))
@@ -71,7 +62,7 @@ def _head(engine) -> int:
 def test_exactly_one_of_two_instances_leads(engine):
     loops = [_loop(engine, "a"), _loop(engine, "b")]
     try:
-        _until(lambda: any(loop.leader for loop in loops), 5)
+        wait_until(lambda: any(loop.leader for loop in loops), 5)
         for _ in range(30):  # over three renewals each: never both, never neither
             assert [loop.leader for loop in loops].count(True) == 1
             time.sleep(0.1)
@@ -89,13 +80,13 @@ def test_another_instance_takes_over_within_10_s_of_the_leaders_kill_9(engine, d
         assert other.stdout.readline().strip() == "leading"
         loop = _loop(engine, "this-process")
         log.append(_decide())
-        _until(lambda: _head(engine) == 1, 5)  # the other process integrates
+        wait_until(lambda: _head(engine) == 1, 5)  # the other process integrates
         assert not loop.leader
         os.killpg(other.pid, signal.SIGKILL)
         other.wait()
         log.append(_decide())
-        took = _until(lambda: loop.leader, TAKEOVER_BOUND)
-        _until(lambda: _head(engine) == 2, 2)  # and integrates from the tiles the dead one left
+        took = wait_until(lambda: loop.leader, TAKEOVER_BOUND)
+        wait_until(lambda: _head(engine) == 2, 2)  # and integrates from the tiles the dead one left
         assert took > 1  # it waited for the lease to lapse: not a lucky race
     finally:
         if other.poll() is None:
@@ -112,12 +103,12 @@ def test_a_leader_whose_connections_are_cut_is_still_the_only_one(postgres_url):
     log = _started(engine)
     loops = [_loop(make_engine(postgres_url), "a"), _loop(make_engine(postgres_url), "b")]
     try:
-        _until(lambda: any(loop.leader for loop in loops), 5)
+        wait_until(lambda: any(loop.leader for loop in loops), 5)
         with engine.connect() as connection:  # every session but this one: both instances' pools
             connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
         log.append(_decide())
-        _until(lambda: _head(engine) == 1, TAKEOVER_BOUND)
+        wait_until(lambda: _head(engine) == 1, TAKEOVER_BOUND)
         assert [loop.leader for loop in loops].count(True) == 1
     finally:
         for loop in loops:
