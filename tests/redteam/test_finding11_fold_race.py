@@ -13,7 +13,6 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 from eth_utils import keccak
 
@@ -27,6 +26,7 @@ from ledger.identity import subject_id
 import ledger.projection_tables as projection_tables
 from ledger.indexer import Indexer
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
+from tests.support.log_chain import BlockTimes, LogChain
 
 PEPPER = b"p" * 32
 DEPARTMENT = "0x" + "11" * 20
@@ -58,34 +58,11 @@ AT_H_PLUS_1 = [  # the consent, and another event of the same block after it
 ]
 
 
-class _Abi:
-    @staticmethod
-    def decode_log(log: dict):
-        return log["_event"]
-
-
-class _Rpc:
-    url = "http://unused"
-
-    @staticmethod
-    def batch(calls):
-        return [{"timestamp": hex(1_700_000_000 + int(params[0], 16))} for _, params in calls]
-
+class _Rpc(BlockTimes):
     @staticmethod
     async def call(method, params=None):
         assert method == "eth_blockNumber"
         return hex(H)  # the query's fresh head: H+1 was not mined yet when it asked
-
-
-class _Chain:
-    rpc = _Rpc()
-    _names = ("Participants", "Subjects", "Catalog", "Consents", "AuditAnchor")
-    deployment = SimpleNamespace(contracts={name: CONTRACT for name in _names}, deploy_block=H)
-    abis = {name: _Abi() for name in _names}
-
-    @staticmethod
-    def get_logs(addresses, start, end):
-        return [lg for lg in WORLD_AT_H + AT_H_PLUS_1 if start <= int(lg["blockNumber"], 16) <= end]
 
 
 class _Audit:
@@ -108,7 +85,8 @@ def _release_service(indexer: Indexer) -> ReleaseService:
 def test_a_decision_never_cites_a_block_older_than_the_state_it_used(tmp_path, monkeypatch):
     engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
     migrate(engine)
-    indexer = Indexer(_Chain(), make_sessionmaker(engine))
+    indexer = Indexer(LogChain(WORLD_AT_H + AT_H_PLUS_1, CONTRACT, deploy_block=H, rpc=_Rpc()),
+                      make_sessionmaker(engine))
     indexer.load()
     indexer.sync(H)
     indexer._async_rpc = _Rpc()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import threading
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ from ledger.policy_inputs import is_active_department
 from ledger.projection import Projection, hex32
 from ledger.storage import models as m
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
+from tests.support.log_chain import LogChain
 
 pytestmark = pytest.mark.unit
 
@@ -34,37 +34,6 @@ DEPARTMENT_ROLE = keccak(text="DEPARTMENT_ROLE")
 def _log(block: int, index: int, name: str, args: dict) -> dict:
     return {"blockNumber": hex(block), "logIndex": hex(index), "transactionHash": "0x" + f"{block:064x}",
             "address": CONTRACT, "_event": (name, args)}
-
-
-class _Abi:
-    @staticmethod
-    def decode_log(log: dict):
-        return log["_event"]
-
-
-class _Rpc:
-    url = "http://unused"
-
-    @staticmethod
-    def batch(calls):
-        return [{"timestamp": hex(1_700_000_000 + int(params[0], 16))} for _, params in calls]
-
-
-class _Chain:
-    """The chain as a list of logs: what the indexer reads of it."""
-
-    def __init__(self, logs: list[dict]):
-        self.logs = logs
-        self.rpc = _Rpc()
-        names = ("Participants", "Subjects", "Catalog", "Consents", "AuditAnchor")
-        self.deployment = SimpleNamespace(contracts={n: CONTRACT for n in names}, deploy_block=1)
-        self.abis = {n: _Abi() for n in names}
-
-    def get_logs(self, addresses, start, end):
-        return [lg for lg in self.logs if start <= int(lg["blockNumber"], 16) <= end]
-
-    def block_number(self) -> int:
-        return max(int(lg["blockNumber"], 16) for lg in self.logs)
 
 
 def _world(seed: int, blocks: int = 60) -> list[dict]:
@@ -142,7 +111,7 @@ def sessions(tmp_path):
 
 
 def _indexer(logs, sessions) -> Indexer:
-    indexer = Indexer(_Chain(logs), sessions)
+    indexer = Indexer(LogChain(logs, CONTRACT), sessions)
     indexer.load()
     return indexer
 
@@ -173,7 +142,7 @@ def test_the_tables_answer_as_the_in_memory_fold(sessions, seed):
     logs = _world(seed)
     indexer = _indexer(logs, sessions)
     rng = random.Random(seed)
-    head = _Chain(logs).block_number()
+    head = LogChain(logs, CONTRACT).block_number()
     block = 1
     while block < head:  # chunks of every size, reads between them (which fill the cache)
         block = min(head, block + rng.randint(1, 15))
@@ -247,7 +216,7 @@ def test_start_up_reads_only_the_watermark(tmp_path):
     restarted = _indexer(logs, make_sessionmaker(engine))
     reads = [s for s in statements if not s.startswith("PRAGMA")]
     assert len(reads) == 1 and "FROM indexer_state" in reads[0], reads
-    assert restarted.projection.block == _Chain(logs).block_number()
+    assert restarted.projection.block == LogChain(logs, CONTRACT).block_number()
 
 
 def _tables(sessions) -> dict:
@@ -273,7 +242,7 @@ def test_two_indexers_on_one_database_fold_each_event_once(request, tmp_path, en
         applied.append(len(events)), write(session, events, end))[1])
     monkeypatch.setattr(indexer_module, "_LOG_CHUNK", 7)
     first, second = _indexer(logs, shared), _indexer(logs, shared)
-    head = _Chain(logs).block_number()
+    head = LogChain(logs, CONTRACT).block_number()
     errors = []
 
     def follow(indexer: Indexer, step: int):
