@@ -9,10 +9,13 @@ revert data) is logged here, never sent.
 
 from __future__ import annotations
 
+import sqlite3
+
 import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+import psycopg
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -136,11 +139,14 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 
-    @app.exception_handler(DBAPIError)
-    async def _database(_: Request, exc: DBAPIError):
+    async def _database(_: Request, exc: Exception):
         log.error("database error: %s", exc)
         return error_response(503, "DATABASE_UNAVAILABLE", "the database is unavailable; nothing was changed "
                                                            "or released")
+
+    # The hot reads run on raw DBAPI connections, whose drivers raise their own errors.
+    for database_error in (DBAPIError, sqlite3.Error, psycopg.Error):
+        app.add_exception_handler(database_error, _database)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception):
