@@ -101,7 +101,7 @@ class Services:
         self._collector: metrics.LedgerCollector | None = None
 
         self.auth = AuthService(Authenticator(settings, sessions, chain.chain_id), projection,
-                                settings.jwt_ttl_seconds)
+                                indexer.fresh_state, settings.jwt_ttl_seconds)
         self.health = HealthService(indexer=indexer, sessions=sessions, audit=audit_log, anchorer=anchorer,
                                     integration=integration, funds=funds, max_anchor_lag_seconds=max_anchor_lag)
         self.admin = AdminService(chain=chain, admin_address=admin_key.address, indexer=indexer,

@@ -96,10 +96,11 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 def require_role(*roles: str):
     """A dependency that admits principals holding any of ``roles`` (chain roles, read per request)."""
 
-    def check(principal: PrincipalDep) -> Principal:
-        if not any(principal.has(role) for role in roles):
+    def check(principal: PrincipalDep, auth: AuthServiceDep) -> Principal:
+        holder = auth.with_any_role(principal, roles)
+        if holder is None:
             raise refused.RoleRequired(f"this needs one of the roles: {', '.join(roles)}")
-        return principal
+        return holder
 
     return check
 

@@ -3,9 +3,12 @@ roles the chain gives it now (never the token's word)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from api.core.security import Authenticator, Principal
 from api.schemas.auth import Challenge, Session
 from ledger.domain import Role
+from ledger.exceptions import ChainUnavailable
 from ledger.policy_inputs import is_active_department
 from ledger.projection_tables import TableProjection
 
@@ -14,9 +17,13 @@ SUBJECT_SIGNER = "SUBJECT_SIGNER"
 
 
 class AuthService:
-    def __init__(self, authenticator: Authenticator, projection: TableProjection, token_ttl_seconds: int):
+    def __init__(self, authenticator: Authenticator, projection: TableProjection, refresh: Callable[[], int],
+                 token_ttl_seconds: int):
+        """``refresh`` brings ``projection`` up to a chain head read after the call
+        (:meth:`ledger.indexer.Indexer.fresh_state`)."""
         self._authenticator = authenticator
         self._projection = projection
+        self._refresh = refresh
         self._token_ttl_seconds = token_ttl_seconds
 
     def challenge(self, address: str) -> Challenge:
@@ -47,6 +54,20 @@ class AuthService:
             return frozenset(roles)
 
         return Principal(address, self._projection.read(read))
+
+    def with_any_role(self, principal: Principal, roles: tuple[str, ...]) -> Principal | None:
+        """``principal`` if it holds one of ``roles``; ``None`` only once a chain head read after
+        this call says so. The projection may trail the chain by a poll, and a role granted in
+        the last block must not be refused for it; a role just revoked is the release
+        decision's to catch, which reads a fresh state of its own."""
+        if any(principal.has(role) for role in roles):
+            return principal
+        try:
+            self._refresh()
+        except ChainUnavailable:
+            return None  # refusing needs no fresh state: the stale answer is already the safe one
+        fresh = self.principal(principal.address)
+        return fresh if any(fresh.has(role) for role in roles) else None
 
     def purge_expired(self) -> int:
         return self._authenticator.purge_expired()

@@ -44,6 +44,12 @@ class FakeAuth:
     def principal(self, address: str) -> Principal:
         return Principal(address, frozenset(self.roles.get(address, ())))
 
+    def with_any_role(self, principal: Principal, roles: tuple[str, ...]) -> Principal | None:
+        if any(principal.has(role) for role in roles):
+            return principal
+        fresh = self.principal(principal.address)  # the roles held now stand for the fresh chain head
+        return fresh if any(fresh.has(role) for role in roles) else None
+
     def purge_expired(self) -> int:
         self.purged += 1
         return 0
