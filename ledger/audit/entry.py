@@ -45,8 +45,8 @@ ALLOW = "ALLOW"
 DENY = "DENY"
 MIN_SALT_SIZE = 16
 
+_UTC = _dt.timezone.utc
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
-_HEX32 = re.compile(r"0x[0-9a-f]{64}\Z")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
 _REASON = re.compile(r"[A-Z][A-Z0-9_]*\Z")
 _KEYS = frozenset(
@@ -73,7 +73,9 @@ def canonical_json(value: Any) -> bytes:
 def format_time(moment: _dt.datetime) -> str:
     """ISO 8601 UTC with milliseconds and a ``Z`` suffix; sub-millisecond digits are dropped."""
     # isoformat (C, truncating to milliseconds) is several times cheaper than strftime.
-    return moment.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
+    if moment.tzinfo is not _UTC:  # an entry's own time is UTC already: no conversion on the hot path
+        moment = moment.astimezone(_UTC)
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _bad(message: str) -> InvalidAuditEntry:
@@ -93,9 +95,21 @@ def _hex32(value: Any, name: str, *, optional: bool = False) -> str | None:
         if len(value) != 32:
             raise _bad(f"{name} must be 32 bytes, got {len(value)}")
         return "0x" + bytes(value).hex()
-    if not isinstance(value, str) or not _HEX32.match(value):
+    if not isinstance(value, str) or not _is_hex32(value):
         raise _bad(f"{name} must be 0x followed by 64 lower-case hex digits, got {value!r}")
     return value
+
+
+def _is_hex32(value: str) -> bool:
+    """0x and 64 lower-case hex digits, checked in C at a third of a regular expression's time
+    (three times an entry). ``islower`` passes one-case text only; the ``x`` makes it true for
+    all-digit ids."""
+    if len(value) != 66 or value[:2] != "0x" or not value.islower():
+        return False
+    try:
+        return len(bytes.fromhex(value[2:])) == 32  # 64 characters give 32 bytes only with no whitespace
+    except ValueError:
+        return False
 
 
 def _address(value: Any) -> str:
@@ -133,8 +147,9 @@ def _time(value: Any) -> _dt.datetime:
             raise _bad(f"time {value!r} is not a real instant") from None
     if not isinstance(value, _dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise _bad(f"time must be a timezone-aware datetime, got {value!r}")
-    utc = value.astimezone(_dt.timezone.utc)
-    return utc.replace(microsecond=utc.microsecond - utc.microsecond % 1000)
+    utc = value if value.tzinfo is _UTC else value.astimezone(_UTC)
+    sub_ms = utc.microsecond % 1000
+    return utc.replace(microsecond=utc.microsecond - sub_ms) if sub_ms else utc
 
 
 @dataclass(frozen=True, slots=True)

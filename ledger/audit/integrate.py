@@ -45,6 +45,20 @@ def latest_checkpoint(connection: Connection) -> tuple[int, bytes, str] | None:
     return (row.tree_size, bytes(row.root_hash), row.note) if row else None
 
 
+def _new_leaf_hashes(connection: Connection, first: int, limit: int) -> list[tuple[int, bytes]]:
+    """``(seq, leaf_hash)`` of up to ``limit`` entries from seq ``first``, on the transaction's DBAPI
+    cursor: at a pass per 200 ms under full load, SQLAlchemy's row processing took a sixth of the
+    process's time."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"SELECT seq, leaf_hash FROM {_ENTRIES.name} WHERE seq >= {mark} ORDER BY seq LIMIT {mark}",
+                       (first, limit))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 class Integrator:
     """Adds committed entries to the tiles, ``chunk`` leaves a transaction, and signs a checkpoint each time."""
 
@@ -67,9 +81,7 @@ class Integrator:
             with self.engine.begin() as connection:
                 self.lease.fence(connection)
                 edge = self._current_edge(connection)
-                rows = connection.execute(select(_ENTRIES.c.seq, _ENTRIES.c.leaf_hash)
-                                          .where(_ENTRIES.c.seq >= edge.size)
-                                          .order_by(_ENTRIES.c.seq).limit(self.chunk)).all()
+                rows = _new_leaf_hashes(connection, edge.size, self.chunk)
                 self.behind = len(rows) == self.chunk
                 if not rows:
                     return None

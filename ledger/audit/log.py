@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,6 +123,38 @@ def _resolve(futures: list[asyncio.Future]) -> None:
             future.set_result(None)
 
 
+class _CommitDeadlines:
+    """The commit timeout of waiting coroutines: one sweep per event loop every ``tick`` seconds
+    over its waiters in arrival order, not one timer per append (``asyncio.timeout`` cost more
+    loop time than the rest of an append). A waiter is failed at most ``tick`` late."""
+
+    def __init__(self, timeout: float, tick: float = 0.05):
+        self._timeout = timeout
+        self._tick = tick
+        self._waiting: dict[asyncio.AbstractEventLoop, deque[tuple[float, asyncio.Future]]] = {}
+
+    def watch(self, future: asyncio.Future) -> None:
+        """On ``future``'s loop: fail it with ``AuditUnavailable`` unless it is done in time."""
+        loop = future.get_loop()
+        waiting = self._waiting.get(loop)
+        if waiting is None:
+            waiting = self._waiting[loop] = deque()
+            loop.call_later(self._tick, self._sweep, loop)
+        waiting.append((loop.time() + self._timeout, future))
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        waiting = self._waiting[loop]
+        now = loop.time()
+        while waiting and (waiting[0][1].done() or waiting[0][0] <= now):  # deadlines rise along the deque
+            _, future = waiting.popleft()
+            if not future.done():
+                future.set_exception(AuditUnavailable("the audit entry was not committed in time"))
+        if waiting:
+            loop.call_later(self._tick, self._sweep, loop)
+        else:
+            del self._waiting[loop]
+
+
 @lru_cache(maxsize=_MAX_ROWS_PER_INSERT * 2)
 def _insert_sql(rows: int, mark: str) -> str:
     group = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
@@ -154,6 +187,7 @@ class AuditLog:
                  on_commit: Callable[[], None] | None = None):
         self.engine = engine
         self.commit_timeout = commit_timeout
+        self._deadlines = _CommitDeadlines(commit_timeout)
         self.on_commit = on_commit  # e.g. wake the integrator
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         self._sql = _Statements(mark)
@@ -211,13 +245,10 @@ class AuditLog:
 
     async def append_async(self, decide: Decide, *, cites: Iterable[str] = ()) -> AuditEntry:
         """``append`` for an event loop: the writer thread resolves a future instead of an event."""
-        loop = asyncio.get_running_loop()
-        pending = self._enqueue(_Pending(decide, tuple(cites), None, loop.create_future()))
-        try:
-            async with asyncio.timeout(self.commit_timeout):  # lighter than wait_for: no extra task
-                await pending.future
-        except TimeoutError:
-            raise AuditUnavailable("the audit entry was not committed in time") from None
+        future = asyncio.get_running_loop().create_future()
+        self._deadlines.watch(future)
+        pending = self._enqueue(_Pending(decide, tuple(cites), None, future))
+        await future  # AuditUnavailable once the commit timeout has passed
         return self._outcome(pending)
 
     def _enqueue(self, pending: _Pending) -> _Pending:
@@ -225,7 +256,8 @@ class AuditLog:
             if self._stopping:
                 raise AuditUnavailable("the audit log is shutting down")
             self._queue.append(pending)
-            self._wake.notify()
+            if len(self._queue) == 1:  # the writer waits only on an empty queue
+                self._wake.notify()
         return pending
 
     @staticmethod

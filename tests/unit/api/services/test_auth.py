@@ -48,7 +48,7 @@ def _service(projection: _Projection, refresh=None) -> tuple[AuthService, list[i
     return AuthService(authenticator=None, projection=projection, refresh=counted, token_ttl_seconds=60), calls
 
 
-def test_withAnyRole_heldRole_admitsWithoutReadingTheHead():
+def test_with_any_role_admits_a_held_role_without_reading_the_head():
     projection = _Projection()
     projection.folded[ALICE] = {Role.IDENTITY_ATTESTER}
     auth, calls = _service(projection)
@@ -57,7 +57,7 @@ def test_withAnyRole_heldRole_admitsWithoutReadingTheHead():
     assert calls == []
 
 
-def test_withAnyRole_roleGrantedInAnUnfoldedBlock_admitsAfterRefresh():
+def test_with_any_role_admits_a_role_granted_in_a_block_not_yet_folded():
     projection = _Projection()
     projection.pending[ALICE] = {Role.IDENTITY_ATTESTER}
     auth, calls = _service(projection)
@@ -68,7 +68,7 @@ def test_withAnyRole_roleGrantedInAnUnfoldedBlock_admitsAfterRefresh():
     assert calls == [1]
 
 
-def test_withAnyRole_roleNotHeldAtTheFreshHead_refuses():
+def test_with_any_role_refuses_a_role_not_held_at_the_fresh_head():
     projection = _Projection()
     projection.pending[ALICE] = {Role.REGULATOR}
     auth, calls = _service(projection)
@@ -76,7 +76,7 @@ def test_withAnyRole_roleNotHeldAtTheFreshHead_refuses():
     assert calls == [1]
 
 
-def test_withAnyRole_chainUnavailable_refuses():
+def test_with_any_role_refuses_when_the_chain_is_unavailable():
     projection = _Projection()
     projection.pending[ALICE] = {Role.IDENTITY_ATTESTER}
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.audit import AuditEntry, decode_leaf, encode_leaf, entry_leaf_hash, payload_hash
 from ledger.exceptions import InvalidAuditEntry
@@ -178,3 +181,22 @@ def test_canonical_json_matches_the_json_module(text):
     expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert canonical_json(value) == expected
     assert canonical_json({"big": 2**70}) == b'{"big":1180591620717411303424}'
+
+
+_HEX32_SPEC = re.compile(r"0x[0-9a-f]{64}\Z")
+_NEAR_HEX = st.text(alphabet="0123456789abcdefABCDEFxX \t\n\u0661é", min_size=60, max_size=68)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(_NEAR_HEX, _NEAR_HEX.map(lambda t: "0x" + t[2:]), st.binary(min_size=32, max_size=32).map(
+    lambda b: "0x" + b.hex())))
+def test_hex32_check_agrees_with_the_pattern(value):
+    accepted = _HEX32_SPEC.match(value) is not None
+    try:
+        AuditEntry(seq=0, time=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), requester="0x" + "ab" * 20,
+                   subject_id=value, resource="r", purpose="p", consent_id=None, decision="DENY",
+                   reason="NO_CONSENT", fields=(), block_number=0)
+    except InvalidAuditEntry:
+        assert not accepted
+    else:
+        assert accepted

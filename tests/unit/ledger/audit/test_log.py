@@ -3,6 +3,7 @@ failing closed; integration into tiles and a signed checkpoint by the lease hold
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import replace
@@ -131,6 +132,34 @@ def test_a_failed_commit_fails_the_caller_and_leaves_no_gap(engine):
         connection.execute(text("ALTER TABLE audit_entries_gone RENAME TO audit_entries"))
     assert log.append(_decide()).seq == 1  # no gap left behind by the failure
     log.stop()
+
+
+def test_append_async_many_coroutines_each_get_their_committed_entry(engine):
+    log = _started(engine)
+
+    async def main() -> list[AuditEntry]:
+        entries = await asyncio.gather(*(log.append_async(_decide()) for _ in range(300)))
+        await asyncio.sleep(0.2)  # a sweep of the commit deadlines passes
+        assert not log._deadlines._waiting  # nothing committed is still watched
+        return entries
+
+    entries = asyncio.run(main())
+    log.stop()
+    assert sorted(e.seq for e in entries) == list(range(300))
+
+
+def test_append_async_fails_after_the_timeout_when_nothing_commits(engine):
+    log = AuditLog(engine, commit_timeout=0.3)
+    log.load()  # not started: nothing will commit
+
+    async def main() -> float:
+        started = time.monotonic()
+        results = await asyncio.gather(*(log.append_async(_decide()) for _ in range(3)), return_exceptions=True)
+        assert all(isinstance(r, AuditUnavailable) and "not committed in time" in str(r) for r in results)
+        return time.monotonic() - started
+
+    waited = asyncio.run(main())
+    assert 0.3 <= waited < 1.0
 
 
 def test_a_failing_decision_fails_only_its_caller(engine):
