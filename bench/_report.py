@@ -296,12 +296,16 @@ def _render_scale(results: dict, targets: list[dict]) -> list[str]:
            "policy) cloned by `bench/_biglog.py` with new seqs and times, integrated into tiles by the production "
            "integrator and anchored by the API, so the regulator's verifier accepts them.", ""]
     rows = [[f"{size} audit entries", p.get("rss_mb"), p.get("startup_s"), p.get("serving_s"),
-             p.get("proof_p50_ms"), (p.get("release_c4") or {}).get("p50_ms")]
+             p.get("first_start_s"), p.get("proof_p50_ms"), (p.get("release_c4") or {}).get("p50_ms")]
             for size, p in (sc.get("log") or {}).items()]
-    rows += [[f"{size} consents", p.get("rss_mb"), p.get("startup_s"), None, None, p.get("release_p50_ms")]
+    rows += [[f"{size} consents", p.get("rss_mb"), p.get("startup_s"), None, None, None, p.get("release_p50_ms")]
              for size, p in (sc.get("consents") or {}).items()]
-    out += _table(["API instance over", "RSS MB", "start-up to ready s", "to serving s", "proof p50 ms",
+    out += _table(["API instance over", "RSS MB", "restart to ready s", "to serving s",
+                   "first start after the import s", "proof p50 ms",
                    "release p50 ms (c4 burst over the log; c1 over consents)"], rows)
+    out += ["A restart is the instance started again over a log it has anchored. The first start after the bulk "
+            "import must first anchor the imported entries, at most the contract's `maxTreeSizeStep` (2^20) an "
+            "anchor and an anchor a block.", ""]
     v = sc.get("verify") or {}
     out += _table(["figure", "value", "target", "baseline", "ratio", "met?"], [
         _row(results, targets, "API RSS growth, 1M → 10M entries (%)", "scale.rss_growth_pct_entries"),

@@ -50,7 +50,7 @@ class ScalePlan:
 
     @classmethod
     def full(cls) -> "ScalePlan":
-        return cls("full", (1_000_000, 10_000_000), 100_000, (100_000, 1_000_000), 100_000, 10.0)
+        return cls("full", (1_000_000, 10_000_000), 100_000, (100_000, 10_000_000), 100_000, 10.0)
 
     @classmethod
     def quick(cls) -> "ScalePlan":
