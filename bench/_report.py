@@ -218,7 +218,7 @@ def render_markdown(results: dict) -> str:
     out += ["## 4. Regulator verification", "",
             f"{_fmt(v.get('entries'))} entries ({_fmt(v.get('allows_reevaluated'))} ALLOW) citing "
             f"{v.get('consents_cited')} consents granted on the devnet, tree heads anchored on-chain "
-            f"({v.get('anchors_checked')} anchors); `check_integrity` and `check_policy` of `ledger/audit/trail.py` "
+            f"({v.get('anchors_checked')} anchors); `check_integrity` of `ledger/audit/incremental.py` and `check_policy` of `ledger/audit/trail.py` "
             f"timed separately. Verifier verdict: {'ok' if v.get('ok') else 'PROBLEMS: ' + str(v.get('problems'))}.",
             ""]
     out += _table(["figure", "value", "target", "baseline", "ratio", "met?"], [

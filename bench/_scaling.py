@@ -2,8 +2,8 @@
 
 Audit log at 10k, 100k and (full mode) 1M entries: durable append (AuditLog on a SQLite file
 already holding that many rows, its tree rebuilt by ``load``), integrity check per entry
-(``check_integrity`` over the whole log with an anchor every tenth), inclusion proof build +
-verify and its size. Consents at 1k and 100k: the release decision (projection lookup for the
+(``check_integrity`` from the empty state, over the whole log with an anchor every tenth),
+inclusion proof build + verify and its size. Consents at 1k and 100k: the release decision (projection lookup for the
 (subject, department, resource) key, then ``policy.evaluate``), measured in-process because
 registering 100k consents on-chain would take longer than the whole benchmark.
 """
@@ -21,7 +21,8 @@ from bench._synthetic import anchors_for, leaf_hashes, make_leaves, random_grant
 from bench._world import RESOURCE, RESOURCE_FIELDS
 from ledger import policy, policy_inputs
 from ledger.audit.log import AuditLog
-from ledger.audit.trail import Report, check_integrity
+from ledger.audit.incremental import VerifierState, check_integrity
+from ledger.audit.trail import Report
 from ledger.domain import (ConsentStatus, Role, SharingClass, SubjectKind, purpose_hash, resource_key_hex,
                            schema_hash_hex)
 from ledger.projection import ConsentState, DepartmentState, Projection, ResourceState, SubjectState
@@ -31,7 +32,7 @@ def audit_at(size: int, work: Path, requester: str, *, append_seconds: float, lo
     leaves = make_leaves(size, random_grants(1000, requester), block=1000)
     anchors = anchors_for(leaf_hashes(leaves), max(1, size // 10))
     started = time.perf_counter()
-    check_integrity(leaves, anchors, Report())
+    check_integrity(VerifierState("bench", 1, "0x" + "00" * 20), leaves, anchors, Report())
     integrity_us = (time.perf_counter() - started) / size * 1e6
     del leaves
 

@@ -17,7 +17,8 @@ from bench._chain import Operators, deploy_audit_anchor
 from bench._stats import rnd
 from bench._synthetic import Grant, check_canonical, leaf_hashes, make_leaves
 from bench._world import PURPOSE, RESOURCE, RESOURCE_FIELDS
-from ledger.audit.trail import Report, check_integrity, check_policy, read_anchors
+from ledger.audit.incremental import VerifierState, check_integrity
+from ledger.audit.trail import Report, check_policy, read_anchors
 from ledger.audit.tree import MerkleTree
 from ledger.chain.client import Chain, Deployment
 
@@ -66,7 +67,7 @@ def measure(ops: Operators, signed_consents: list, grantee: str, *, entries: int
     if sampler is not None:
         sampler.start()
     started = time.perf_counter()
-    check_integrity(leaves, anchors, report)
+    check_integrity(VerifierState.empty(chain), leaves, anchors, report)
     integrity_s = time.perf_counter() - started
     started = time.perf_counter()
     check_policy(chain, leaves, {RESOURCE: list(RESOURCE_FIELDS)}, report, head)  # decodes every entry

@@ -42,7 +42,8 @@ from ledger.chain.client import Chain
 from ledger.exceptions import InvalidProof, LedgerError, TreeRangeError
 from ledger.settings import DEFAULT_MAX_ANCHOR_LAG_SECONDS
 
-__all__ = ["STATE_FORMAT", "InvalidState", "StateMismatch", "VerifierState", "check_anchors", "verify_increment"]
+__all__ = ["STATE_FORMAT", "InvalidState", "StateMismatch", "VerifierState", "check_anchors", "check_integrity",
+           "verify_increment"]
 
 STATE_FORMAT = "consent-ledger-verifier-state/1"
 _NO_ANCHOR = b"\0" * HASH_SIZE
@@ -179,8 +180,8 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
     covers entries committed after its read. Raises :class:`StateMismatch` for a state of another log.
     """
     state.check_log(chain)
-    start, end = state.size, state.size + len(leaves)
-    report = Report(entries_checked=len(leaves))
+    start = state.size
+    report = Report()
     report.problems += [Problem(kind, message) for kind, message in check_contracts(chain)]
     head = chain.block_number()
     anchors = read_anchors(chain, head if anchors_until is None else min(head, anchors_until),
@@ -193,21 +194,7 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
                                      f"{state.anchor_block}, is not on the chain as it was: the chain was rewritten"))
             return report, None
     new = [a for a in anchors if a.index > state.anchor_index]
-
-    hashes = [hash_leaf(leaf) for leaf in leaves]
-    seqs = [read_seq(leaf) for leaf in leaves]
-    for position, seq in enumerate(seqs, start):
-        if seq is None:
-            report.problems.append(Problem("MALFORMED_ENTRY", f"entry at position {position} has no readable seq",
-                                           position))
-    if reference_hashes is not None:
-        for position, (mine, committed) in enumerate(zip(hashes, reference_hashes), start):
-            if not hmac.compare_digest(mine, committed):
-                report.problems.append(Problem("ENTRY_ALTERED", f"entry {position} differs from the committed leaf",
-                                               position))
-    check_sequence(seqs, report, start)
-    good = check_anchors(state, new, hashes, report)
-    del hashes, seqs  # a full run holds every leaf and entry besides: free what is done with
+    good = check_integrity(state, leaves, new, report, reference_hashes)
     if progress is not None:
         progress(0)
 
@@ -224,7 +211,6 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
     timestamps = block_timestamps(chain, wanted, timestamps)
     check_times(entries, new, timestamps, head, report, start=start, previous=state.last_entry)
     anchored = new[-1].tree_size if new else state.size
-    report.unanchored_entries = max(0, end - anchored)
     check_unanchored_tail(entries, anchored, max(timestamps[head], time.time()) if now is None else now,
                           max_anchor_lag, report, start)
     if not report.ok or good is None:
@@ -239,6 +225,31 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
         anchor_hash=anchor.anchor_hash, anchor_block=anchor.block_number, edge=edge,
         uses=UsesBefore(covered, state.uses).totals(),
         last_entry=(millis(last), last.seq) if last is not None else state.last_entry, verified_at=_now())
+
+
+def check_integrity(state: VerifierState, leaves: list[bytes], new: list[Anchor], report: Report,
+                    reference_hashes: list[bytes] | None = None
+                    ) -> VerifierState | tuple[Anchor, tuple[bytes, ...]] | None:
+    """The entries from position ``state.size`` on (``leaves``): each one's seq, against
+    ``reference_hashes`` (the committed leaf hashes, if the caller has them), their order, and the
+    anchors after the state's (:func:`check_anchors`, whose result this returns). Only the seq is
+    read from each leaf (the hash covers the rest): full decoding is the policy step's."""
+    start = state.size
+    hashes = [hash_leaf(leaf) for leaf in leaves]
+    seqs = [read_seq(leaf) for leaf in leaves]
+    for position, seq in enumerate(seqs, start):
+        if seq is None:
+            report.problems.append(Problem("MALFORMED_ENTRY", f"entry at position {position} has no readable seq",
+                                           position))
+    if reference_hashes is not None:
+        for position, (mine, committed) in enumerate(zip(hashes, reference_hashes), start):
+            if not hmac.compare_digest(mine, committed):
+                report.problems.append(Problem("ENTRY_ALTERED", f"entry {position} differs from the committed leaf",
+                                               position))
+    check_sequence(seqs, report, start)
+    report.entries_checked = len(leaves)
+    report.unanchored_entries = max(0, start + len(leaves) - (new[-1].tree_size if new else start))
+    return check_anchors(state, new, hashes, report)
 
 
 def check_anchors(state: VerifierState, new: list[Anchor], hashes: list[bytes],
@@ -269,7 +280,9 @@ def check_anchors(state: VerifierState, new: list[Anchor], hashes: list[bytes],
             report.problems.append(Problem(
                 "ENTRIES_MISSING", f"anchor {anchor.index} covers {anchor.tree_size} entries; the log has {end}", end))
         elif anchor.tree_size >= edge.size:
-            tiles |= edge.append(hashes[edge.size - start:anchor.tree_size - start])
+            changed = edge.append(hashes[edge.size - start:anchor.tree_size - start])
+            if state.size:  # the consistency proof from the state's head reads them; a full run has none
+                tiles |= changed
             if not hmac.compare_digest(edge.root(), anchor.root_hash):
                 failed = True
                 report.problems.append(Problem(
@@ -299,16 +312,7 @@ def check_anchors(state: VerifierState, new: list[Anchor], hashes: list[bytes],
                                     f"entries from seq {state.size} on differ from those anchored ({exc})", state.size))
     if failed:
         return None
-    return newest, tuple(bytes(tiles.get((level, index), b"")[:width * HASH_SIZE]) if width else b""
-                         for level, index, width in _levels(newest.tree_size))
-
-
-def _levels(size: int) -> list[tuple[int, int, int]]:
-    """``(level, index, width)`` for every level up to the top partial tile of a tree of ``size``
-    (width 0 where a level has no partial tile), the layout :class:`RightEdge` takes."""
-    partial = {level: (index, width) for level, index, width in partial_tiles(size)}
-    top = max(partial, default=-1)
-    return [(level, *partial.get(level, (0, 0))) for level in range(top + 1)]
+    return newest, edge.partials  # every anchor passed, so the edge stands at the newest one's size
 
 
 def _now() -> str:

@@ -246,8 +246,8 @@ class AuditLog:
     async def append_async(self, decide: Decide, *, cites: Iterable[str] = ()) -> AuditEntry:
         """``append`` for an event loop: the writer thread resolves a future instead of an event."""
         future = asyncio.get_running_loop().create_future()
-        self._deadlines.watch(future)
         pending = self._enqueue(_Pending(decide, tuple(cites), None, future))
+        self._deadlines.watch(future)
         await future  # AuditUnavailable once the commit timeout has passed
         return self._outcome(pending)
 

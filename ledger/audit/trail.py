@@ -1,11 +1,9 @@
-"""Re-checks a whole audit trail against the chain, trusting nothing but the chain and the leaves.
+"""The checks of an audit trail against the chain, trusting nothing but the chain and the leaves:
+sequence, decoding, policy, times. A run of them, with the leaves' integrity against the on-chain
+anchors, is :func:`ledger.audit.incremental.verify_increment` (from the empty state: a full one).
 
-Integrity: every leaf decodes, its ``seq`` equals its position (a deleted or reordered row
-shows as a gap or a misplaced seq), every tree head anchored on-chain is the root of the log's
-first ``tree_size`` leaves, each anchor links to the previous one, and consecutive anchors are
-consistent (the log only grew between them). A root mismatch bounds an altered entry to the
-range since the previous good anchor; with ``reference_hashes`` (the leaf hashes the writer
-committed at append time) the exact entry is named.
+Sequence: every leaf's ``seq`` equals its position, so a deleted, duplicated or reordered row
+shows as a gap or a misplaced seq.
 
 Policy: each ALLOW is re-evaluated with :func:`ledger.policy.evaluate` against chain state at
 the entry's block, folded from the contracts' own events, through the same adapter as the live
@@ -24,8 +22,6 @@ anchor covers must be younger than the anchor-lag bound (``UNANCHORED_TAIL``).
 
 from __future__ import annotations
 
-import hmac
-import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,16 +31,10 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from ledger import policy, policy_inputs
-from ledger.settings import DEFAULT_MAX_ANCHOR_LAG_SECONDS
-from ledger.audit.contracts import check_contracts
 from ledger.audit.entry import AuditEntry, decode_leaf, format_time
-from ledger.audit.bindings import read_consent_signer_problems
-from ledger.audit.hasher import hash_leaf
-from ledger.audit.tree import MerkleTree
-from ledger.audit.verify import verify_consistency
 from ledger.chain.client import Chain
 from ledger.domain import resource_key_hex, schema_hash_hex
-from ledger.exceptions import InvalidProof, LedgerError
+from ledger.exceptions import LedgerError
 from ledger.projection import Projection
 
 #: The contracts whose events the policy fold reads; not AuditAnchor, whose one event a second would
@@ -123,64 +113,6 @@ def read_anchors(chain: Chain, head: int | None = None, from_block: int | None =
             anchors.append(Anchor(a["index"], a["treeSize"], a["rootHash"], a["previousAnchorHash"],
                                   a["anchorHash"], int(lg["blockNumber"], 16), lg["transactionHash"]))
     return anchors
-
-
-def check_integrity(leaves: list[bytes], anchors: list[Anchor], report: Report,
-                    reference_hashes: list[bytes] | None = None) -> tuple[list[int | None], MerkleTree]:
-    """Hashes, order and anchors; returns each leaf's seq (None if unreadable) and the tree.
-
-    Only the seq is read from each leaf here (the hash covers the rest); full decoding is the
-    policy step's work, so integrity alone runs at hashing speed.
-    """
-    seqs: list[int | None] = []
-    hashes = []
-    for position, leaf in enumerate(leaves):
-        leaf_hash = hash_leaf(leaf)
-        hashes.append(leaf_hash)
-        seq = read_seq(leaf)
-        if seq is None:
-            report.problems.append(Problem("MALFORMED_ENTRY", f"entry at position {position} has no readable seq",
-                                           position))
-        elif reference_hashes is not None and position < len(reference_hashes) and \
-                not hmac.compare_digest(reference_hashes[position], leaf_hash):
-            report.problems.append(Problem("ENTRY_ALTERED", f"entry {position} differs from the committed leaf",
-                                           position))
-        seqs.append(seq)
-    report.entries_checked = len(leaves)
-    check_sequence(seqs, report)
-    tree = MerkleTree(hashes)
-
-    previous_hash, previous_size, previous_root = b"\0" * 32, 0, None
-    good_size = 0  # size of the last anchor whose root the log reproduces: damage lies beyond it
-    for anchor in anchors:
-        report.anchors_checked += 1
-        if not links_to(anchor, previous_hash):
-            report.problems.append(Problem("ANCHOR_CHAIN_BROKEN", f"anchor {anchor.index} does not link to its "
-                                                                   f"predecessor"))
-        if anchor.tree_size <= previous_size:
-            report.problems.append(Problem("ANCHOR_NOT_INCREASING", f"anchor {anchor.index} size {anchor.tree_size}"))
-        if anchor.tree_size > tree.size:
-            report.problems.append(Problem(
-                "ENTRIES_MISSING", f"anchor {anchor.index} covers {anchor.tree_size} entries; the log has "
-                                   f"{tree.size}", tree.size))
-        elif not hmac.compare_digest(tree.root(anchor.tree_size), anchor.root_hash):
-            report.problems.append(Problem(
-                "ANCHOR_ROOT_MISMATCH", f"the log's first {anchor.tree_size} entries do not hash to the root "
-                                        f"anchored at block {anchor.block_number}: an entry in seq "
-                                        f"{good_size}..{anchor.tree_size - 1} was altered, removed or "
-                                        f"reordered", good_size))
-        else:
-            good_size = anchor.tree_size
-            if previous_root is not None and previous_size <= anchor.tree_size:
-                try:
-                    verify_consistency(previous_size, anchor.tree_size,
-                                       tree.consistency_proof(previous_size, anchor.tree_size),
-                                       previous_root, anchor.root_hash)
-                except InvalidProof as exc:
-                    report.problems.append(Problem("ANCHORS_INCONSISTENT", f"anchor {anchor.index}: {exc}"))
-        previous_hash, previous_size, previous_root = anchor.anchor_hash, anchor.tree_size, anchor.root_hash
-    report.unanchored_entries = max(0, tree.size - previous_size)
-    return seqs, tree
 
 
 def links_to(anchor: Anchor, previous_hash: bytes) -> bool:
@@ -403,32 +335,3 @@ def check_unanchored_tail(entries: list[AuditEntry | None], anchored_size: int, 
 
 def millis(entry: AuditEntry) -> int:
     return int(entry.time.timestamp() * 1000 + 0.5)
-
-
-def verify_trail(chain: Chain, leaves: list[bytes], resource_fields: dict[str, list[str]], *,
-                 reference_hashes: list[bytes] | None = None, check_policies: bool = True,
-                 max_anchor_lag: float = DEFAULT_MAX_ANCHOR_LAG_SECONDS, now: float | None = None) -> Report:
-    """The contracts at the chain client's (trusted) addresses, integrity, times, unanchored tail
-    and (unless ``check_policies`` is false) every release.
-
-    ``now`` (seconds) dates the unanchored tail; by default the later of the chain head's
-    timestamp and this machine's clock (a devnet mining on demand leaves its head's timestamp
-    standing while no transaction comes).
-    """
-    report = Report()
-    report.problems += [Problem(kind, message) for kind, message in check_contracts(chain)]
-    head = chain.block_number()
-    anchors = read_anchors(chain, head)
-    check_integrity(leaves, anchors, report, reference_hashes)
-    entries = decode_entries(leaves, report)
-    timestamps = check_policy(chain, leaves, resource_fields, report, head, entries) if check_policies else {}
-    if check_policies:
-        report.problems += [Problem(p.kind, p.message) for p in read_consent_signer_problems(chain, head)]
-    cited = {e.block_number for e in entries if e is not None and e.block_number <= head}
-    wanted = cited | {b + 1 for b in cited if b < head} | {a.block_number for a in anchors} | {head}
-    timestamps = block_timestamps(chain, wanted, timestamps)
-    check_times(entries, anchors, timestamps, head, report)
-    anchored = anchors[-1].tree_size if anchors else 0
-    check_unanchored_tail(entries, anchored, max(timestamps[head], time.time()) if now is None else now,
-                          max_anchor_lag, report)
-    return report

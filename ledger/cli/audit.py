@@ -336,23 +336,21 @@ def _connect(url: str, deployment):
 
 def _run(chain, state, state_path, leaves, resource_fields, reference, anchors_until, *, check_policies: bool,
          max_anchor_lag: float):
-    """The full verification, or with a state path the incremental one (from the empty state when the
-    file is missing), under a progress bar on stderr (quiet when stderr is not a terminal)."""
+    """The verification from the state's tree head, or from the empty state (a full one) without a
+    state or a state file, under a progress bar on stderr (quiet when stderr is not a terminal);
+    the new state only with a state path."""
     from tqdm import tqdm
 
     from ledger.audit.incremental import StateMismatch, VerifierState, verify_increment
-    from ledger.audit.trail import verify_trail
     from ledger.exceptions import LedgerError
 
     bar = tqdm(total=len(leaves), desc="verifying", unit=" entries", file=sys.stderr, disable=None, leave=False)
     try:
-        if state_path is None:
-            return verify_trail(chain, leaves, resource_fields, reference_hashes=reference,
-                                check_policies=check_policies, max_anchor_lag=max_anchor_lag), None
-        return verify_increment(chain, state or VerifierState.empty(chain), leaves, resource_fields,
-                                reference_hashes=reference, check_policies=check_policies,
-                                max_anchor_lag=max_anchor_lag, anchors_until=anchors_until,
-                                progress=lambda done: bar.update(done - bar.n))
+        report, new_state = verify_increment(chain, state or VerifierState.empty(chain), leaves, resource_fields,
+                                             reference_hashes=reference, check_policies=check_policies,
+                                             max_anchor_lag=max_anchor_lag, anchors_until=anchors_until,
+                                             progress=lambda done: bar.update(done - bar.n))
+        return report, new_state if state_path is not None else None
     except StateMismatch as exc:
         raise Failure(f"{state_path}: {exc}") from exc
     except LedgerError as exc:

@@ -11,9 +11,11 @@ from eth_utils import to_checksum_address
 
 from bench._synthetic import anchors_for, check_canonical, leaf_hashes, make_leaves, random_grants
 from ledger.audit.entry import decode_leaf
-from ledger.audit.trail import Report, check_integrity
+from ledger.audit.incremental import VerifierState, check_integrity
+from ledger.audit.trail import Report
 
 pytestmark = pytest.mark.unit
+_EMPTY = VerifierState("bench", 1, "0x" + "00" * 20)
 DEPT = to_checksum_address("0x7b9b7b7868bc294a77339c1920b9918ed895003d")
 
 
@@ -32,12 +34,12 @@ def test_synthetic_anchor_chain_passes_the_trail_integrity_check():
     anchors = anchors_for(leaf_hashes(leaves), 300)
     assert [a.tree_size for a in anchors] == [300, 600, 900, 1000]
     report = Report()
-    check_integrity(leaves, anchors, report)
+    check_integrity(_EMPTY, leaves, anchors, report)
     assert report.ok, report.problems
     assert report.entries_checked == 1000 and report.anchors_checked == 4 and report.unanchored_entries == 0
 
     tampered = list(leaves)
     tampered[500] = tampered[501]
     report = Report()
-    check_integrity(tampered, anchors, report)
+    check_integrity(_EMPTY, tampered, anchors, report)
     assert not report.ok

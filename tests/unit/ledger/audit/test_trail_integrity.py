@@ -1,4 +1,5 @@
-"""Audit trail integrity without a chain: synthetic anchors, computed as the AuditAnchor contract does."""
+"""Audit trail integrity from the empty state (a full run) without a chain: synthetic anchors, computed as the
+AuditAnchor contract does."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from eth_utils import keccak
 
 from ledger.audit.entry import AuditEntry, encode_leaf
 from ledger.audit.hasher import hash_leaf
-from ledger.audit.trail import Anchor, Problem, Report, check_integrity, decode_entries
+from ledger.audit.incremental import VerifierState, check_integrity
+from ledger.audit.trail import Anchor, Problem, Report, decode_entries
 from ledger.audit.tree import MerkleTree
 
 pytestmark = pytest.mark.unit
@@ -56,9 +58,12 @@ def anchors(leaves) -> list[Anchor]:
     return make_anchors(leaves)
 
 
+EMPTY = VerifierState("consent-ledger/1/0x" + "00" * 20, 1, "0x" + "00" * 20)
+
+
 def check(leaves, anchors, reference_hashes=None) -> Report:
     report = Report()
-    check_integrity(leaves, anchors, report, reference_hashes)
+    check_integrity(EMPTY, leaves, anchors, report, reference_hashes)
     return report
 
 
