@@ -4,7 +4,6 @@ the log as C2SP tlog-tiles (checkpoint, tiles, entry bundles)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,7 +13,7 @@ from api.schemas.audit import InclusionProof, VerificationJob
 from api.schemas.common import iso
 from ledger import domain_errors as refused
 from ledger.audit.entry import decode_leaf
-from ledger.audit.jobs import HEARTBEAT_SECONDS, JobParams, spawn_job
+from ledger.audit.jobs import JobParams, alive, claim_job, spawn_job, stored_time
 from ledger.audit.log import AuditLog
 from ledger.audit.tiles import TILE_HEIGHT, TILE_WIDTH, parse_tile_path
 from ledger.chain.client import Chain
@@ -23,10 +22,6 @@ from ledger.exceptions import TreeRangeError
 from ledger.projection_tables import TableProjection
 from ledger.settings import Settings
 from ledger.storage.models import AnchorRow, AuditEntryRow, ResourceRow, VerificationJobRow
-
-#: A queued or running job whose process has not been heard from for this long has died.
-_JOB_SILENCE = dt.timedelta(seconds=10 * HEARTBEAT_SECONDS)
-
 
 class AuditService:
     def __init__(self, *, chain: Chain, sessions: sessionmaker[Session], projection: TableProjection, audit: AuditLog,
@@ -85,24 +80,15 @@ class AuditService:
 
     # -- verification jobs ---------------------------------------------------------------------------
     def start_verification(self, *, full: bool = False) -> VerificationJob:
-        """A new job, started in a process of its own; or the job already queued or running (one at a time).
+        """A new job, started in a process of its own; or the job already queued or running (one at a
+        time, across instances).
 
         ``full``: from the empty state (every entry again), not from the last verified tree head."""
-        now = dt.datetime.now(dt.timezone.utc)
-        with self._sessions.begin() as session:
-            active = session.scalars(select(VerificationJobRow).where(
-                VerificationJobRow.status.in_(("queued", "running"))).with_for_update()).all()
-            for row in active:
-                if _heard_from(row, now):
-                    return _job(row)
-                row.status, row.finished_at = "failed", now
-                row.error = "the verifying process stopped without a report"
-            row = VerificationJobRow(job_id=uuid.uuid4().hex, status="queued", entries_done=0, entries_total=0,
-                                     full=full, from_size=0, created_at=now, heartbeat_at=now)
-            session.add(row)
-        settings = self._settings
-        spawn_job(JobParams(row.job_id, str(settings.data_dir), settings.database_url, settings.rpc_url,
-                            settings.max_anchor_lag_seconds, full))
+        row, created = claim_job(self._sessions, full=full)
+        if created:
+            settings = self._settings
+            spawn_job(JobParams(row.job_id, str(settings.data_dir), settings.database_url, settings.rpc_url,
+                                settings.max_anchor_lag_seconds, full))
         return _job(row)
 
     def verification(self, job_id: str) -> VerificationJob:
@@ -110,7 +96,7 @@ class AuditService:
             row = session.get(VerificationJobRow, job_id)
         if row is None:
             raise refused.VerificationJobNotFound("no verification job with this id")
-        if row.status in ("queued", "running") and not _heard_from(row, dt.datetime.now(dt.timezone.utc)):
+        if row.status in ("queued", "running") and not alive(row, dt.datetime.now(dt.timezone.utc)):
             row.status, row.error = "failed", "the verifying process stopped without a report"
         return _job(row)
 
@@ -157,17 +143,8 @@ class AuditService:
         return level, index, width
 
 
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment
-
-
-def _heard_from(row: VerificationJobRow, now: dt.datetime) -> bool:
-    return now - _utc(row.heartbeat_at) < _JOB_SILENCE
-
-
 def _job(row: VerificationJobRow) -> VerificationJob:
     return VerificationJob(job_id=row.job_id, status=row.status, full=row.full, entries_checked=row.entries_done,
-                           entries_total=row.entries_total, from_size=row.from_size, created_at=iso(_utc(row.created_at)),
-                           finished_at=iso(_utc(row.finished_at)), report=row.report,
-                           error=row.error)
+                           entries_total=row.entries_total, from_size=row.from_size,
+                           created_at=iso(stored_time(row.created_at)), finished_at=iso(stored_time(row.finished_at)),
+                           report=row.report, error=row.error)

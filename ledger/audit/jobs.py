@@ -20,11 +20,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.audit.incremental import InvalidState, StateMismatch, VerifierState, verify_increment
 from ledger.audit.integrate import latest_checkpoint
@@ -35,10 +38,13 @@ from ledger.exceptions import LedgerError
 from ledger.storage.database import make_engine
 from ledger.storage.models import AuditEntryRow, ResourceRow, VerificationJobRow
 
-__all__ = ["HEARTBEAT_SECONDS", "JobParams", "STATE_FILE", "read_stored_log", "run_job", "spawn_job"]
+__all__ = ["HEARTBEAT_SECONDS", "JOB_SILENCE", "JobParams", "STATE_FILE", "alive", "claim_job", "read_stored_log",
+           "run_job", "spawn_job", "stored_time"]
 
 #: How often a running job renews its heartbeat; a job silent for 10 times this is taken as dead.
 HEARTBEAT_SECONDS = 2.0
+#: A queued or running job whose process has not been heard from for this long has died.
+JOB_SILENCE = dt.timedelta(seconds=10 * HEARTBEAT_SECONDS)
 #: The API's own verifier state, under the data dir.
 STATE_FILE = "verifier-state.json"
 _JOBS = VerificationJobRow.__table__
@@ -67,6 +73,43 @@ def read_stored_log(engine: Engine, start: int) -> tuple[list[bytes], list[bytes
     size = checkpoint[0] if checkpoint else 0
     reference = TiledTree(TileReader(engine)).leaf_hashes(start, size) if size > start else []
     return leaves, reference, fields
+
+
+def claim_job(sessions: sessionmaker[Session], *, full: bool) -> tuple[VerificationJobRow, bool]:
+    """The one active job: ``(row, False)`` for the job already queued or running, else a new
+    queued one, ``(row, True)``, whose process the caller starts. A job that is not
+    :func:`alive` is marked failed. Across instances the unique ``active`` column decides: of
+    two inserting at once, the second gets the first's job."""
+    now = _now()
+    try:
+        with sessions.begin() as session:
+            row = session.scalars(select(VerificationJobRow).where(VerificationJobRow.active == 1)).first()
+            if row is not None:
+                if alive(row, now):
+                    return row, False
+                row.status, row.finished_at, row.active = "failed", now, None
+                row.error = "the verifying process stopped without a report"
+                session.flush()  # the active slot is free before the new job takes it
+            row = VerificationJobRow(job_id=uuid.uuid4().hex, active=1, status="queued", entries_done=0,
+                                     entries_total=0, full=full, from_size=0, created_at=now, heartbeat_at=now)
+            session.add(row)
+        return row, True
+    except IntegrityError:
+        with sessions() as session:
+            row = session.scalars(select(VerificationJobRow).where(VerificationJobRow.active == 1)).first()
+        if row is None:  # the other instance's job ended in between: nothing to wait for
+            raise
+        return row, False
+
+
+def alive(row: VerificationJobRow, now: dt.datetime) -> bool:
+    """Whether a queued or running job's process was heard from within ``JOB_SILENCE``."""
+    return now - stored_time(row.heartbeat_at) < JOB_SILENCE
+
+
+def stored_time(moment: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment
 
 
 def spawn_job(params: JobParams) -> subprocess.Popen:
@@ -127,12 +170,12 @@ def run_job(params: JobParams) -> None:
         if new_state is not None:
             new_state.save(state_path)
         stop.set()
-        write(status="done", entries_done=len(leaves), finished_at=_now(),
+        write(status="done", active=None, entries_done=len(leaves), finished_at=_now(),
               report=report.as_dict() | {"from_size": state.size,
                                          "verified_size": (new_state or state).size})
     except (LedgerError, OSError, ValueError) as exc:
         stop.set()
-        write(status="failed", finished_at=_now(), error=f"the verification could not finish: {exc}")
+        write(status="failed", active=None, finished_at=_now(), error=f"the verification could not finish: {exc}")
     finally:
         stop.set()
         if chain is not None:

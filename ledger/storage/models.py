@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Index, Integer, LargeBinary, SmallInteger, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -280,11 +281,14 @@ class VerificationJobRow(Base):
     queued, running, done or failed; ``entries_done`` of ``entries_total`` is its
     progress; ``report`` the verification report when done, ``error`` why it failed.
     ``heartbeat_at`` is renewed while the process works, so a job whose process died is seen as such
-    by any instance.
+    by any instance. ``active`` is 1 while the job is queued or running and NULL after: a unique
+    column, so two instances starting a job at once cannot both insert one.
     """
 
     __tablename__ = "verification_jobs"
+    __table_args__ = (UniqueConstraint("active", name="uq_verification_jobs_active"),)
     job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    active: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)
     entries_done: Mapped[int] = mapped_column(BigInteger, default=0)
     entries_total: Mapped[int] = mapped_column(BigInteger, default=0)
