@@ -50,7 +50,7 @@ class ScalePlan:
 
     @classmethod
     def full(cls) -> "ScalePlan":
-        return cls("full", (1_000_000, 10_000_000), 100_000, (100_000, 10_000_000), 100_000, 10.0)
+        return cls("full", (1_000_000, 10_000_000), 100_000, (100_000, 10_000_000), 1_000_000, 10.0)
 
     @classmethod
     def quick(cls) -> "ScalePlan":
@@ -75,7 +75,11 @@ class ScaleRun:
         existing = self.output / "results.json"
         r = self.results = json.loads(existing.read_text()) if existing.exists() else {}
         r.setdefault("machine", describe())
-        scale = r["scale"] = {"mode": self.plan.mode, "machine": describe(), "rss_mb": {}, "startup_s": {}}
+        # A run of some sections keeps the figures of the others; each section notes its own run.
+        scale = r.setdefault("scale", {})
+        scale.update(mode=self.plan.mode, machine=describe())
+        scale.setdefault("rss_mb", {})
+        scale.setdefault("startup_s", {})
         r.setdefault("notes", [])
         try:
             if "log" in self.sections:
@@ -144,8 +148,10 @@ class ScaleRun:
         from bench import _devnet_scale
 
         n = self.plan.devnet_consents
-        self.results.setdefault("devnet", {})[f"consents_{size_label(n)}"] = \
-            _devnet_scale.measure(n, self.work / "devnet", self.log)
+        section = _devnet_scale.measure(n, self.work / "devnet", self.log, release_seconds=self.plan.release_seconds)
+        machine = describe()
+        section["run"] = {"commit": machine.get("commit"), "date": machine.get("date")}
+        self.results.setdefault("devnet", {})[f"consents_{size_label(n)}"] = section
 
     def _audit_section(self) -> None:
         from bench._runner import Plan, Run
