@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -112,7 +113,6 @@ class Run:
                 shutil.rmtree(work, ignore_errors=True)
         r["runtime_s"] = round(time.monotonic() - started, 1)
         r["targets"] = _report.evaluate_targets(r)
-        r["notes"] = self._notes() + r["notes"]
         return r
 
     # -- sections ------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ class Run:
 
             sampler = Samplers(system.pid("api"), work / "profile-release.raw").start()
             run_load(LoadSpec(host, port, requests, 16, 6.0, 0.5))
-            self.results["profiles"][self._PROFILE_FOR["release"]] = sampler.stop()
+            self.results["profiles"][_report.PROFILE_FOR["release"]] = sampler.stop()
 
     def _naive(self, system: LocalSystem, world, ops) -> None:
         plan = self.plan
@@ -208,7 +208,7 @@ class Run:
         if plan.profile and py_spy():
             extra = _audit.measure_append(ops, work, duration=3.0,
                                           sampler=Samplers(os.getpid(), work / "profile-audit.raw"))
-            self.results["profiles"][self._PROFILE_FOR["audit"]] = extra.get("profile")
+            self.results["profiles"][_report.PROFILE_FOR["audit"]] = extra.get("profile")
 
     def _verify(self, ops, signed, world, work: Path) -> None:
         plan = self.plan
@@ -222,7 +222,7 @@ class Run:
                                     consents=plan.verify_consents, anchor_every=plan.verify_anchor_every,
                                     log=lambda _m: None,
                                     sampler=Samplers(os.getpid(), work / "profile-verify.raw"))
-            self.results["profiles"][self._PROFILE_FOR["verify"]] = extra.get("profile")
+            self.results["profiles"][_report.PROFILE_FOR["verify"]] = extra.get("profile")
 
     def _scaling(self, ops, work: Path) -> None:
         plan = self.plan
@@ -244,30 +244,37 @@ class Run:
             scaling["growth"]["API release p50 (c1)"] = _scaling.growth(api, "consents", "p50_ms")
 
     # -- notes -----------------------------------------------------------------------------------
-    _PROFILE_FOR = {"release": "release path (API process, concurrency 16)",
-                    "audit": "audit append (AuditLog + Anchorer, 256 coroutines)",
-                    "verify": "regulator verification (integrity + policy)"}
 
-    def _notes(self) -> list[str]:
-        notes = []
-        profiles = self.results.get("profiles") or {}
-        for t in self.results["targets"]:
-            if t["met"] is not False:
-                continue
-            text = f"{t['label']}: {_report._fmt(t['value'])} against {t['target']}"
-            text += f", {t['gap']}." if t.get("gap") else "."
-            area = t["figure"].split(".")[0]
-            both = profiles.get(self._PROFILE_FOR.get(area, "")) or {}
-            for mode, prof in (("GIL holder", both.get("gil")), ("busy threads", both.get("busy"))):
-                if prof and prof.get("self"):
-                    top = "; ".join(f"`{f}` {p:.0f}%" for p, f in prof["self"][:4])
-                    text += f" Most self time in its profile ({mode}): {top}."
-            notes.append(text)
-        return notes
+
+#: Keys a run writes whatever its sections; every other key of its results belongs to one section
+#: (its name), or to ``bench --scale``.
+_RUN_KEYS = ("mode", "machine", "profiles", "notes", "runtime_s", "targets", "partial_runs")
+
+
+def merge(previous: dict, new: dict, sections: tuple[str, ...]) -> dict:
+    """results.json after a run of ``sections``: the figures nobody measured again are kept (those of
+    ``bench --scale`` always; those of the sections left out by a partial run), and a partial run is
+    listed under ``partial_runs`` so the report can say which figures came from it."""
+    if set(sections) >= set(SECTIONS):
+        return {**{k: v for k, v in previous.items() if k not in _RUN_KEYS and k not in SECTIONS}, **new}
+    merged = {**previous, **{k: new[k] for k in sections if k in new}}
+    for section, profile in _report.PROFILE_FOR.items():
+        if section in sections and profile in new.get("profiles", {}):
+            merged.setdefault("profiles", {})[profile] = new["profiles"][profile]
+    merged["partial_runs"] = [*previous.get("partial_runs", []),
+                              {"sections": list(sections), "commit": new["machine"].get("commit"),
+                               "date": new["machine"].get("date"), "runtime_s": new.get("runtime_s"),
+                               "notes": new.get("notes", [])}]
+    merged.setdefault("machine", new["machine"])
+    merged["targets"] = _report.evaluate_targets(merged)
+    return merged
 
 
 def run(plan: Plan, output: Path, *, sections: tuple[str, ...] = SECTIONS, keep: bool = False, log=print) -> dict:
     results = Run(plan, output, sections, keep, log).execute()
-    _report.write_json(results, output / "results.json")
+    existing = output / "results.json"
+    if existing.exists():
+        results = merge(json.loads(existing.read_text()), results, sections)
+    _report.write_json(results, existing)
     (output / "RESULTS.md").write_text(_report.render_markdown(results))
     return results

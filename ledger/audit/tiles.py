@@ -151,14 +151,15 @@ class TiledTree:
     log never reached gets an error, not a wrong proof.
     """
 
-    #: Tiles whose inner nodes are kept (16 KB each): a full tile never changes, and a partial one
-    #: only grows. 256 hold every tile above level 0 up to 2**24 leaves, which every proof passes.
-    CACHED_TILES = 256
+    #: Tiles whose inner nodes are kept (16 KB each), in two LRUs so that a stream of proofs for
+    #: random entries, each needing its own level-0 tile, cannot evict the few upper tiles every
+    #: proof passes: 256 of them hold every tile above level 0 up to 2**24 leaves.
+    CACHED_UPPER_TILES = 256
+    CACHED_LEAF_TILES = 64
 
     def __init__(self, read_tiles: TileReader):
         self._read_tiles = read_tiles
-        self._cache: OrderedDict[TileId, list[bytes]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._caches = {"upper": _TileCache(self.CACHED_UPPER_TILES), "leaf": _TileCache(self.CACHED_LEAF_TILES)}
 
     def root(self, size: int) -> bytes:
         if size < 0:
@@ -190,9 +191,11 @@ class TiledTree:
     def _reader(self, nodes: Iterable[tuple[int, int]]) -> proofs.NodeReader:
         """Read the tiles under ``nodes`` in one call and hash every node now, so a size the tiles do
         not reach fails here even when the proof itself would not touch its last leaf."""
-        nodes = list(nodes)
         placed = [(node, *_tile_of(*node)) for node in nodes]
-        levels = self._levels({tile_id for _, tile_id, _, _ in placed})
+        needed: dict[TileId, int] = {}
+        for _, tile_id, offset, count in placed:
+            needed[tile_id] = max(needed.get(tile_id, 0), offset + count)
+        levels = self._levels(needed)
         hashes: dict[tuple[int, int], bytes] = {}
         for node, tile_id, offset, count in placed:
             tile = levels.get(tile_id)
@@ -204,22 +207,42 @@ class TiledTree:
             hashes[node] = tile[rise][at:at + _H]
         return lambda height, index: hashes[(height, index)]
 
-    def _levels(self, tile_ids: set[TileId]) -> dict[TileId, list[bytes]]:
-        """:func:`subtree_levels` of each stored tile among ``tile_ids``: a full tile from the cache
-        without reading it, a partial one hashed again only when it has grown since."""
-        with self._lock:
-            cached = {t: self._cache[t] for t in tile_ids if t in self._cache}
-        out = {t: levels for t, levels in cached.items() if len(levels[0]) == TILE_WIDTH * _H}
-        for tile_id, data in self._read_tiles(tile_ids - out.keys()).items():
+    def _levels(self, needed: dict[TileId, int]) -> dict[TileId, list[bytes]]:
+        """:func:`subtree_levels` of the stored tiles in ``needed`` (tile id: hashes wanted from its
+        start). A cached tile at least that wide is used without reading: a tile only grows, and the
+        inner nodes of a prefix do not change as it does. Others are read, and hashed again only when
+        they have grown since."""
+        cache = {tile_id: self._caches["leaf" if tile_id[0] == 0 else "upper"] for tile_id in needed}
+        cached = {t: levels for t in needed if (levels := cache[t].get(t)) is not None}
+        out = {t: levels for t, levels in cached.items() if len(levels[0]) >= needed[t] * _H}
+        for tile_id, data in self._read_tiles(needed.keys() - out.keys()).items():
             known = cached.get(tile_id)
             out[tile_id] = known if known is not None and known[0] == data else subtree_levels(data)
-        with self._lock:
-            for tile_id in tile_ids & out.keys():
-                self._cache[tile_id] = out[tile_id]
-                self._cache.move_to_end(tile_id)
-            while len(self._cache) > self.CACHED_TILES:
-                self._cache.popitem(last=False)
+        for tile_id, levels in out.items():
+            cache[tile_id].put(tile_id, levels)
         return out
+
+
+class _TileCache:
+    """A thread-safe LRU of tiles' :func:`subtree_levels`."""
+
+    def __init__(self, capacity: int):
+        self._capacity = capacity
+        self._entries: OrderedDict[TileId, list[bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tile_id: TileId) -> list[bytes] | None:
+        with self._lock:
+            return self._entries.get(tile_id)
+
+    def put(self, tile_id: TileId, levels: list[bytes]) -> None:
+        with self._lock:
+            known = self._entries.get(tile_id)
+            if known is None or len(known[0]) <= len(levels[0]):  # never replace a tile by a narrower one
+                self._entries[tile_id] = levels
+            self._entries.move_to_end(tile_id)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
 
 
 # --- writing: the right edge -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from sqlalchemy import Connection, Engine, and_, bindparam, or_, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.audit.tiles import TileId
@@ -19,23 +19,25 @@ _TABLE = AuditTileRow.__table__
 _MAX_KEYS = 200  # tiles per SELECT: a proof needs a dozen, a reload a handful
 
 
-@lru_cache(maxsize=64)
-def _select(count: int):
-    """SELECT of ``count`` tiles by key, one statement object per count so its compiled form is
-    cached: an OR of key equalities, which SQLite answers from the primary key (a row-value IN
-    would scan the table)."""
-    return select(_TABLE.c.level, _TABLE.c.idx, _TABLE.c.data).where(or_(*(
-        and_(_TABLE.c.level == bindparam(f"l{i}"), _TABLE.c.idx == bindparam(f"i{i}")) for i in range(count))))
+@lru_cache(maxsize=128)
+def _select(count: int, paramstyle: str) -> str:
+    """SELECT of ``count`` tiles by key: an OR of key equalities, which SQLite answers from the
+    primary key (a row-value IN would scan the table). Sent as the driver's own SQL, since a proof
+    is one such read and SQLAlchemy's statement machinery would cost more than the read itself."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    keys = " OR ".join([f"(level = {mark} AND idx = {mark})"] * count)
+    return f"SELECT level, idx, data FROM {_TABLE.name} WHERE {keys}"
 
 
 def read_tiles(connection: Connection, ids: Iterable[TileId]) -> dict[TileId, bytes]:
     """The stored tiles among ``ids`` (missing ones are absent from the result)."""
     ids = sorted(set(ids))
     found: dict[TileId, bytes] = {}
+    paramstyle = connection.dialect.paramstyle
     for start in range(0, len(ids), _MAX_KEYS):
         chunk = ids[start:start + _MAX_KEYS]
-        params = {f"{kind}{i}": v for i, (level, idx) in enumerate(chunk) for kind, v in (("l", level), ("i", idx))}
-        for level, idx, data in connection.execute(_select(len(chunk)), params):
+        params = tuple(v for key in chunk for v in key)
+        for level, idx, data in connection.exec_driver_sql(_select(len(chunk), paramstyle), params):
             found[(level, idx)] = bytes(data)
     return found
 

@@ -153,7 +153,24 @@ def test_one_reader_follows_a_growing_tree() -> None:
     tiled.inclusion_proof(1_000, 70_000)
     store.reads = 0
     tiled.inclusion_proof(1_001, 70_000)
-    assert store.reads == 3  # the partial tile of each level; the full ones come from the cache
+    assert store.reads == 0  # every tile, partial ones too, is cached at least as wide as needed
+    store.write(edge.append(leaf_hashes(70_100)[70_000:]))
+    tree = MerkleTree(leaf_hashes(70_100))
+    assert tiled.inclusion_proof(1_001, 70_100) == tree.inclusion_proof(1_001, 70_100)
+    assert store.reads == 1  # the level-0 partial tile the new leaves widened; the others come from the cache
+
+
+def test_proofs_for_random_leaves_keep_the_upper_tiles_cached() -> None:
+    """A proof needs its own level-0 tile: many of them must not evict the upper tiles every proof uses."""
+    size = 300 * 256
+    store, edge = CountingStore(), RightEdge()
+    store.write(edge.append(leaf_hashes(size)))
+    tiled = TiledTree(store.read)
+    for tile in range(TiledTree.CACHED_LEAF_TILES + TiledTree.CACHED_UPPER_TILES + 10):
+        tiled.inclusion_proof((tile % 300) * 256, size)
+    store.reads = 0
+    tiled.inclusion_proof(100 * 256 + 3, size)  # its level-0 tile has left the cache's 64
+    assert store.reads == 1  # the level-0 tile alone: level 1 and the partial tiles are cached
 
 
 def test_right_edge_reloads_from_tiles_and_continues() -> None:
