@@ -256,7 +256,9 @@ def merge(previous: dict, new: dict, sections: tuple[str, ...]) -> dict:
     ``bench --scale`` always; those of the sections left out by a partial run), and a partial run is
     listed under ``partial_runs`` so the report can say which figures came from it."""
     if set(sections) >= set(SECTIONS):
-        return {**{k: v for k, v in previous.items() if k not in _RUN_KEYS and k not in SECTIONS}, **new}
+        merged = {**{k: v for k, v in previous.items() if k not in _RUN_KEYS and k not in SECTIONS}, **new}
+        merged["targets"] = _report.evaluate_targets(merged)
+        return merged
     merged = {**previous, **{k: new[k] for k in sections if k in new}}
     for section, profile in _report.PROFILE_FOR.items():
         if section in sections and profile in new.get("profiles", {}):

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Seconds an audit entry may wait for its on-chain anchor before releases stop (503 ANCHOR_LAG, DESIGN §1.4).
 DEFAULT_MAX_ANCHOR_LAG_SECONDS = 10.0
+#: Entries a verification checks at a time (each run ends at an anchored tree head): what it holds decoded.
+DEFAULT_VERIFY_RUN_ENTRIES = 1 << 18
 #: wei per gas for the validator; any positive constant works on a permissioned chain.
 DEFAULT_PRIORITY_FEE = 1
 #: A max fee above this is refused: 100 gwei x 100k gas = 0.01 ether for one transaction.

@@ -25,7 +25,7 @@ import hmac
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -34,16 +34,16 @@ from ledger.audit.contracts import check_contracts
 from ledger.audit.hasher import EMPTY_ROOT, HASH_SIZE, hash_leaf
 from ledger.audit.integrate import log_origin
 from ledger.audit.tiles import RightEdge, TiledTree, partial_tiles
-from ledger.audit.trail import (Anchor, Problem, Report, UsesBefore, block_timestamps, check_policy,
+from ledger.audit.trail import (Anchor, ChainEvents, Problem, Report, UsesBefore, block_timestamps, check_policy,
                                 check_sequence, check_times, check_unanchored_tail, decode_entries, links_to,
                                 millis, read_anchors, read_seq)
 from ledger.audit.verify import verify_consistency
 from ledger.chain.client import Chain
 from ledger.exceptions import InvalidProof, LedgerError, TreeRangeError
-from ledger.settings import DEFAULT_MAX_ANCHOR_LAG_SECONDS
+from ledger.settings import DEFAULT_MAX_ANCHOR_LAG_SECONDS, DEFAULT_VERIFY_RUN_ENTRIES
 
-__all__ = ["STATE_FORMAT", "InvalidState", "StateMismatch", "VerifierState", "check_anchors", "check_integrity",
-           "verify_increment"]
+__all__ = ["STATE_FORMAT", "InvalidState", "StateMismatch", "VerifierState", "check_anchors",
+           "check_integrity", "verify_in_runs", "verify_increment"]
 
 STATE_FORMAT = "consent-ledger-verifier-state/1"
 _NO_ANCHOR = b"\0" * HASH_SIZE
@@ -168,7 +168,8 @@ def _edge_tiles(size: int, partials: tuple[bytes, ...]) -> dict[tuple[int, int],
 def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], resource_fields: dict[str, list[str]],
                      *, reference_hashes: list[bytes] | None = None, check_policies: bool = True,
                      max_anchor_lag: float = DEFAULT_MAX_ANCHOR_LAG_SECONDS, now: float | None = None,
-                     anchors_until: int | None = None,
+                     anchors_until: int | None = None, through_size: int | None = None, head: int | None = None,
+                     events: ChainEvents | None = None,
                      progress: Callable[[int], None] | None = None) -> tuple[Report, VerifierState | None]:
     """Verify the log's entries from position ``state.size`` on (``leaves``) against the chain.
 
@@ -177,15 +178,22 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
     hashes of the same positions, if the caller has them; ``progress`` is told how many entries
     have been checked. ``anchors_until``: the block up to which anchors count, by default the chain
     head; a caller reading a live log passes the head it read *before* the leaves, so that no anchor
-    covers entries committed after its read. Raises :class:`StateMismatch` for a state of another log.
+    covers entries committed after its read. ``through_size``: only the anchors up to the first one
+    that covers more (a run of :func:`verify_in_runs` that ends before the log does); ``head`` and
+    ``events``, the chain head and the policy contracts' events up to it, if the caller has read them.
+    Raises :class:`StateMismatch` for a state of another log.
     """
     state.check_log(chain)
     start = state.size
     report = Report()
     report.problems += [Problem(kind, message) for kind, message in check_contracts(chain)]
-    head = chain.block_number()
+    head = chain.block_number() if head is None else head
     anchors = read_anchors(chain, head if anchors_until is None else min(head, anchors_until),
                            from_block=state.anchor_block)
+    if through_size is not None:
+        beyond = next((i for i, a in enumerate(anchors) if a.index > state.anchor_index and a.tree_size > through_size),
+                      len(anchors))
+        anchors = anchors[:beyond]
     if state.anchor_index >= 0:
         own = next((a for a in anchors if a.index == state.anchor_index), None)
         if own is None or not hmac.compare_digest(own.anchor_hash, state.anchor_hash):
@@ -202,7 +210,7 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
     timestamps: dict[int, int] = {}
     if check_policies:
         timestamps = check_policy(chain, leaves, resource_fields, report, head, entries, uses_before=state.uses,
-                                  progress=progress)
+                                  events=events, progress=progress)
         report.problems += [Problem(p.kind, p.message) for p in read_consent_signer_problems(chain, head)]
     elif progress is not None:
         progress(len(leaves))
@@ -225,6 +233,61 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
         anchor_hash=anchor.anchor_hash, anchor_block=anchor.block_number, edge=edge,
         uses=UsesBefore(covered, state.uses).totals(),
         last_entry=(millis(last), last.seq) if last is not None else state.last_entry, verified_at=_now())
+
+
+def verify_in_runs(chain: Chain, state: VerifierState, leaves: Sequence[bytes], resource_fields: dict[str, list[str]],
+                   *, reference_hashes: Sequence[bytes] | None = None, run_entries: int = DEFAULT_VERIFY_RUN_ENTRIES,
+                   anchors_until: int | None = None, progress: Callable[[int], None] | None = None,
+                   **options) -> tuple[Report, VerifierState | None]:
+    """:func:`verify_increment` over ``leaves`` (a list, or any sequence that reads a slice when asked)
+    in runs of about ``run_entries`` entries, each ending at an anchored size, so that memory holds
+    one run rather than the log: a full verification of years of log fits where one run fits.
+
+    The chain head and the policy contracts' events are read once for all runs. Each run starts from
+    the state the one before reached; the first run that finds a problem is the last (a state never
+    moves past a problem), and its report says how many entries were checked. ``options`` go to
+    :func:`verify_increment` as they are.
+    """
+    state.check_log(chain)
+    head = chain.block_number()
+    until = head if anchors_until is None else min(head, anchors_until)
+    start, end = state.size, state.size + len(leaves)
+    cuts = _run_ends(start, end, [a.tree_size for a in read_anchors(chain, until, from_block=state.anchor_block)
+                                  if a.index > state.anchor_index], run_entries)
+    events = ChainEvents.read(chain, head) if options.get("check_policies", True) else None
+    total = Report()
+    while True:
+        first = state.size
+        last = next((c for c in cuts if c > first), end)
+        part = reference_hashes[first - start:last - start] if reference_hashes is not None else None
+        report, moved = verify_increment(
+            chain, state, leaves[first - start:last - start], resource_fields, reference_hashes=part,
+            anchors_until=until, through_size=None if last == end else last, head=head, events=events,
+            progress=None if progress is None else (lambda done, first=first: progress(first - start + done)),
+            **options)
+        total.entries_checked = first - start + report.entries_checked
+        total.anchors_checked += report.anchors_checked
+        total.allows_reevaluated += report.allows_reevaluated
+        total.unanchored_entries = report.unanchored_entries
+        total.problems += report.problems
+        if moved is None or last == end:
+            return total, moved
+        if moved.size <= first:  # no anchor ended the run where it should have: check the rest at once
+            cuts = []
+        state = moved
+
+
+def _run_ends(start: int, end: int, anchored_sizes: list[int], run_entries: int) -> list[int]:
+    """Anchored sizes strictly between ``start`` and ``end`` at which runs of about ``run_entries``
+    end: the last one within reach of each run's start, or the next one when none is."""
+    sizes = sorted({s for s in anchored_sizes if start < s < end})
+    ends, at = [], start
+    for i, size in enumerate(sizes):
+        following = sizes[i + 1] if i + 1 < len(sizes) else end
+        if following - at > run_entries:
+            ends.append(size)
+            at = size
+    return ends
 
 
 def check_integrity(state: VerifierState, leaves: list[bytes], new: list[Anchor], report: Report,

@@ -3,7 +3,7 @@
 The API inserts a :class:`~ledger.storage.models.VerificationJobRow` and starts
 ``python -m ledger.audit.jobs`` with the job's parameters on stdin (nothing secret on the command
 line). That process lowers its priority, verifies the entries the job's state file has not seen
-(:func:`ledger.audit.incremental.verify_increment`; the state lives under the data dir and moves on
+(:func:`ledger.audit.incremental.verify_in_runs`; the state lives under the data dir and moves on
 only after an OK run), and writes its progress, a heartbeat and finally the report into the row,
 so any instance sharing the database can answer a poll. Being another process, it never holds the
 serving process's GIL, and on a busy host the scheduler serves the release path first.
@@ -21,15 +21,16 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.audit.incremental import InvalidState, StateMismatch, VerifierState, verify_increment
+from ledger.audit.incremental import InvalidState, StateMismatch, VerifierState, verify_in_runs
 from ledger.audit.integrate import latest_checkpoint
 from ledger.audit.tiles import TiledTree
 from ledger.audit.tilestore import TileReader
@@ -38,8 +39,8 @@ from ledger.exceptions import LedgerError
 from ledger.storage.database import make_engine
 from ledger.storage.models import AuditEntryRow, ResourceRow, VerificationJobRow
 
-__all__ = ["HEARTBEAT_SECONDS", "JOB_SILENCE", "JobParams", "STATE_FILE", "alive", "claim_job", "read_stored_log",
-           "run_job", "spawn_job", "stored_time"]
+__all__ = ["HEARTBEAT_SECONDS", "JOB_SILENCE", "JobParams", "STATE_FILE", "StoredLeafHashes", "StoredLeaves", "alive",
+           "claim_job", "read_stored_log", "run_job", "spawn_job", "stored_time"]
 
 #: How often a running job renews its heartbeat; a job silent for 10 times this is taken as dead.
 HEARTBEAT_SECONDS = 2.0
@@ -61,18 +62,70 @@ class JobParams:
     full: bool = False
 
 
-def read_stored_log(engine: Engine, start: int) -> tuple[list[bytes], list[bytes], dict[str, list[str]]]:
-    """Leaves from seq ``start`` on, the committed leaf hashes of those the tiles hold, and the
-    resources' field lists, from the database."""
+class _Stored(Sequence[bytes]):
+    """Seqs ``start`` to ``end - 1`` of something stored per entry, read from the database a slice
+    at a time, so a verification of the whole log holds one run of it
+    (:func:`~ledger.audit.incremental.verify_in_runs`)."""
+
+    def __init__(self, start: int, end: int):
+        self._start, self._end = start, max(start, end)
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def __getitem__(self, item):
+        if isinstance(item, slice):
+            first, last, step = item.indices(len(self))
+            if step != 1:
+                raise ValueError("the stored log is read in runs: a slice with a step is not supported")
+            return self._read(self._start + first, self._start + last) if last > first else []
+        index = item + len(self) if item < 0 else item
+        if not 0 <= index < len(self):
+            raise IndexError(f"seq {self._start + index} is not in {self._start}..{self._end - 1}")
+        return self._read(self._start + index, self._start + index + 1)[0]
+
+    def _read(self, first: int, last: int) -> list[bytes]:
+        raise NotImplementedError
+
+
+class StoredLeaves(_Stored):
+    """The committed leaves of seqs ``start`` to ``end - 1``."""
+
+    def __init__(self, engine: Engine, start: int, end: int):
+        super().__init__(start, end)
+        self._engine = engine
+
+    def _read(self, first: int, last: int) -> list[bytes]:
+        with self._engine.connect() as connection:
+            return [bytes(leaf) for leaf in connection.scalars(
+                select(AuditEntryRow.leaf).where(AuditEntryRow.seq >= first, AuditEntryRow.seq < last)
+                .order_by(AuditEntryRow.seq))]
+
+
+class StoredLeafHashes(_Stored):
+    """The committed leaf hashes of seqs ``start`` to ``size - 1`` (the signed checkpoint's size),
+    from the level-0 tiles."""
+
+    def __init__(self, engine: Engine, start: int, size: int):
+        super().__init__(start, size)
+        self._tree = TiledTree(TileReader(engine))
+
+    def _read(self, first: int, last: int) -> list[bytes]:
+        return self._tree.leaf_hashes(first, last)
+
+
+def read_stored_log(engine: Engine, start: int) -> tuple[StoredLeaves, StoredLeafHashes, dict[str, list[str]]]:
+    """Leaves from seq ``start`` on, as committed when called; the committed leaf hashes of those the
+    tiles hold; and the resources' field lists, from the database. The leaves and hashes are read
+    when sliced."""
     with engine.connect() as connection:
-        leaves = [bytes(leaf) for leaf in connection.scalars(
-            select(AuditEntryRow.leaf).where(AuditEntryRow.seq >= start).order_by(AuditEntryRow.seq))]
+        last = connection.scalar(select(func.max(AuditEntryRow.seq)))
         fields = {r.resource_id: list(r.fields) for r in connection.execute(select(ResourceRow.resource_id,
                                                                                   ResourceRow.fields))}
         checkpoint = latest_checkpoint(connection)
     size = checkpoint[0] if checkpoint else 0
-    reference = TiledTree(TileReader(engine)).leaf_hashes(start, size) if size > start else []
-    return leaves, reference, fields
+    end = 0 if last is None else last + 1
+    return StoredLeaves(engine, start, end), StoredLeafHashes(engine, start, size), fields
 
 
 def claim_job(sessions: sessionmaker[Session], *, full: bool) -> tuple[VerificationJobRow, bool]:
@@ -164,7 +217,7 @@ def run_job(params: JobParams) -> None:
                 last[0] = time.monotonic()
                 write(entries_done=done)
 
-        report, new_state = verify_increment(chain, state, leaves, fields, reference_hashes=reference,
+        report, new_state = verify_in_runs(chain, state, leaves, fields, reference_hashes=reference,
                                              max_anchor_lag=params.max_anchor_lag, anchors_until=anchors_until,
                                              progress=progress)
         if new_state is not None:
@@ -173,7 +226,7 @@ def run_job(params: JobParams) -> None:
         write(status="done", active=None, entries_done=len(leaves), finished_at=_now(),
               report=report.as_dict() | {"from_size": state.size,
                                          "verified_size": (new_state or state).size})
-    except (LedgerError, OSError, ValueError) as exc:
+    except (LedgerError, SQLAlchemyError, OSError, ValueError) as exc:
         stop.set()
         write(status="failed", active=None, finished_at=_now(), error=f"the verification could not finish: {exc}")
     finally:

@@ -175,21 +175,38 @@ def block_timestamps(chain: Chain, numbers: set[int], known: dict[int, int] | No
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class ChainEvents:
+    """The policy contracts' events up to ``head``, in chain order, and their blocks' timestamps: what
+    the policy re-check folds, read once for a verification made of several runs."""
+
+    head: int
+    logs: list[dict]
+    timestamps: dict[int, int]
+
+    @classmethod
+    def read(cls, chain: Chain, head: int) -> ChainEvents:
+        logs = _chain_logs(chain, _CONTRACTS, head)
+        return cls(head, logs, block_timestamps(chain, {int(lg["blockNumber"], 16) for lg in logs}))
+
+
 def check_policy(chain: Chain, leaves: list[bytes], resource_fields: dict[str, list[str]],
                  report: Report, head: int | None = None,
                  entries: list[AuditEntry | None] | None = None, *, uses_before: dict[str, int] | None = None,
-                 progress: Callable[[int], None] | None = None) -> dict[int, int]:
+                 events: ChainEvents | None = None, progress: Callable[[int], None] | None = None) -> dict[int, int]:
     """Re-evaluate every ALLOW against chain state at its block; returns the timestamps of the
     blocks that carry events (so the time checks need not read them again).
 
     ``uses_before`` holds each consent's ALLOW count in the log before these entries (an
-    incremental run's carried-over counts); ``progress`` is told how many entries are done.
+    incremental run's carried-over counts); ``events``, the chain's events up to ``head`` if the
+    caller has read them; ``progress`` is told how many entries are done.
     """
     entries = decode_entries(leaves, report) if entries is None else entries
     head = chain.block_number() if head is None else head
     abis = {chain.deployment.contracts[n].lower(): chain.abis[n] for n in _CONTRACTS}
-    logs = _chain_logs(chain, _CONTRACTS, head)
-    timestamps = block_timestamps(chain, {int(lg["blockNumber"], 16) for lg in logs})
+    if events is None or events.head != head:
+        events = ChainEvents.read(chain, head)
+    logs, timestamps = events.logs, dict(events.timestamps)
     uses = UsesBefore(entries, uses_before)
 
     schemas: dict[str, str | None] = {}

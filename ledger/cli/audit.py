@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 
-from ledger.settings import DEFAULT_MAX_ANCHOR_LAG_SECONDS
 from ledger.cli._failure import Failure
-from ledger.settings import Settings, pass_settings
+from ledger.settings import DEFAULT_MAX_ANCHOR_LAG_SECONDS, DEFAULT_VERIFY_RUN_ENTRIES, Settings, pass_settings
 
 #: Problems listed in the readable report; --json always carries all of them.
 _SHOWN_PROBLEMS = 100
@@ -140,12 +139,16 @@ def migrate_log(settings: Settings) -> None:
               help="seconds an entry may wait for an anchor before the unanchored tail is a problem")
 @click.option("--no-policy", is_flag=True, help="check integrity and anchors only, not each release against the "
                                                 "policy at its block")
+@click.option("--run-entries", type=click.IntRange(min=1), default=DEFAULT_VERIFY_RUN_ENTRIES,
+              show_default=True,
+              help="entries checked at a time, each run ending at an anchored tree head: what memory holds decoded")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 @click.pass_context
 @pass_settings
 def verify(settings: Settings, ctx: click.Context, export_path: Path | None, from_database: bool,
            state_path: Path | None, rpc: str | None, deployment_path: Path | None, contract_flags: tuple[str, ...],
-           trust_export_addresses: bool, max_anchor_lag: float, no_policy: bool, as_json: bool) -> None:
+           trust_export_addresses: bool, max_anchor_lag: float, no_policy: bool, run_entries: int,
+           as_json: bool) -> None:
     """Re-verify the audit log (an export, or --database) using nothing but the chain.
 
     Checks that the contracts at the trusted addresses run the ledger's compiled code and are wired
@@ -205,13 +208,14 @@ def verify(settings: Settings, ctx: click.Context, export_path: Path | None, fro
                                                         f"{claimed.contracts}, not the trusted deployment"))
     chain = _connect(url, deployment)
     anchors_until = None
+    engine = None
     if from_database:  # a live log: fix the anchors that count before reading the leaves they cover
         try:
             try:
                 anchors_until = chain.block_number()
             except LedgerError as exc:
                 raise Failure(f"cannot read the chain at {url}: {exc}") from exc
-            leaves, reference, resource_fields = _read_database(settings, start)
+            engine, (leaves, reference, resource_fields) = _read_database(settings, start)
         except Failure:
             chain.close()
             raise
@@ -227,9 +231,11 @@ def verify(settings: Settings, ctx: click.Context, export_path: Path | None, fro
         click.echo(click.style(_UNTRUSTED, fg="red", bold=True), err=True)
     try:
         report, new_state = _run(chain, state, state_path, leaves, resource_fields, reference, anchors_until,
-                                 check_policies=not no_policy, max_anchor_lag=max_anchor_lag)
+                                 check_policies=not no_policy, max_anchor_lag=max_anchor_lag, run_entries=run_entries)
     finally:
         chain.close()
+        if engine is not None:
+            engine.dispose()
     report.problems[:0] = extra
     if extra:
         new_state = None
@@ -263,11 +269,10 @@ def _read_database(settings: Settings, start: int):
 
     engine = make_engine(settings.database_url)
     try:
-        return read_stored_log(engine, start)
+        return engine, read_stored_log(engine, start)  # the leaves are read run by run, over the engine
     except (SQLAlchemyError, LedgerError) as exc:
-        raise Failure(f"cannot read the log from the database: {exc}") from exc
-    finally:
         engine.dispose()
+        raise Failure(f"cannot read the log from the database: {exc}") from exc
 
 
 _UNTRUSTED = ("UNTRUSTED: the contract addresses are the export's own claim (--trust-export-addresses); this "
@@ -335,25 +340,26 @@ def _connect(url: str, deployment):
 
 
 def _run(chain, state, state_path, leaves, resource_fields, reference, anchors_until, *, check_policies: bool,
-         max_anchor_lag: float):
+         max_anchor_lag: float, run_entries: int):
     """The verification from the state's tree head, or from the empty state (a full one) without a
     state or a state file, under a progress bar on stderr (quiet when stderr is not a terminal);
     the new state only with a state path."""
+    from sqlalchemy.exc import SQLAlchemyError
     from tqdm import tqdm
 
-    from ledger.audit.incremental import StateMismatch, VerifierState, verify_increment
+    from ledger.audit.incremental import StateMismatch, VerifierState, verify_in_runs
     from ledger.exceptions import LedgerError
 
     bar = tqdm(total=len(leaves), desc="verifying", unit=" entries", file=sys.stderr, disable=None, leave=False)
     try:
-        report, new_state = verify_increment(chain, state or VerifierState.empty(chain), leaves, resource_fields,
-                                             reference_hashes=reference, check_policies=check_policies,
-                                             max_anchor_lag=max_anchor_lag, anchors_until=anchors_until,
-                                             progress=lambda done: bar.update(done - bar.n))
+        report, new_state = verify_in_runs(chain, state or VerifierState.empty(chain), leaves, resource_fields,
+                                           reference_hashes=reference, check_policies=check_policies,
+                                           max_anchor_lag=max_anchor_lag, anchors_until=anchors_until,
+                                           run_entries=run_entries, progress=lambda done: bar.update(done - bar.n))
         return report, new_state if state_path is not None else None
     except StateMismatch as exc:
         raise Failure(f"{state_path}: {exc}") from exc
-    except LedgerError as exc:
+    except (LedgerError, SQLAlchemyError) as exc:  # the chain, or the database the leaves are read from
         raise Failure(f"verification could not finish: {exc}") from exc
     finally:
         bar.close()

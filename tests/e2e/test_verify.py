@@ -26,9 +26,10 @@ def _anchored_size(regulator, timeout: float = 30) -> int:
     raise AssertionError("the log was not anchored in time")
 
 
-def _verify_cli(system, export, state, check=True):
-    done = system.cli("audit", "verify", "--export", str(export), "--state", str(state), "--deployment",
-                      str(system.home / "deployment.json"), "--json", check=False)
+def _verify_cli(system, export, state, check=True, *options: str):
+    source = ("--export", str(export)) if export is not None else ("--database",)
+    done = system.cli("audit", "verify", *source, "--state", str(state), "--deployment",
+                      str(system.home / "deployment.json"), "--json", *options, check=False)
     verdict = json.loads(done.stdout)
     if check:
         assert done.returncode == 0 and verdict["ok"], verdict
@@ -113,3 +114,38 @@ def test_an_incremental_run_checks_only_the_new_entries_and_finds_tampering(syst
     assert code == 1 and not tampered["ok"] and not tampered["state"]["written"]
     assert {"ANCHOR_ROOT_MISMATCH", "LOG_INCONSISTENT"} <= {p["kind"] for p in tampered["problems"]}
     assert state.read_text() == before  # the state never moves past a problem
+
+
+def _state_without_time(path) -> dict:
+    state = json.loads(path.read_text())
+    state.pop("verified_at")
+    return state
+
+
+def test_a_verification_in_short_runs_reaches_the_same_verdict_and_state(system, clients, tmp_path):
+    """Runs of two entries, each ending at an anchored head, from an export and from the database (read a
+    run at a time): the same report and state as one run; an altered entry stops the run that holds it."""
+    zhang, hrss, regulator = clients("citizen-zhang"), clients("dept-hrss"), clients("regulator")
+    grant(zhang, hrss, ZHANG, "hrss.social_insurance", ["name"], purpose="verify_runs")
+    for _ in range(3):  # an anchor after each, so the runs have heads to end at
+        assert query(hrss, ZHANG, "hrss.social_insurance", ["name"], purpose="verify_runs").status_code == 200
+        _anchored_size(regulator)
+    size = _anchored_size(regulator)
+    export = tmp_path / "audit.jsonl"
+    system.cli("audit", "export", "--out", str(export))
+    _, whole = _verify_cli(system, export, tmp_path / "whole.json")
+    for source, name in ((export, "runs.json"), (None, "database-runs.json")):
+        _, runs = _verify_cli(system, source, tmp_path / name, True, "--run-entries", "2")
+        assert runs["entries_checked"] == whole["entries_checked"] == size
+        assert runs["anchors_checked"] == whole["anchors_checked"] >= 3
+        assert runs["allows_reevaluated"] == whole["allows_reevaluated"]
+        assert _state_without_time(tmp_path / name)["size"] >= size
+    assert _state_without_time(tmp_path / "runs.json") == _state_without_time(tmp_path / "whole.json")
+
+    lines = export.read_text().splitlines()
+    first = next(i for i, line in enumerate(lines) if "verify_runs" in line and "ALLOW" in line)
+    lines[first] = lines[first].replace("verify_runs", "verify_other")  # anchored long before the log's end
+    export.write_text("\n".join(lines) + "\n")
+    code, tampered = _verify_cli(system, export, tmp_path / "tampered.json", False, "--run-entries", "2")
+    assert code == 1 and "ANCHOR_ROOT_MISMATCH" in {p["kind"] for p in tampered["problems"]}
+    assert tampered["entries_checked"] < size and not tampered["state"]["written"]

@@ -74,6 +74,7 @@ def test_merge_of_a_full_run_replaces_every_section_and_keeps_the_scale_figures(
     merged = merge(previous, new, SECTIONS)
     assert "release" not in merged and "partial_runs" not in merged
     assert merged["scale"] == previous["scale"] and merged["machine"]["commit"] == "new"
+    assert {t["figure"]: t for t in merged["targets"]}["scale.proof_p50_ms_10m"]["met"] is True  # judged again
 
 
 def test_missed_targets_are_noted_from_the_results_themselves():

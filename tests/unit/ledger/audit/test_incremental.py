@@ -177,3 +177,16 @@ def test_the_consistency_proof_holds_for_every_split_of_the_log(log, size1, size
         broken[i] = bytes([proof[i][0] ^ 1]) + proof[i][1:]
         with pytest.raises(InvalidProof):
             verify_consistency(size1, size2, broken, tree.root(size1), tree.root(size2))
+
+
+@pytest.mark.parametrize(("start", "end", "sizes", "run_entries", "ends"), [
+    (0, 1000, [100, 200, 300, 900], 250, [200, 300, 900]),  # the last anchor within reach of each start
+    (0, 1000, [600, 900], 250, [600, 900]),                  # none within reach: the next one
+    (0, 1000, [100, 200, 300], 5000, []),                    # all of it fits one run
+    (300, 1000, [100, 300, 400, 1000], 50, [400]),           # only sizes strictly inside the range count
+    (0, 10, [], 2, []),                                      # no anchor: one run
+])
+def test_runs_end_at_anchored_sizes_of_about_the_run_length(start, end, sizes, run_entries, ends):
+    from ledger.audit.incremental import _run_ends
+
+    assert _run_ends(start, end, sizes, run_entries) == ends
