@@ -107,7 +107,7 @@ class Services:
         self.admin = AdminService(chain=chain, admin_address=admin_key.address, indexer=indexer,
                                   sessions=sessions, resources=resources)
         self.audit = AuditService(chain=chain, sessions=sessions, projection=projection, audit=audit_log,
-                                  settings=settings)
+                                  log_signer=signer, settings=settings)
         self.consents = ConsentService(chain=chain, domain=consents_domain, indexer=indexer, sessions=sessions,
                                        audit=audit_log, resources=resources, pepper=pepper)
         self.release = ReleaseService(pepper=pepper, salt_key=salt_key, indexer=indexer, audit=audit_log,

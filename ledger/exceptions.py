@@ -98,3 +98,7 @@ class DevnetError(LedgerError):
 
 class NoteError(AuditLogError):
     """A signed note or checkpoint is malformed, or no trusted key's signature on it verifies."""
+
+
+class InvalidBundle(AuditLogError):
+    """An offline proof bundle that is malformed, or that the chain and the log's key do not bear out."""

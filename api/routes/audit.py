@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import AuditServiceDep, PrincipalDep, RegulatorDep, SignerDep
-from api.schemas.audit import AnchorsPage, EntriesPage, InclusionProof, VerificationJob
+from api.schemas.audit import AnchorsPage, EntriesPage, InclusionProof, ProofBundle, VerificationJob
 from api.schemas.common import MAX_DB_INT, MAX_PAGE, SIGNED_IN, errors
 
 router = APIRouter(tags=["audit"])
@@ -30,6 +30,14 @@ def list_entries(principal: PrincipalDep, audit: AuditServiceDep, after: After =
 def entry_proof(seq: Seq, principal: PrincipalDep, audit: AuditServiceDep):
     """Inclusion proof against the newest anchored tree head that covers the entry."""
     return audit.proof(principal, seq)
+
+
+@router.get("/v1/audit/entries/{seq}/bundle", response_model=ProofBundle, responses=errors(*SIGNED_IN, 404))
+def entry_bundle(seq: Seq, principal: PrincipalDep, audit: AuditServiceDep):
+    """The entry's offline proof bundle, once an anchored tree head covers it: the entry, its C2SP
+    tlog-proof and the anchoring transaction. Check it with `consent-ledger audit verify-bundle`,
+    against the chain and the log's public key alone."""
+    return audit.bundle(principal, seq)
 
 
 @router.get("/v1/audit/anchors", response_model=AnchorsPage, responses=errors(*SIGNED_IN))

@@ -27,6 +27,24 @@ class InclusionProof(Reply):
     anchor: dict[str, Any] | None
 
 
+class BundleAnchor(Reply):
+    chain_id: int
+    audit_anchor: str = Field(description="the AuditAnchor contract the log names (check it against your own "
+                                          "deployment)")
+    tx_hash: str = Field(description="the transaction that anchored the checkpoint's tree head")
+    block_number: int
+
+
+class ProofBundle(Reply):
+    """An offline proof that the entry is in the log, for `consent-ledger audit verify-bundle`."""
+
+    format: str = Field(description="consent-ledger-audit-bundle/1")
+    leaf: str = Field(description="the entry's canonical JSON text: its UTF-8 bytes are the hashed leaf")
+    proof: str = Field(description="a C2SP tlog-proof (c2sp.org/tlog-proof@v1): index, inclusion path, and the "
+                                   "log's signed checkpoint of the anchored tree head")
+    anchor: BundleAnchor
+
+
 class VerificationReport(Reply):
     ok: bool
     entries_checked: int = Field(description="entries checked by this run: those after the last verified size")

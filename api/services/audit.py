@@ -12,9 +12,11 @@ from api.core.security import Principal
 from api.schemas.audit import InclusionProof, VerificationJob
 from api.schemas.common import iso
 from ledger import domain_errors as refused
+from ledger.audit.bundle import TlogProof, make_bundle
 from ledger.audit.entry import decode_leaf
 from ledger.audit.jobs import JobParams, alive, claim_job, spawn_job, stored_time
 from ledger.audit.log import AuditLog
+from ledger.audit.note import Checkpoint, NoteSigner
 from ledger.audit.tiles import TILE_HEIGHT, TILE_WIDTH, parse_tile_path
 from ledger.chain.client import Chain
 from ledger.domain import Role
@@ -25,8 +27,9 @@ from ledger.storage.models import AnchorRow, AuditEntryRow, ResourceRow, Verific
 
 class AuditService:
     def __init__(self, *, chain: Chain, sessions: sessionmaker[Session], projection: TableProjection, audit: AuditLog,
-                 settings: Settings):
+                 log_signer: NoteSigner, settings: Settings):
         self._chain = chain
+        self._log_signer = log_signer
         self._sessions = sessions
         self._projection = projection
         self._audit = audit
@@ -52,7 +55,8 @@ class AuditService:
             out.append(entry)
         return out
 
-    def proof(self, principal: Principal, seq: int) -> InclusionProof:
+    def _entry_and_anchor(self, principal: Principal, seq: int) -> tuple[AuditEntryRow, AnchorRow | None]:
+        """The entry, for a regulator or its subject's signer, and the newest anchored head covering it."""
         with self._sessions() as session:
             row = session.get(AuditEntryRow, seq)
             anchor = session.scalar(select(AnchorRow).where(AnchorRow.tree_size > seq)
@@ -61,6 +65,25 @@ class AuditService:
             raise refused.NotFound("no committed audit entry with this seq")
         if not principal.has(Role.REGULATOR) and row.subject_id not in self._own_subjects(principal):
             raise refused.Forbidden("this entry is not about a subject you sign for")
+        return row, anchor
+
+    def bundle(self, principal: Principal, seq: int) -> dict:
+        """The entry's offline proof bundle (:mod:`ledger.audit.bundle`), once an anchored tree head
+        covers it: the checkpoint in it is the log's signed note of that head (Ed25519 signatures are
+        deterministic, so it is the note the log signed at that size)."""
+        row, anchor = self._entry_and_anchor(principal, seq)
+        if anchor is None:
+            raise refused.NotFound("this audit entry is not yet covered by an anchored tree head; ask again in a "
+                                   "few seconds")
+        size = anchor.tree_size
+        note = Checkpoint(self._log_signer.name, size, self._audit.root(size)).sign(self._log_signer)
+        proof = TlogProof(seq, tuple(self._audit.inclusion_proof(seq, size)), note)
+        return make_bundle(bytes(row.leaf), proof, chain_id=self._chain.chain_id,
+                           audit_anchor=self._chain.contract("AuditAnchor").address, tx_hash=anchor.tx_hash,
+                           block_number=anchor.block_number)
+
+    def proof(self, principal: Principal, seq: int) -> InclusionProof:
+        row, anchor = self._entry_and_anchor(principal, seq)
         size = anchor.tree_size if anchor else self._audit.head()[0]
         if seq >= size:
             raise refused.NotFound("this audit entry is committed but not yet in the log's tree; ask again in a moment")

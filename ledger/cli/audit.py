@@ -260,6 +260,91 @@ def verify(settings: Settings, ctx: click.Context, export_path: Path | None, fro
     ctx.exit(0 if report.ok else 1)
 
 
+@command.command("log-key")
+@pass_settings
+def log_key(settings: Settings) -> None:
+    """Print the log's public key (a C2SP note verifier key), for the operator to publish: regulators
+    and citizens check checkpoints and proof bundles with it."""
+    from ledger.audit.integrate import log_origin
+    from ledger.audit.note import NoteSigner
+    from ledger.chain.client import Deployment, deployment_path
+    from ledger.exceptions import LedgerError
+    from ledger.storage.sealing import load_or_create_secret
+
+    key_file = settings.data_dir / "secrets" / "log-ed25519.key"
+    if not key_file.exists():
+        raise Failure(f"this node has no log key yet ({key_file}): it is made when the service first starts")
+    try:
+        deployment = Deployment.load(deployment_path(settings.data_dir))
+    except LedgerError as exc:
+        raise Failure(str(exc)) from exc
+    origin = log_origin(deployment.chain_id, deployment.contracts["AuditAnchor"])
+    click.echo(NoteSigner.from_seed(origin, load_or_create_secret(key_file)).verifier.encode())
+
+
+@command.command("verify-bundle")
+@click.argument("bundle_path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, readable=True,
+                                                              allow_dash=True, path_type=Path))
+@click.option("--log-key", required=True, metavar="VKEY",
+              help="the log's public key as its operator published it (`consent-ledger audit log-key`)")
+@click.option("--rpc", default=None, help="JSON-RPC URL of the chain (default: $CONSENT_LEDGER_RPC_URL or the devnet "
+                                          "gateway)")
+@click.option("--deployment", "deployment_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+              help="a deployment.json you trust (the published deployment): its chain and AuditAnchor address")
+@click.option("--contract", "contract_flags", multiple=True, metavar="NAME=ADDRESS",
+              help="a contract address you trust; overrides --deployment, or, one per contract, stands in for it")
+@click.option("--json", "as_json", is_flag=True, help="print the verdict as JSON")
+@pass_settings
+def verify_bundle_command(settings: Settings, bundle_path: Path, log_key: str, rpc: str | None,
+                          deployment_path: Path | None, contract_flags: tuple[str, ...], as_json: bool) -> None:
+    """Check an offline proof bundle (GET /v1/audit/entries/{seq}/bundle) with nothing but the chain
+    and the log's public key: the checkpoint's signature, the entry's inclusion in it, and the
+    anchoring transaction of the trusted AuditAnchor. Exit 0 when it holds, 1 when it does not."""
+    from ledger.audit.bundle import verify_bundle
+    from ledger.audit.note import NoteVerifier
+    from ledger.exceptions import InvalidBundle, LedgerError, NoteError
+
+    try:
+        verifier = NoteVerifier.parse(log_key)
+    except NoteError as exc:
+        raise Failure(f"--log-key: {exc}") from exc
+    try:
+        raw = sys.stdin.buffer.read() if str(bundle_path) == "-" else bundle_path.read_bytes()
+        claimed = json.loads(raw).get("anchor", {}).get("chain_id") if raw.strip().startswith(b"{") else None
+    except (OSError, ValueError) as exc:
+        raise Failure(f"{bundle_path}: cannot read the bundle: {exc}") from exc
+    try:
+        trusted = _trusted_deployment(deployment_path, contract_flags, claimed if isinstance(claimed, int) else 0)
+    except (LedgerError, KeyError, ValueError) as exc:
+        raise Failure(f"{deployment_path}: {exc}") from exc
+    if trusted is None:
+        raise Failure("no trusted contract addresses: pass --deployment FILE (the published deployment) or "
+                      "--contract NAME=ADDRESS for each contract")
+    chain = _connect(rpc or settings.rpc_url, trusted)
+    try:
+        verdict = verify_bundle(raw, chain, verifier)
+    except InvalidBundle as exc:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "problem": str(exc)}))
+        else:
+            click.echo(click.style(f"NOT PROVEN: {exc}", fg="red"))
+        raise SystemExit(1) from None
+    finally:
+        chain.close()
+    entry = verdict.entry
+    if as_json:
+        click.echo(json.dumps({"ok": True, "entry": entry.as_dict(), "tree_size": verdict.tree_size,
+                               "root_hash": verdict.root.hex(), "tx_hash": verdict.tx_hash,
+                               "block_number": verdict.block_number, "block_time": verdict.block_time}))
+        return
+    click.echo(click.style("OK", fg="green") + f": entry {entry.seq} is in the log's tree of {verdict.tree_size} "
+               f"entries, anchored on chain {trusted.chain_id} in block {verdict.block_number} "
+               f"(transaction {verdict.tx_hash})")
+    click.echo(f"  {entry.as_dict()['time']}  {entry.decision} ({entry.reason})  requester {entry.requester}  "
+               f"resource {entry.resource}  purpose {entry.purpose}  fields {', '.join(entry.fields)}")
+
+
 def _read_database(settings: Settings, start: int):
     from sqlalchemy.exc import SQLAlchemyError
 
