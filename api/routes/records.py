@@ -55,8 +55,8 @@ def _answer(outcome: QueryOutcome) -> JsonResponse:
     decision = {"result": entry.decision, "consent_id": entry.consent_id, "block_number": entry.block_number,
                 "reason": entry.reason}
     if outcome.released:
-        audit = {"seq": entry.seq, "payload_salt": "0x" + outcome.payload_salt.hex(),
-                 "payload_hash": entry.payload_hash}
+        audit = {"seq": entry.seq, "leaf_hash": "0x" + outcome.leaf_hash.hex(),
+                 "payload_salt": "0x" + outcome.payload_salt.hex(), "payload_hash": entry.payload_hash}
         return JsonResponse({"data": outcome.data, "decision": decision, "audit": audit})
     return JsonResponse({"error": {"code": entry.reason, "message": outcome.message}, "decision": decision,
                          "audit": {"seq": entry.seq}}, status_code=404 if entry.reason == "NO_RECORD" else 403)

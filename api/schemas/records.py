@@ -45,6 +45,8 @@ class Decision(Reply):
 
 class AuditRef(Reply):
     seq: int = Field(description="the decision's audit entry (leaf index)")
+    leaf_hash: str | None = Field(default=None, description="on a release: the entry's RFC 6962 leaf hash, which "
+                                                            "the log's tree and its anchors commit to")
     payload_salt: str | None = Field(default=None, description="on a release: the salt of the payload hash")
     payload_hash: str | None = Field(default=None, description="on a release: hash of the released data")
 

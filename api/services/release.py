@@ -25,7 +25,8 @@ from api.schemas.records import RecordQuery, RecordStored, RecordUpsert
 from api.services.catalog import ResourceFields
 from ledger import domain_errors as refused, policy, policy_inputs
 from ledger.audit.anchoring import Anchorer
-from ledger.audit.entry import AuditEntry, payload_hash
+from ledger.audit.entry import AuditEntry, encode_leaf, payload_hash
+from ledger.audit.hasher import hash_leaf
 from ledger.audit.log import AuditLog, Slot
 from ledger.identity import subject_id as make_subject_id
 from ledger.indexer import Indexer
@@ -68,6 +69,11 @@ class QueryOutcome:
     @property
     def released(self) -> bool:
         return self.entry.allowed
+
+    @property
+    def leaf_hash(self) -> bytes:
+        """The entry's leaf hash, the receipt a department keeps: the log's tree commits to it."""
+        return hash_leaf(encode_leaf(self.entry))
 
     @property
     def message(self) -> str:

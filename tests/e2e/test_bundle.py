@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from ledger.audit.hasher import hash_leaf
 from ledger.audit.note import NoteSigner
 from tests.support.flows import ZHANG, grant, query
 
@@ -43,6 +44,7 @@ def test_a_citizen_proves_an_access_offline_and_a_forged_bundle_fails(system, cl
     bundle = _bundle(zhang, seq)
     assert bundle["format"] == "consent-ledger-audit-bundle/1"
     assert bundle["proof"].startswith(f"c2sp.org/tlog-proof@v1\nindex {seq}\n")
+    assert released.json()["audit"]["leaf_hash"] == "0x" + hash_leaf(bundle["leaf"].encode()).hex()  # the receipt
     assert li.request("GET", f"/v1/audit/entries/{seq}/bundle").status_code == 403  # not about Li
     log_key = system.cli("audit", "log-key").stdout.strip()
     path = tmp_path / f"entry-{seq}.json"

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from api.services.release import QueryOutcome
-from ledger.audit.entry import AuditEntry
+from ledger.audit.entry import AuditEntry, encode_leaf
+from ledger.audit.hasher import hash_leaf
 from ledger.domain_errors import AnchorLag
 
 pytestmark = pytest.mark.unit
@@ -50,13 +51,15 @@ def _query(client, services):
 
 
 def test_a_release_is_200_with_the_data_decision_and_audit(client, services, release):
-    release.outcome = QueryOutcome(_entry("ALLOW", "OK", "0x" + "ee" * 32), {"name": "张伟"}, b"\x01" * 32)
+    entry = _entry("ALLOW", "OK", "0x" + "ee" * 32)
+    release.outcome = QueryOutcome(entry, {"name": "张伟"}, b"\x01" * 32)
     reply = _query(client, services)
     assert reply.status_code == 200
     assert reply.json() == {
         "data": {"name": "张伟"},
         "decision": {"result": "ALLOW", "consent_id": "0x" + "cc" * 32, "block_number": 42, "reason": "OK"},
-        "audit": {"seq": 7, "payload_salt": "0x" + "01" * 32, "payload_hash": "0x" + "ee" * 32}}
+        "audit": {"seq": 7, "leaf_hash": "0x" + hash_leaf(encode_leaf(entry)).hex(), "payload_salt": "0x" + "01" * 32,
+                  "payload_hash": "0x" + "ee" * 32}}
     (principal, body), = release.queries
     assert principal.address == DEPARTMENT and body.resource_id == QUERY["resource_id"]
 
