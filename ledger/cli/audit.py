@@ -20,6 +20,24 @@ def command() -> None:
     """Export the audit log, and verify an export against the chain."""
 
 
+def _trusted_chain_options(command):
+    """``--rpc``, ``--deployment`` and ``--contract``: the chain to check against, and the contract
+    addresses the checker trusts on it (never the operator's word)."""
+    options = (
+        click.option("--rpc", default=None,
+                     help="JSON-RPC URL of the chain (default: $CONSENT_LEDGER_RPC_URL or the devnet gateway)"),
+        click.option("--deployment", "deployment_path", default=None,
+                     type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+                     help="a deployment.json you trust (the published deployment): its chain, addresses and deploy "
+                          "block"),
+        click.option("--contract", "contract_flags", multiple=True, metavar="NAME=ADDRESS",
+                     help="a contract address you trust, e.g. --contract Consents=0x...; overrides --deployment, or, "
+                          "one per contract without it, stands in for it (the chain is then read from block 0)"))
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @command.command("export")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               help="file to write (JSON Lines, consent-ledger-audit/1); '-' for stdout")
@@ -124,14 +142,7 @@ def migrate_log(settings: Settings) -> None:
 @click.option("--state", "state_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="incremental: check only the entries after the tree head this state file verified, then move "
                    "it to the newest anchored head; a missing file means a full verification that writes it")
-@click.option("--rpc", default=None, help="JSON-RPC URL of the chain (default: $CONSENT_LEDGER_RPC_URL or the devnet "
-                                          "gateway)")
-@click.option("--deployment", "deployment_path", default=None,
-              type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
-              help="a deployment.json you trust (the published deployment): its chain, addresses and deploy block")
-@click.option("--contract", "contract_flags", multiple=True, metavar="NAME=ADDRESS",
-              help="a contract address you trust, e.g. --contract Consents=0x...; overrides --deployment, or, one "
-                   "per contract without it, stands in for it (the chain is then read from block 0)")
+@_trusted_chain_options
 @click.option("--trust-export-addresses", is_flag=True,
               help="verify against the addresses the export (or the node's deployment.json) claims: the result "
                    "then proves nothing about the operator, and the report says so")
@@ -287,13 +298,7 @@ def log_key(settings: Settings) -> None:
                                                               allow_dash=True, path_type=Path))
 @click.option("--log-key", required=True, metavar="VKEY",
               help="the log's public key as its operator published it (`consent-ledger audit log-key`)")
-@click.option("--rpc", default=None, help="JSON-RPC URL of the chain (default: $CONSENT_LEDGER_RPC_URL or the devnet "
-                                          "gateway)")
-@click.option("--deployment", "deployment_path", default=None,
-              type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
-              help="a deployment.json you trust (the published deployment): its chain and AuditAnchor address")
-@click.option("--contract", "contract_flags", multiple=True, metavar="NAME=ADDRESS",
-              help="a contract address you trust; overrides --deployment, or, one per contract, stands in for it")
+@_trusted_chain_options
 @click.option("--json", "as_json", is_flag=True, help="print the verdict as JSON")
 @pass_settings
 def verify_bundle_command(settings: Settings, bundle_path: Path, log_key: str, rpc: str | None,
