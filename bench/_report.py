@@ -368,7 +368,9 @@ def _render_scale(results: dict, targets: list[dict]) -> list[str]:
                 "one API instance, then on PostgreSQL (a private cluster from Debian's server) with one instance and "
                 "with two sharing it, the load split across them. On two cores, the second instance adds no CPU: "
                 "both instances, PostgreSQL, the devnet and the load generator share what one instance already "
-                "uses up, so a ratio near 1 shows only that it does not get in the way.", ""]
+                "uses up, so a ratio near 1 shows only that it does not get in the way"
+                + (f" (measured on {pg['run'].get('date')}, commit {pg['run'].get('commit')})." if pg.get("run")
+                   else "."), ""]
         out += _table(["set-up", "releases/s", "p50 ms", "p99 ms", "ratio"], [
             ["SQLite, one instance", sq.get("rps"), sq.get("p50_ms"), sq.get("p99_ms"), None],
             ["PostgreSQL, one instance", pg.get("release_c16_rps"), pg.get("release_c16_p50_ms"),
@@ -376,10 +378,12 @@ def _render_scale(results: dict, targets: list[dict]) -> list[str]:
             ["PostgreSQL, two instances", pg.get("two_instances_rps"), pg.get("two_instances_p50_ms"),
              pg.get("two_instances_p99_ms"), f"{_fmt(pg.get('two_instances_ratio'))}x one instance"]])
     for size, d in dev.items():
+        run = d.get("run") or {}
         out += [f"Devnet, {size.removeprefix('consents_')} consents granted with `grantBatch` "
                 f"({_fmt(d.get('batch_size'))} a transaction, pipelined over the relayer keys), then the devnet "
                 "killed with SIGKILL and restarted: recovery loads the last state dump and replays the journal "
-                "after it.", ""]
+                "after it" + (f" (measured on {run.get('date')}, commit {run.get('commit')})." if run else
+                              " (measured in an earlier scale run).") , ""]
         out += _table(["figure", "value"], [
             ["grant time (s)", d.get("grant_s")], ["grants/s", d.get("grants_per_s")],
             ["anvil RSS (MB)", d.get("anvil_rss_mb")],

@@ -141,8 +141,10 @@ class ScaleRun:
 
         section = _instances.measure(self.work / "instances", duration=self.plan.release_seconds,
                                      warmup=min(2.0, self.plan.release_seconds / 4), log=self.log)
+        machine = describe()
         self.results["postgres"] = {**section["postgres"], "sqlite_c16_rps": section["sqlite_c16_rps"],
-                                    "sqlite_c16": section["sqlite_c16"]}
+                                    "sqlite_c16": section["sqlite_c16"],
+                                    "run": {"commit": machine.get("commit"), "date": machine.get("date")}}
 
     def _devnet_section(self) -> None:
         from bench import _devnet_scale
