@@ -50,7 +50,9 @@ class Permissions:
         self._warned_no_code: str | None = None
 
     def _refresh_deployment(self, now: float) -> None:
-        if now < self._next_check:
+        # While on the bootstrap list, look every time: a deployment that has just landed must
+        # take over at once, or authority keys keep their bootstrap powers for a moment after it.
+        if self.participants is not None and now < self._next_check:
             return
         self._next_check = now + _RELOAD_CHECK_INTERVAL
         try:
