@@ -23,6 +23,7 @@ from api.services.health import HealthService
 from api.services.release import ReleaseService
 from api.services.sharing import SharingService
 from api.services.subjects import SubjectService
+from api.services.suspensions import SuspensionService
 from api.services.transactions import TransactionRelay
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.integrate import IntegrationLoop, Integrator, log_origin
@@ -53,6 +54,7 @@ class Services:
     release: ReleaseService
     sharing: SharingService
     subjects: SubjectService
+    suspensions: SuspensionService
 
     def __init__(self, settings: Settings):
         # Local secrets first: a refused secret file stops the start before anything is touched.
@@ -116,6 +118,8 @@ class Services:
         self.sharing = SharingService(chain=chain, admin_address=admin_key.address, indexer=indexer,
                                       resources=resources, relay=relay)
         self.subjects = SubjectService(chain=chain, indexer=indexer, pepper=pepper, relay=relay)
+        self.suspensions = SuspensionService(chain=chain, admin_address=admin_key.address, indexer=indexer,
+                                             resources=resources, relay=relay, sessions=sessions)
 
     def start(self) -> None:
         # Everything built so far (ABIs, the projection, the tree) lives as long as the process:

@@ -20,6 +20,7 @@ from api.services.health import HealthService
 from api.services.release import ReleaseService
 from api.services.sharing import SharingService
 from api.services.subjects import SubjectService
+from api.services.suspensions import SuspensionService
 from ledger import domain_errors as refused
 from ledger.domain import Role
 from ledger.settings import Settings
@@ -61,6 +62,10 @@ def get_sharing_service(request: Request) -> SharingService:
     return services_of(request).sharing
 
 
+def get_suspension_service(request: Request) -> SuspensionService:
+    return services_of(request).suspensions
+
+
 def get_subject_service(request: Request) -> SubjectService:
     return services_of(request).subjects
 
@@ -73,6 +78,7 @@ HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
 ReleaseServiceDep = Annotated[ReleaseService, Depends(get_release_service)]
 SharingServiceDep = Annotated[SharingService, Depends(get_sharing_service)]
 SubjectServiceDep = Annotated[SubjectService, Depends(get_subject_service)]
+SuspensionServiceDep = Annotated[SuspensionService, Depends(get_suspension_service)]
 
 
 def current_principal(auth: AuthServiceDep,

@@ -2,7 +2,8 @@
 
 Departments, a regulator, catalog resources (household registration, social insurance, housing
 fund, enterprise tax credit, a not-shared one), two citizens and an enterprise whose consents need
-2 of its 3 signers, and the providers' records. Keys are kept in the data dir's keystore, so the
+2 of its 3 signers, and the providers' records; and one example of each regulation workflow: a
+suspension (第十九条). Keys are kept in the data dir's keystore, so the
 README walkthrough can use them (``consent-ledger keys export NAME``). Safe to run again.
 
 ``scripts/run`` seeds it once the API is ready: ``python -m bench.demo [API_URL]``.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from ledger import keystore
 from ledger.client import ApiClient, ApiClientError
@@ -78,6 +80,12 @@ RECORDS = {  # resource -> ID number -> fields (an 18-digit number is a resident
 }
 
 
+# 第十九条: the civil affairs bureau has suspended the HRSS bureau's access to its registry for 30 days.
+SUSPENSION = ("mzj.registered_orgs", "dept-civil-affairs", "dept-hrss",
+              "核查期间暂停提供: 社会组织登记信息被用于履职以外的用途 "
+              "(paused during a check: the registry was used beyond the department's duties)")
+
+
 def key(name: str):
     """A demo participant's key from the keystore, created on first use."""
     return keystore.load_key(name) if keystore.key_path(name).exists() else keystore.new_key(name)
@@ -119,10 +127,23 @@ def seed(base_url: str) -> dict:
             id_type = "resident_id" if id_number[:17].isdigit() else "uscc"
             client.put(f"/v1/resources/{slug}/records", {"id_type": id_type, "id_number": id_number, "data": data})
         client.close()
+    _seed_suspension(base_url)
     admin.close()
     log.info("demo world seeded")
     return {"departments": list(DEPARTMENTS), "regulator": REGULATOR[0],
             "citizens": [c.key for c in CITIZENS], "enterprise_signers": list(ENTERPRISE_SIGNERS)}
+
+
+def _seed_suspension(base_url: str) -> None:
+    resource_id, provider, department, reason = SUSPENSION
+    client = ApiClient(base_url, key(provider)).login()
+    suspended = key(department).address
+    listed = client.get("/v1/suspensions")["suspensions"]
+    if not any(s["resource_id"] == resource_id and s["department"] == suspended for s in listed):
+        until = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat()
+        client.post_signed(f"/v1/resources/{resource_id}/suspensions",
+                           {"department": suspended, "reason": reason, "until": until})
+    client.close()
 
 
 def main(base_url: str) -> int:

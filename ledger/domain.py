@@ -24,6 +24,7 @@ __all__ = [
     "SharingClass",
     "SubjectKind",
     "department_code",
+    "department_code_text",
     "purpose_hash",
     "resource_key",
     "resource_key_hex",
@@ -150,3 +151,11 @@ def department_code(code: str) -> bytes:
     """A department code (``Participants.registerDepartment``'s bytes32): its UTF-8 bytes, zero-padded."""
     raw = code.encode()
     return raw + b"\0" * (32 - len(raw))
+
+
+def department_code_text(code: str) -> str:
+    """The text of a department code as the chain holds it (0x + 32 bytes); the hex when it is not text."""
+    try:
+        return bytes.fromhex(code.removeprefix("0x")).rstrip(b"\0").decode()
+    except (ValueError, UnicodeDecodeError):
+        return code

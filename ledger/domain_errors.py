@@ -162,6 +162,10 @@ class NonceUsed(Conflict):
     code = "NONCE_USED"
 
 
+class NotSuspended(Conflict):
+    code = "NOT_SUSPENDED"
+
+
 class ChangeNotPending(Conflict):
     code = "CHANGE_NOT_PENDING"
 
@@ -189,6 +193,10 @@ class UnknownGrantee(InvalidRequest):
 
 class UnknownProvider(InvalidRequest):
     code = "UNKNOWN_PROVIDER"
+
+
+class UnknownDepartment(InvalidRequest):
+    code = "UNKNOWN_DEPARTMENT"
 
 
 class NotConditional(InvalidRequest):

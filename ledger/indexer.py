@@ -299,3 +299,9 @@ def _persist(session: Session, p: Projection, dirty: list[tuple[str, object]]) -
                                              purpose_hash=a.purpose_hash, field_mask=str(a.field_mask),
                                              valid_from=a.valid_from, valid_until=a.valid_until,
                                              request_id=a.request_id, ended_at=a.ended_at, ended_by=a.ended_by))
+        elif kind == "suspension":
+            x = p.suspensions[key]
+            session.merge(m.SuspensionRow(resource_key=x.resource_key, department=x.department, provider=x.provider,
+                                          reason_hash=x.reason_hash, since=x.since, until=x.until,
+                                          block_number=x.block_number, tx_hash=x.tx_hash, lifted_at=x.lifted_at,
+                                          lifted_by=x.lifted_by))

@@ -10,12 +10,15 @@ Checks, in this order (the first failing one is the reason):
 1. ``NOT_DEPARTMENT``   the requester is not an active department
 2. ``UNKNOWN_RESOURCE`` no such resource in the catalog
 3. ``RESOURCE_INACTIVE``
-4. ``UNKNOWN_FIELD``    F is empty or names a field the resource does not have
-5. ``NOT_SHARED``       the resource's class is NOT_SHARED (不予共享)
-6. ``NO_AGREEMENT``     CONDITIONAL resource without an approved agreement D↔R for purpose P
+4. ``SUSPENDED``        R's provider suspended or ended D's access to R and the suspension is in
+   force: not lifted as of b and, if it has an end, timestamp < end (永州办法 第十九条, "提供部门发现
+   使用部门违反规定使用政务数据的,有权暂停或者终止提供")
+5. ``UNKNOWN_FIELD``    F is empty or names a field the resource does not have
+6. ``NOT_SHARED``       the resource's class is NOT_SHARED (不予共享)
+7. ``NO_AGREEMENT``     CONDITIONAL resource without an approved agreement D↔R for purpose P
    whose field mask covers F and whose term [valid_from, valid_until) holds the block timestamp;
    ``AGREEMENT_ENDED`` when that agreement was ended by its provider (or the admin)
-7. only for sensitive resources (they need the subject's consent):
+8. only for sensitive resources (they need the subject's consent):
    ``UNKNOWN_SUBJECT`` the subject is not registered; then the consents for (S, D, R) are
    judged one by one, each by the first rule it breaks: ``PURPOSE_MISMATCH`` (a consent for
    another purpose says nothing about this one, so it ranks furthest), ``REVOKED`` (revoked at
@@ -59,6 +62,7 @@ __all__ = [
     "Request",
     "Resource",
     "SharingClass",
+    "Suspension",
     "evaluate",
     "fields_to_mask",
     "mask_to_fields",
@@ -89,6 +93,7 @@ class Reason(str, enum.Enum):
     FIELD_NOT_GRANTED = "FIELD_NOT_GRANTED"
     USES_EXHAUSTED = "USES_EXHAUSTED"
     AGREEMENT_ENDED = "AGREEMENT_ENDED"
+    SUSPENDED = "SUSPENDED"
 
     def __str__(self) -> str:
         return self.value
@@ -184,6 +189,17 @@ class Agreement:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "purpose_hash", _bytes32(self.purpose_hash, "purpose_hash"))
+
+
+@dataclass(frozen=True, slots=True)
+class Suspension:
+    """The provider's suspension of the requester's access to the resource, not lifted as of the
+    evaluated block: in force while the timestamp is before ``until``, or for good when ``until`` is 0."""
+
+    until: int = 0
+
+    def in_force(self, timestamp: int) -> bool:
+        return self.until == 0 or timestamp < self.until
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +303,7 @@ def evaluate(
     agreement: Agreement | None,
     consents: Iterable[Consent],
     block: Block,
+    suspension: Suspension | None = None,
 ) -> Decision:
     """Decide one request against chain state at ``block`` (see the module docstring)."""
     fields = tuple(sorted(set(request.fields)))
@@ -297,6 +314,9 @@ def evaluate(
         return _deny(Reason.UNKNOWN_RESOURCE, 0, fields)
     if not resource.active:
         return _deny(Reason.RESOURCE_INACTIVE, 0, fields)
+    now = block.timestamp
+    if suspension is not None and suspension.in_force(now):
+        return _deny(Reason.SUSPENDED, 0, fields)
 
     index = resource._index
     mask = 0
@@ -311,7 +331,6 @@ def evaluate(
     sharing = resource.sharing_class
     if sharing is SharingClass.NOT_SHARED:
         return _deny(Reason.NOT_SHARED, mask, fields)
-    now = block.timestamp
     if sharing is SharingClass.CONDITIONAL:
         if agreement is None or agreement.purpose_hash != purpose_hash(request.purpose):
             return _deny(Reason.NO_AGREEMENT, mask, fields)

@@ -47,6 +47,7 @@ class PolicyInputs:
     agreement: policy.Agreement | None
     consents: tuple[policy.Consent, ...]
     block_number: int
+    suspension: policy.Suspension | None = None
 
     def evaluate(self, timestamp: int, uses: Callable[[str], int]) -> policy.Decision:
         """Decide at ``timestamp`` (seconds), each consent having been used ``uses(consent_id)`` times."""
@@ -56,7 +57,7 @@ class PolicyInputs:
             consents.append(replace(consent, uses_so_far=used) if used else consent)
         return policy.evaluate(self.request, department=self.department, resource=self.resource,
                                subject_known=self.subject_known, agreement=self.agreement, consents=consents,
-                               block=policy.Block(self.block_number, timestamp))
+                               block=policy.Block(self.block_number, timestamp), suspension=self.suspension)
 
 
 def gather(state: ChainState, request: policy.Request, resource_fields: Sequence[str] | None, *,
@@ -76,12 +77,15 @@ def gather(state: ChainState, request: policy.Request, resource_fields: Sequence
         department = policy.Department(found.address, found.code, is_active_department(state, requester))
     key = resource_key_hex(request.resource_id)
     on_chain = state.resource(key)
-    resource = agreement = None
+    resource = agreement = suspension = None
     consents: tuple[policy.Consent, ...] = ()
     if on_chain is not None and resource_fields is not None and \
             schema_hash_hex(tuple(resource_fields)) == on_chain.schema_hash:
         resource = _resource(request.resource_id, key, on_chain.provider, on_chain.sharing_class,
                              on_chain.sensitive, on_chain.active, tuple(resource_fields))
+        suspended = state.suspension_of(requester, key)
+        if suspended is not None and suspended.lifted_at is None:
+            suspension = policy.Suspension(suspended.until)
         approved = state.agreement_for(requester, key, request.purpose)
         if approved is not None:
             agreement = policy.Agreement(field_mask=approved.field_mask, valid_until=approved.valid_until,
@@ -93,4 +97,4 @@ def gather(state: ChainState, request: policy.Request, resource_fields: Sequence
             status=c.status) for c in state.consents_for(subject_id, requester, key)
             if consent_ids is None or c.consent_id in consent_ids)
     return PolicyInputs(request, department, resource, state.subject_known(subject_id), agreement, consents,
-                        state.block)
+                        state.block, suspension)

@@ -120,6 +120,23 @@ class AgreementState:
     ended_by: str | None = None
 
 
+@dataclass(slots=True)
+class SuspensionState:
+    """A department's suspended access to a resource (第十九条): in force from ``since`` until ``until``
+    (exclusive; 0: until lifted), unless ``lifted_at`` is set."""
+
+    resource_key: str
+    department: str
+    provider: str
+    reason_hash: str
+    since: int
+    until: int
+    block_number: int
+    tx_hash: str
+    lifted_at: int | None = None
+    lifted_by: str | None = None
+
+
 class ChainState(Protocol):
     """The chain as of ``block``: what the policy's inputs are read from, key by key."""
 
@@ -138,6 +155,9 @@ class ChainState(Protocol):
 
     def consents_for(self, subject_id: str, grantee: str, resource_key: str) -> list[ConsentState]:
         """Every consent (any status) of ``subject_id`` to ``grantee`` naming ``resource_key``."""
+
+    def suspension_of(self, department: str, resource_key: str) -> SuspensionState | None:
+        """The latest suspension of ``department``'s access to ``resource_key``, lifted or not."""
 
 
 class Projection:
@@ -158,6 +178,8 @@ class Projection:
         self.sharing_requests: dict[int, SharingRequestState] = {}
         # (department, resource_key, purpose_hash) -> the standing agreement, as the Catalog keys it
         self.agreements: dict[tuple[str, str, str], AgreementState] = {}
+        # (resource_key, department) -> the latest suspension, as the Catalog keys it
+        self.suspensions: dict[tuple[str, str], SuspensionState] = {}
 
     # -- queries ---------------------------------------------------------------------------
     def department(self, address: str) -> DepartmentState | None:
@@ -179,6 +201,9 @@ class Projection:
     def consents_for(self, subject_id: str, grantee: str, resource_key: str) -> list[ConsentState]:
         ids = self.consent_index.get((subject_id, grantee, resource_key), ())
         return [self.consents[i] for i in ids]
+
+    def suspension_of(self, department: str, resource_key: str) -> SuspensionState | None:
+        return self.suspensions.get((resource_key, department))
 
     # -- folding events ----------------------------------------------------------------------
     def apply(self, name: str, args: dict, log: dict, block_timestamp: int) -> tuple[str, object] | None:
@@ -331,3 +356,16 @@ class Projection:
         if request:
             request.status, request.decided_at = "DENIED", a["decidedAt"]
             return ("sharing_request", request.request_id)
+
+    def _on_AccessSuspended(self, a, log, ts):
+        key = (hex32(a["resourceId"]), a["department"])
+        self.suspensions[key] = SuspensionState(key[0], key[1], a["provider"], hex32(a["reasonHash"]), a["since"],
+                                                a["until"], int(log["blockNumber"], 16), log["transactionHash"])
+        return ("suspension", key)
+
+    def _on_SuspensionLifted(self, a, log, ts):
+        key = (hex32(a["resourceId"]), a["department"])
+        suspension = self.suspensions.get(key)
+        if suspension:
+            suspension.lifted_at, suspension.lifted_by = a["liftedAt"], a["liftedBy"]
+            return ("suspension", key)

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.domain import purpose_hash
 from ledger.projection import (AgreementState, ChainState, ConsentState, DepartmentState, Projection, ResourceState,
-                               SharingRequestState, SignerChangeState, SubjectState, hex32)
+                               SharingRequestState, SignerChangeState, SubjectState, SuspensionState, hex32)
 from ledger.storage import models as m
 
 #: Hot keys kept per instance: departments, roles, resources, subjects, agreements and consent lookups.
@@ -100,6 +100,9 @@ def cache_keys(p: Projection, changed: tuple[str, object]) -> list[tuple]:
     if kind == "sharing_request":
         r = p.sharing_requests[key]
         return [("agreement", r.requester, r.resource_key, r.purpose_hash)]
+    if kind == "suspension":
+        resource_key, department = key
+        return [("suspension", department, resource_key)]
     return []
 
 
@@ -185,6 +188,16 @@ def read_agreement(rows: Rows, department: str, resource_key: str, purpose: str)
     return AgreementState(int(row[0]), *row[1:]) if row else None
 
 
+_SUSPENSION_COLUMNS = ("resource_key, department, provider, reason_hash, since, until, block_number, tx_hash, "
+                       "lifted_at, lifted_by")
+
+
+def read_suspension(rows: Rows, department: str, resource_key: str) -> SuspensionState | None:
+    row = rows.one(f"SELECT {_SUSPENSION_COLUMNS} FROM suspensions WHERE resource_key = ? AND department = ?",
+                   resource_key, department)
+    return SuspensionState(*row) if row else None
+
+
 def read_consents(rows: Rows, where: str, *params) -> list[ConsentState]:
     """The consents the condition ``where`` on ``consent_resources k`` selects, each with every
     resource it names, oldest first."""
@@ -261,6 +274,10 @@ class _Snapshot:
     def consents_for(self, subject_id: str, grantee: str, resource_key: str) -> list[ConsentState]:
         return self._read(("consents", subject_id, grantee, resource_key),
                           lambda s: read_consents_for(s, subject_id, grantee, resource_key))
+
+    def suspension_of(self, department: str, resource_key: str) -> SuspensionState | None:
+        return self._read(("suspension", department, resource_key),
+                          lambda s: read_suspension(s, department, resource_key))
 
 
 class _NeedsRows(Exception):
@@ -413,6 +430,16 @@ class TableProjection:
             query = query.where((a.department == party) | a.resource_key.in_(self._provided(party)))
         return self._one(lambda s: [(row.department, row.resource_key, _agreement(row)) for row in s.scalars(query)])
 
+    def suspensions(self, party: str | None) -> list[SuspensionState]:
+        """The suspensions ``party`` is under or set as provider (None: all), newest first."""
+        where, params = ("", ()) if party is None else (" WHERE department = ? OR provider = ?", (party, party))
+        return self._one(lambda s: [SuspensionState(*row) for row in Rows.of(s).all(
+            f"SELECT {_SUSPENSION_COLUMNS} FROM suspensions{where} ORDER BY block_number DESC, resource_key, "
+            f"department", *params)])
+
+    def suspension(self, department: str, resource_key: str) -> SuspensionState | None:
+        return self._one(lambda s: read_suspension(Rows.of(s), department, resource_key))
+
     @staticmethod
     def _provided(party: str):
         return select(m.ResourceRow.resource_key).where(m.ResourceRow.provider == party)
@@ -460,4 +487,10 @@ def load_touched(session: Session, events: list[tuple[str, dict, dict, int]]) ->
                     found = read_agreement(rows, *agreement_key)
                     if found:
                         p.agreements[agreement_key] = found
+        elif name == "SuspensionLifted":
+            key = (hex32(a["resourceId"]), a["department"])
+            if key not in p.suspensions:
+                found = read_suspension(rows, key[1], key[0])
+                if found:
+                    p.suspensions[key] = found
     return p

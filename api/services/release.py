@@ -43,6 +43,7 @@ REASON_MESSAGES = {
     "NO_AGREEMENT": "a conditional resource needs an approved, unexpired sharing agreement for this purpose "
                     "covering these fields",
     "AGREEMENT_ENDED": "the provider (or the data authority) ended the sharing agreement for this purpose",
+    "SUSPENDED": "the provider suspended this department's access to the resource (暂停或者终止提供, 第十九条)",
     "NO_CONSENT": "the subject has not consented to this release",
     "REVOKED": "the subject revoked this consent",
     "EXPIRED": "the consent has expired",

@@ -20,6 +20,7 @@ contract Catalog is ICatalog, ParticipantsGuarded {
     mapping(address department => mapping(bytes32 resourceId => mapping(bytes32 purpose => Agreement))) private
         _agreements;
     uint256 private _requestCount;
+    mapping(bytes32 resourceId => mapping(address department => Suspension)) private _suspensions;
 
     constructor(IParticipants participants_) ParticipantsGuarded(participants_) {}
 
@@ -153,6 +154,41 @@ contract Catalog is ICatalog, ParticipantsGuarded {
         request.status = RequestStatus.DENIED;
         request.decidedAt = decidedAt;
         emit SharingDenied(requestId, msg.sender, reasonHash, decidedAt);
+    }
+
+    /// @inheritdoc ICatalog
+    function suspendAccess(bytes32 resourceId, address department, bytes32 reasonHash, uint64 until) external {
+        if (_requireResource(resourceId).provider != msg.sender) {
+            revert CatalogNotResourceProvider(resourceId, msg.sender);
+        }
+        // slither-disable-next-line unused-return
+        (bytes32 code,,) = participants().department(department);
+        if (code == bytes32(0)) revert CatalogUnknownDepartment(department);
+        if (reasonHash == bytes32(0)) revert CatalogMissingReason();
+        uint64 since = uint64(block.timestamp);
+        if (until != 0 && until <= since) revert CatalogInvalidValidity(until);
+        _suspensions[resourceId][department] = Suspension({since: since, until: until, reasonHash: reasonHash});
+        emit AccessSuspended(resourceId, department, msg.sender, reasonHash, since, until);
+    }
+
+    /// @inheritdoc ICatalog
+    function liftSuspension(bytes32 resourceId, address department) external {
+        if (
+            _requireResource(resourceId).provider != msg.sender
+                && !participants().hasRole(Roles.DEFAULT_ADMIN, msg.sender)
+        ) revert CatalogNotResourceProvider(resourceId, msg.sender);
+        Suspension storage stored = _suspensions[resourceId][department];
+        uint64 until = stored.until;
+        if (stored.since == 0 || (until != 0 && until <= block.timestamp)) {
+            revert CatalogNotSuspended(resourceId, department);
+        }
+        delete _suspensions[resourceId][department];
+        emit SuspensionLifted(resourceId, department, msg.sender, uint64(block.timestamp));
+    }
+
+    /// @inheritdoc ICatalog
+    function suspension(bytes32 resourceId, address department) external view returns (Suspension memory) {
+        return _suspensions[resourceId][department];
     }
 
     /// @inheritdoc ICatalog

@@ -10,6 +10,7 @@ contract CatalogTest is Fixture {
     bytes32 private constant RES_OPEN = keccak256("open-registry");
     bytes32 private constant PURPOSE_HASH = keccak256("social-assistance-eligibility");
     bytes32 private constant OTHER_PURPOSE_HASH = keccak256("marketing");
+    bytes32 private constant REASON = keccak256("data used beyond the department's duties");
     ICatalog.SharingClass private constant CONDITIONAL = ICatalog.SharingClass.CONDITIONAL;
 
     function setUp() public override {
@@ -90,7 +91,9 @@ contract CatalogTest is Fixture {
         vm.prank(admin);
         catalog.setResourceActive(RES_PENSION, false);
         vm.expectEmit(address(catalog));
-        emit ICatalog.ResourceUpdated(RES_PENSION, requester, ICatalog.SharingClass.NOT_SHARED, false, 20, keccak256("v2"));
+        emit ICatalog.ResourceUpdated(
+            RES_PENSION, requester, ICatalog.SharingClass.NOT_SHARED, false, 20, keccak256("v2")
+        );
         vm.prank(admin);
         catalog.updateResource(RES_PENSION, requester, ICatalog.SharingClass.NOT_SHARED, false, 20, keccak256("v2"));
 
@@ -463,6 +466,146 @@ contract CatalogTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogAgreementNotInForce.selector, id));
         catalog.endAgreement(id, bytes32(0));
         vm.stopPrank();
+    }
+
+    // ---------------------------------------------------------------- suspendAccess / liftSuspension
+
+    function _notProvider(address caller) private pure returns (bytes memory) {
+        return abi.encodeWithSelector(ICatalog.CatalogNotResourceProvider.selector, RES_PENSION, caller);
+    }
+
+    function test_suspendAccess_recordsAndEmits() public {
+        uint64 until = uint64(block.timestamp + 7 days);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.AccessSuspended(RES_PENSION, requester, provider, REASON, uint64(block.timestamp), until);
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, until);
+
+        ICatalog.Suspension memory s = catalog.suspension(RES_PENSION, requester);
+        assertEq(s.since, block.timestamp);
+        assertEq(s.until, until);
+        assertEq(s.reasonHash, REASON);
+    }
+
+    function test_suspendAccess_withoutEndEndsAccess() public {
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, 0);
+        ICatalog.Suspension memory s = catalog.suspension(RES_PENSION, requester);
+        assertEq(s.since, block.timestamp);
+        assertEq(s.until, 0);
+    }
+
+    function test_suspendAccess_replacesStandingSuspension() public {
+        vm.startPrank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, uint64(block.timestamp + 1 days));
+        vm.warp(block.timestamp + 1 hours);
+        catalog.suspendAccess(RES_PENSION, requester, keccak256("repeated misuse"), 0);
+        vm.stopPrank();
+        ICatalog.Suspension memory s = catalog.suspension(RES_PENSION, requester);
+        assertEq(s.since, block.timestamp);
+        assertEq(s.until, 0);
+        assertEq(s.reasonHash, keccak256("repeated misuse"));
+    }
+
+    function test_suspendAccess_leavesOtherResourcesAndDepartments() public {
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, 0);
+        assertEq(catalog.suspension(RES_OPEN, requester).since, 0);
+        assertEq(catalog.suspension(RES_PENSION, provider).since, 0);
+    }
+
+    function test_suspendAccess_revertsWhenNotProvider() public {
+        vm.expectRevert(_notProvider(admin));
+        vm.prank(admin);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, 0);
+        vm.expectRevert(_notProvider(requester));
+        vm.prank(requester);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, 0);
+    }
+
+    function test_suspendAccess_revertsOnUnknownResource() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownResource.selector, RES_NEW));
+        vm.prank(provider);
+        catalog.suspendAccess(RES_NEW, requester, REASON, 0);
+    }
+
+    function test_suspendAccess_revertsOnUnknownDepartment() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownDepartment.selector, stranger));
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, stranger, REASON, 0);
+    }
+
+    function test_suspendAccess_revertsWithoutReason() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogMissingReason.selector));
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, bytes32(0), 0);
+    }
+
+    function test_suspendAccess_revertsOnPastEnd() public {
+        uint64 now_ = uint64(block.timestamp);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidValidity.selector, now_));
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, now_);
+    }
+
+    function test_liftSuspension_byProviderClearsIt() public {
+        vm.startPrank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, 0);
+        vm.warp(block.timestamp + 1 days);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.SuspensionLifted(RES_PENSION, requester, provider, uint64(block.timestamp));
+        catalog.liftSuspension(RES_PENSION, requester);
+        vm.stopPrank();
+        assertEq(catalog.suspension(RES_PENSION, requester).since, 0);
+    }
+
+    function test_liftSuspension_byAdminClearsIt() public {
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, 0);
+        vm.prank(admin);
+        catalog.liftSuspension(RES_PENSION, requester);
+        assertEq(catalog.suspension(RES_PENSION, requester).since, 0);
+    }
+
+    function test_liftSuspension_revertsWhenNoneStands() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNotSuspended.selector, RES_PENSION, requester));
+        vm.prank(provider);
+        catalog.liftSuspension(RES_PENSION, requester);
+    }
+
+    function test_liftSuspension_revertsWhenAlreadyOver() public {
+        vm.startPrank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, uint64(block.timestamp + 1 days));
+        vm.warp(block.timestamp + 1 days);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNotSuspended.selector, RES_PENSION, requester));
+        catalog.liftSuspension(RES_PENSION, requester);
+        vm.stopPrank();
+    }
+
+    function test_liftSuspension_revertsWhenRequesterTries() public {
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, 0);
+        vm.expectRevert(_notProvider(requester));
+        vm.prank(requester);
+        catalog.liftSuspension(RES_PENSION, requester);
+    }
+
+    function testFuzz_suspendAccess_endMustBeZeroOrFuture(uint64 until) public {
+        bool valid = until == 0 || until > block.timestamp;
+        if (!valid) vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidValidity.selector, until));
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, until);
+        assertEq(catalog.suspension(RES_PENSION, requester).since != 0, valid);
+    }
+
+    function testFuzz_liftSuspension_onlyProviderOrAdmin(address caller) public {
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, REASON, 0);
+        bool allowed = caller == provider || caller == admin;
+        if (!allowed) vm.expectRevert(_notProvider(caller));
+        vm.prank(caller);
+        catalog.liftSuspension(RES_PENSION, requester);
+        assertEq(catalog.suspension(RES_PENSION, requester).since == 0, allowed);
     }
 
     // ---------------------------------------------------------------- fuzz

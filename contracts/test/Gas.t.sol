@@ -27,6 +27,7 @@ contract GasTest is Fixture {
     uint256 private _pendingRequest;
     uint256 private _approvedRequest;
     ISubjects.SignerChange private _bobRotation;
+    address private _education = vm.addr(_key("dept-edu"));
 
     function setUp() public override {
         super.setUp();
@@ -57,6 +58,10 @@ contract GasTest is Fixture {
         vm.stopPrank();
         vm.prank(provider);
         catalog.approveSharing(_approvedRequest);
+        vm.prank(admin);
+        participants.registerDepartment(_education, "EDU", "Education Bureau");
+        vm.prank(provider);
+        catalog.suspendAccess(RES_PENSION, requester, keccak256("misuse"), 0);
         _bobRotation = _signerChange(BOB, _addresses(mallory), _addresses(bob), 1);
         _propose(_bobRotation);
         vm.warp(block.timestamp + NOTICE);
@@ -167,6 +172,24 @@ contract GasTest is Fixture {
         );
     }
 
+    function test_gas_suspendAccess() public {
+        _measure(
+            provider,
+            address(catalog),
+            abi.encodeCall(
+                catalog.suspendAccess, (RES_PENSION, _education, keccak256("misuse"), uint64(block.timestamp + 30 days))
+            ),
+            1,
+            90_000
+        );
+    }
+
+    function test_gas_liftSuspension() public {
+        _measure(
+            provider, address(catalog), abi.encodeCall(catalog.liftSuspension, (RES_PENSION, requester)), 1, 50_000
+        );
+    }
+
     // ---------------------------------------------------------------- helpers
 
     function _batch(bytes32[] storage subjects_, uint256[] storage keys, uint256 nonce)
@@ -186,9 +209,7 @@ contract GasTest is Fixture {
     /// @dev Sends `data` from `sender` with metering on for the call only, then logs and checks the gas a
     /// transaction would use: intrinsic 21000, calldata (EIP-2028) and execution. The target is warmed first
     /// (a transaction's target is warm) and the warm-call charge of 100 is subtracted; storage stays cold.
-    function _measure(address sender, address target, bytes memory data, uint256 items, uint256 budgetPerItem)
-        private
-    {
+    function _measure(address sender, address target, bytes memory data, uint256 items, uint256 budgetPerItem) private {
         (bool warmed,) = target.staticcall(abi.encodeWithSignature("participants()"));
         require(warmed, "warm-up failed");
         vm.prank(sender);

@@ -9,7 +9,8 @@ Policy: each ALLOW is re-evaluated with :func:`ledger.policy.evaluate` against c
 the entry's block, folded from the contracts' own events, through the same adapter as the live
 decision (:mod:`ledger.policy_inputs`), with the use counts of every consent implied by the log's
 order. Only the consent an entry names may justify it: a release that needed a consent and names
-none is ``CONSENT_NOT_NAMED``. Field lists come with the export and are checked against the
+none is ``CONSENT_NOT_NAMED``; one after its provider suspended the requester's access is
+``RELEASE_WHILE_SUSPENDED``. Field lists come with the export and are checked against the
 on-chain schema hash.
 
 Times (nothing in an entry is taken on the operator's word, DESIGN §1.5): the cited block must
@@ -278,6 +279,10 @@ def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str,
                                            f"needed", entry.seq)
     if decision.allowed:
         return None
+    if decision.reason is policy.Reason.SUSPENDED:
+        return Problem("RELEASE_WHILE_SUSPENDED", f"entry {entry.seq} released {entry.resource} to {entry.requester}, "
+                                                  f"whose access its provider had suspended as of block "
+                                                  f"{entry.block_number}", entry.seq)
     if entry.consent_id is None and decision.reason is policy.Reason.NO_CONSENT:
         return Problem("CONSENT_NOT_NAMED", f"entry {entry.seq} released {entry.resource}, which needs the "
                                             f"subject's consent, without naming the consent it used", entry.seq)

@@ -233,6 +233,32 @@ class AgreementRow(Base):
     ended_by: Mapped[str | None] = mapped_column(String(42))
 
 
+class SuspensionRow(Base):
+    """A department's suspended access to a resource (第十九条), as the Catalog keys it: the latest one set,
+    lifted or not. A suspension replaced by a later one is in the chain's events only."""
+
+    __tablename__ = "suspensions"
+    resource_key: Mapped[str] = mapped_column(String(66), primary_key=True)
+    department: Mapped[str] = mapped_column(String(42), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(42), index=True)
+    reason_hash: Mapped[str] = mapped_column(String(66))
+    since: Mapped[int] = mapped_column(BigInteger)
+    until: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    lifted_at: Mapped[int | None] = mapped_column(BigInteger)
+    lifted_by: Mapped[str | None] = mapped_column(String(42))
+
+
+class StatementRow(Base):
+    """A written statement (a reason, a note) whose keccak256 the chain holds: the text stays off-chain,
+    and anyone holding it can check it against the hash."""
+
+    __tablename__ = "statements"
+    text_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
 class IndexerStateRow(Base):
     """The block up to which the projection tables are complete (row ``chain``); every fold locks it."""
 

@@ -12,6 +12,11 @@ import {IParticipantsGuarded} from "./IParticipantsGuarded.sol";
  * one resource under several purposes at once, each with its own fields and term. A later approval
  * for the same key renews it (the provider answers the same question again) and replaces its terms.
  * The agreement's id is the id of the request that made it; the provider or the admin can end it.
+ *
+ * A provider that finds a department misusing its data suspends or ends that department's access to the
+ * resource (永州市政务大数据管理办法 第十九条: "提供部门发现使用部门违反规定使用政务数据的,有权暂停或者终止提供,
+ * 并报告同级人民政府政务数据主管部门"). The suspension is an event the data authority's list reads, and it binds
+ * every release from the next request on, whatever the resource's class, agreements or consents.
  */
 interface ICatalog is IParticipantsGuarded {
     /// @notice Sharing class of a resource.
@@ -62,6 +67,15 @@ interface ICatalog is IParticipantsGuarded {
         uint64 requestId;
     }
 
+    /// @notice A department's suspended access to a resource. `since == 0` means none. In force from `since`
+    /// until `until` (exclusive), or until lifted when `until == 0` (access ended, 终止提供). Who
+    /// suspended it is in {AccessSuspended}.
+    struct Suspension {
+        uint64 since;
+        uint64 until;
+        bytes32 reasonHash;
+    }
+
     /// @notice `resourceId` is not catalogued.
     error CatalogUnknownResource(bytes32 resourceId);
 
@@ -99,6 +113,18 @@ interface ICatalog is IParticipantsGuarded {
 
     /// @notice `validUntil` is not in the future (when requesting, or when approving).
     error CatalogInvalidValidity(uint64 validUntil);
+
+    /// @notice `caller` is not the provider of `resourceId` (for {liftSuspension}: nor the admin).
+    error CatalogNotResourceProvider(bytes32 resourceId, address caller);
+
+    /// @notice `department` is not a registered department.
+    error CatalogUnknownDepartment(address department);
+
+    /// @notice `department`'s access to `resourceId` is not suspended.
+    error CatalogNotSuspended(bytes32 resourceId, address department);
+
+    /// @notice A suspension's written reason is missing (a zero hash).
+    error CatalogMissingReason();
 
     /// @notice The field mask is empty.
     error CatalogEmptyFieldMask();
@@ -149,6 +175,22 @@ interface ICatalog is IParticipantsGuarded {
 
     /// @notice The provider denied a request.
     event SharingDenied(uint256 indexed requestId, address indexed provider, bytes32 reasonHash, uint64 decidedAt);
+
+    /// @notice `provider` suspended `department`'s access to `resourceId` from `since`, until `until` (0: until
+    /// lifted), for the reason whose hash is `reasonHash`. A new suspension replaces a standing one.
+    event AccessSuspended(
+        bytes32 indexed resourceId,
+        address indexed department,
+        address indexed provider,
+        bytes32 reasonHash,
+        uint64 since,
+        uint64 until
+    );
+
+    /// @notice `liftedBy` (the provider or the admin) lifted `department`'s suspension for `resourceId`.
+    event SuspensionLifted(
+        bytes32 indexed resourceId, address indexed department, address indexed liftedBy, uint64 liftedAt
+    );
 
     /**
      * @notice Catalogues a resource.
@@ -244,6 +286,36 @@ interface ICatalog is IParticipantsGuarded {
     function denySharing(uint256 requestId, bytes32 reasonHash) external;
 
     /**
+     * @notice Suspends or ends `department`'s access to `resourceId` (第十九条).
+     * @dev Only the resource's current provider. `department` must be registered (it may be inactive: a
+     * suspension outlives a reactivation). `until` is 0 to end access until lifted, or a time in the future.
+     * Replaces a standing suspension, so a provider can lengthen or shorten one.
+     * @param resourceId Catalogued resource id.
+     * @param department The department whose access is suspended.
+     * @param reasonHash Hash of the written reason (non-zero).
+     * @param until End of the suspension (unix seconds, exclusive), or 0.
+     */
+    function suspendAccess(bytes32 resourceId, address department, bytes32 reasonHash, uint64 until) external;
+
+    /**
+     * @notice Lifts `department`'s suspension for `resourceId` before its end.
+     * @dev Only the resource's current provider or the admin. Reverts with {CatalogNotSuspended} unless a
+     * suspension is in force.
+     * @param resourceId Catalogued resource id.
+     * @param department The suspended department.
+     */
+    function liftSuspension(bytes32 resourceId, address department) external;
+
+    /**
+     * @notice The suspension of `department`'s access to `resourceId`, as last set.
+     * @dev Not cleared when `until` passes: compare with the time of interest. Cleared when lifted.
+     * @param resourceId Resource id.
+     * @param department Department.
+     * @return The suspension; `since` is 0 when none was set or it was lifted.
+     */
+    function suspension(bytes32 resourceId, address department) external view returns (Suspension memory);
+
+    /**
      * @notice A sharing request.
      * @param requestId Request id.
      * @return The request; status NONE when unknown.
@@ -257,10 +329,7 @@ interface ICatalog is IParticipantsGuarded {
      * @param purpose Hash of the purpose of use.
      * @return The agreement; `requestId` is 0 when none was ever approved.
      */
-    function agreement(address department, bytes32 resourceId, bytes32 purpose)
-        external
-        view
-        returns (Agreement memory);
+    function agreement(address department, bytes32 resourceId, bytes32 purpose) external view returns (Agreement memory);
 
     /**
      * @notice Number of sharing requests ever made (the latest id).

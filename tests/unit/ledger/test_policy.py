@@ -22,6 +22,7 @@ from ledger.policy import (
     Request,
     Resource,
     SharingClass,
+    Suspension,
     evaluate,
     fields_to_mask,
     mask_to_fields,
@@ -110,7 +111,7 @@ def test_reason_codes_are_stable() -> None:
     assert [r.value for r in Reason] == [
         "OK", "NOT_DEPARTMENT", "UNKNOWN_RESOURCE", "RESOURCE_INACTIVE", "UNKNOWN_SUBJECT", "UNKNOWN_FIELD",
         "NOT_SHARED", "NO_AGREEMENT", "NO_CONSENT", "REVOKED", "EXPIRED", "NOT_YET_VALID", "PURPOSE_MISMATCH",
-        "FIELD_NOT_GRANTED", "USES_EXHAUSTED", "AGREEMENT_ENDED",
+        "FIELD_NOT_GRANTED", "USES_EXHAUSTED", "AGREEMENT_ENDED", "SUSPENDED",
     ]
     assert str(Reason.NO_CONSENT) == "NO_CONSENT" and Reason.NO_CONSENT == "NO_CONSENT"
 
@@ -222,6 +223,25 @@ def test_ended_agreement() -> None:
     # Another purpose's agreement says nothing about this one, ended or not.
     other = make_agreement(ended=True, purpose_hash=purpose_hash("marketing"))
     assert reason(resource=res, agreement=other) is Reason.NO_AGREEMENT
+
+
+def test_suspension_refuses_whatever_else_would_allow() -> None:
+    assert decide().allowed
+    assert reason(suspension=Suspension()) is Reason.SUSPENDED  # ended: until lifted
+    assert reason(suspension=Suspension(until=NOW + 1)) is Reason.SUSPENDED
+    conditional = make_resource(sharing_class="CONDITIONAL", sensitive=False)
+    assert reason(resource=conditional, agreement=make_agreement(), suspension=Suspension()) is Reason.SUSPENDED
+
+
+def test_suspension_is_over_at_its_end() -> None:
+    assert decide(suspension=Suspension(until=NOW)).allowed  # until is exclusive
+    assert decide(suspension=Suspension(until=NOW - 1)).allowed
+
+
+def test_suspension_ranks_after_department_and_resource_checks() -> None:
+    assert reason(department=None, suspension=Suspension()) is Reason.NOT_DEPARTMENT
+    assert reason(resource=make_resource(active=False), suspension=Suspension()) is Reason.RESOURCE_INACTIVE
+    assert reason(make_request(fields=("salary",)), suspension=Suspension()) is Reason.SUSPENDED
 
 
 def test_agreement_rejects_malformed_purpose_hash() -> None:

@@ -38,9 +38,9 @@ def _log(block: int, index: int, name: str, args: dict) -> dict:
 
 def _world(seed: int, blocks: int = 60) -> list[dict]:
     """Random but valid event history: departments, roles, resources, subjects and their signers,
-    consents and revocations, sharing requests, approvals and ends."""
+    consents and revocations, sharing requests, approvals and ends, suspensions and their lifting."""
     rng = random.Random(seed)
-    logs, consents, requests, registered = [], [], [], set()
+    logs, consents, requests, suspended, registered = [], [], [], [], set()
     block = 2
     for d in DEPARTMENTS:
         logs.append(_log(block, len(logs), "DepartmentRegistered", {"account": d, "code": b"d" * 32, "name": d[:6]}))
@@ -85,9 +85,19 @@ def _world(seed: int, blocks: int = 60) -> list[dict]:
             elif kind < 0.95 and requests:
                 event = ("SharingApproved", {"requestId": rng.choice(requests), "provider": DEPARTMENTS[0],
                                              "decidedAt": 1_700_000_000 + block})
-            elif requests:
+            elif kind < 0.97 and requests:
                 event = ("AgreementEnded", {"requestId": rng.choice(requests), "endedBy": DEPARTMENTS[0],
                                             "reasonHash": b"\0" * 32, "endedAt": 1_700_000_000 + block})
+            elif kind < 0.985:
+                suspended.append((rng.choice(RESOURCES), rng.choice(DEPARTMENTS)))
+                event = ("AccessSuspended", {
+                    "resourceId": suspended[-1][0], "department": suspended[-1][1],
+                    "provider": DEPARTMENTS[0], "reasonHash": keccak(text=f"reason{block}"),
+                    "since": 1_700_000_000 + block, "until": rng.choice([0, 1_700_000_000 + block + 5])})
+            elif suspended:
+                resource, department = rng.choice(suspended)
+                event = ("SuspensionLifted", {"resourceId": resource, "department": department,
+                                              "liftedBy": DEPARTMENTS[0], "liftedAt": 1_700_000_000 + block})
             else:
                 continue
             logs.append(_log(block, index, *event))
@@ -124,6 +134,7 @@ def _answers(state) -> dict:
         out["active", d] = is_active_department(state, d)
         out["roles", d] = state.has_role(d, "DEPARTMENT")
         for r in RESOURCES:
+            out["suspension", d, r] = state.suspension_of(d, hex32(r))
             for purpose in PURPOSES:
                 out["agreement", d, r, purpose] = state.agreement_for(d, hex32(r), purpose)
             for s in SUBJECTS:
@@ -222,7 +233,7 @@ def test_start_up_reads_only_the_watermark(tmp_path):
 def _tables(sessions) -> dict:
     tables = [m.RoleRow, m.DepartmentRow, m.RegulatorRow, m.ResourceRow, m.SubjectRow, m.SubjectSignerRow,
               m.SubjectSignerChangeRow, m.ConsentRow, m.ConsentResourceRow, m.SharingRequestRow, m.AgreementRow,
-              m.IndexerStateRow]
+              m.SuspensionRow, m.IndexerStateRow]
     with sessions() as session:
         return {t.__tablename__: sorted(tuple(row) for row in session.execute(sa.select(t.__table__)))
                 for t in tables}

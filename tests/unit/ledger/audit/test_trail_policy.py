@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from eth_utils import keccak
 
 from ledger.audit.entry import AuditEntry
 from ledger.audit.trail import _reevaluate, UsesBefore
@@ -11,6 +12,7 @@ from tests.support.folded import (CONSENT, DEPARTMENT, DEPARTMENT_ROLE, FIELDS, 
                                   world)
 
 pytestmark = pytest.mark.unit
+PROVIDER = "0x" + "22" * 20
 
 
 def release(seq: int, consent_id: str | None = CONSENT) -> AuditEntry:
@@ -45,3 +47,26 @@ def test_a_release_after_the_role_is_revoked_is_a_violation():
     state.apply("RoleRevoked", {"role": DEPARTMENT_ROLE, "account": DEPARTMENT}, log(11), 1_700_000_010)
     problem = recheck(state, release(0), [release(0)])
     assert problem.kind == "POLICY_VIOLATION" and "NOT_DEPARTMENT" in problem.message
+
+
+def _suspend(state: Projection, until: int) -> None:
+    state.apply("AccessSuspended", {"resourceId": keccak(text=SLUG), "department": DEPARTMENT, "provider": PROVIDER,
+                                    "reasonHash": keccak(text="misuse"), "since": 1_700_000_005, "until": until},
+                log(11), 1_700_000_005)
+
+
+def test_a_release_while_suspended_is_flagged_as_such():
+    state = world()
+    _suspend(state, until=0)
+    problem = recheck(state, release(0), [release(0)])
+    assert problem.kind == "RELEASE_WHILE_SUSPENDED" and problem.seq == 0
+
+
+def test_a_release_after_the_suspension_ended_or_was_lifted_passes():
+    state = world()
+    _suspend(state, until=int(T.timestamp()))  # over at the entry's time (the end is exclusive)
+    assert recheck(state, release(0), [release(0)]) is None
+    _suspend(state, until=0)
+    state.apply("SuspensionLifted", {"resourceId": keccak(text=SLUG), "department": DEPARTMENT, "liftedBy": PROVIDER,
+                                     "liftedAt": 1_700_000_009}, log(12), 1_700_000_009)
+    assert recheck(state, release(0), [release(0)]) is None
