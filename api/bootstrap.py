@@ -22,6 +22,7 @@ from api.services.consents import ConsentService
 from api.services.health import HealthService
 from api.services.release import ReleaseService
 from api.services.sharing import SharingService
+from api.services.statements import Statements
 from api.services.subjects import SubjectService
 from api.services.suspensions import SuspensionService
 from api.services.transactions import TransactionRelay
@@ -99,6 +100,7 @@ class Services:
         resources = ResourceFields(sessions, chain)
         resources.reload()
         relay = TransactionRelay(chain, indexer)
+        statements = Statements(sessions)
         max_anchor_lag = settings.max_anchor_lag_seconds
         self._collector: metrics.LedgerCollector | None = None
 
@@ -111,7 +113,8 @@ class Services:
         self.audit = AuditService(chain=chain, sessions=sessions, projection=projection, audit=audit_log,
                                   log_signer=signer, settings=settings)
         self.consents = ConsentService(chain=chain, domain=consents_domain, indexer=indexer, sessions=sessions,
-                                       audit=audit_log, resources=resources, pepper=pepper)
+                                       audit=audit_log, resources=resources, pepper=pepper, relay=relay,
+                                       statements=statements)
         self.release = ReleaseService(pepper=pepper, salt_key=salt_key, indexer=indexer, audit=audit_log,
                                       anchorer=anchorer, max_anchor_lag_seconds=max_anchor_lag,
                                       resources=resources, engine=engine, sessions=sessions, sealer=sealer)
@@ -119,7 +122,7 @@ class Services:
                                       resources=resources, relay=relay)
         self.subjects = SubjectService(chain=chain, indexer=indexer, pepper=pepper, relay=relay)
         self.suspensions = SuspensionService(chain=chain, admin_address=admin_key.address, indexer=indexer,
-                                             resources=resources, relay=relay, sessions=sessions)
+                                             resources=resources, relay=relay, statements=statements)
 
     def start(self) -> None:
         # Everything built so far (ABIs, the projection, the tree) lives as long as the process:

@@ -3,7 +3,7 @@
 Departments, a regulator, catalog resources (household registration, social insurance, housing
 fund, enterprise tax credit, a not-shared one), two citizens and an enterprise whose consents need
 2 of its 3 signers, and the providers' records; and one example of each regulation workflow: a
-suspension (第十九条). Keys are kept in the data dir's keystore, so the
+suspension (第十九条) and a consent a regulator ended for abuse. Keys are kept in the data dir's keystore, so the
 README walkthrough can use them (``consent-ledger keys export NAME``). Safe to run again.
 
 ``scripts/run`` seeds it once the API is ready: ``python -m bench.demo [API_URL]``.
@@ -85,6 +85,11 @@ SUSPENSION = ("mzj.registered_orgs", "dept-civil-affairs", "dept-hrss",
               "核查期间暂停提供: 社会组织登记信息被用于履职以外的用途 "
               "(paused during a check: the registry was used beyond the department's duties)")
 
+# A consent the regulator found pressed out of the citizen, and ended (kept apart from a revocation).
+ABUSED_CONSENT = ("citizen-li", "dept-housing-fund", "gaj.household_registration", ["address"],
+                  "housing_subsidy_review",
+                  "以授权为办理条件, 强迫申请人同意 (consent pressed out of the applicant as a condition of service)")
+
 
 def key(name: str):
     """A demo participant's key from the keystore, created on first use."""
@@ -128,6 +133,7 @@ def seed(base_url: str) -> dict:
             client.put(f"/v1/resources/{slug}/records", {"id_type": id_type, "id_number": id_number, "data": data})
         client.close()
     _seed_suspension(base_url)
+    _seed_abused_consent(base_url)
     admin.close()
     log.info("demo world seeded")
     return {"departments": list(DEPARTMENTS), "regulator": REGULATOR[0],
@@ -144,6 +150,26 @@ def _seed_suspension(base_url: str) -> None:
         client.post_signed(f"/v1/resources/{resource_id}/suspensions",
                            {"department": suspended, "reason": reason, "until": until})
     client.close()
+
+
+def _seed_abused_consent(base_url: str) -> None:
+    citizen, grantee, resource_id, fields, purpose, reason = ABUSED_CONSENT
+    person = next(p for p in CITIZENS if p.key == citizen)
+    signer = ApiClient(base_url, key(citizen)).login()
+    department = key(grantee).address
+    if not any(c.get("grantee") == department and c.get("purpose") == purpose
+               for c in signer.get("/v1/consents")["consents"]):
+        now = datetime.now(UTC)
+        draft = signer.post("/v1/consents/drafts", {
+            "id_type": person.id_type, "id_number": person.id_number, "grantee": department,
+            "resources": [{"resource_id": resource_id, "fields": fields}], "purpose": purpose, "max_uses": 0,
+            "valid_from": now.isoformat(), "valid_until": (now + timedelta(days=90)).isoformat()})
+        signer.post("/v1/consents", {"typed_data": draft["typed_data"],
+                                     "signatures": [signer.sign_typed_data(draft["typed_data"])]})
+        regulator = ApiClient(base_url, key(REGULATOR[0])).login()
+        regulator.post_signed(f"/v1/consents/{draft['consent_id']}/regulator-end", {"reason": reason})
+        regulator.close()
+    signer.close()
 
 
 def main(base_url: str) -> int:

@@ -58,6 +58,7 @@ _SHARING_CLASS_ORDER = tuple(SharingClass)
 class ConsentStatus(str, enum.Enum):
     ACTIVE = "ACTIVE"
     REVOKED = "REVOKED"
+    ENDED_BY_REGULATOR = "ENDED_BY_REGULATOR"
 
 
 class SubjectKind(enum.IntEnum):

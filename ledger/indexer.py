@@ -285,7 +285,7 @@ def _persist(session: Session, p: Projection, dirty: list[tuple[str, object]]) -
             row.subject_id, row.grantee, row.purpose_hash = c.subject_id, c.grantee, c.purpose_hash
             row.valid_from, row.valid_until, row.max_uses = c.valid_from, c.valid_until, c.max_uses
             row.nonce, row.status, row.granted_block, row.granted_tx = str(c.nonce), c.status, c.granted_block, c.granted_tx
-            row.ended_block, row.ended_by = c.ended_block, c.ended_by
+            row.ended_block, row.ended_by, row.end_reason_hash = c.ended_block, c.ended_by, c.end_reason_hash
         elif kind == "sharing_request":
             r = p.sharing_requests[key]
             session.merge(m.SharingRequestRow(

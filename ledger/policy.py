@@ -21,8 +21,9 @@ Checks, in this order (the first failing one is the reason):
 8. only for sensitive resources (they need the subject's consent):
    ``UNKNOWN_SUBJECT`` the subject is not registered; then the consents for (S, D, R) are
    judged one by one, each by the first rule it breaks: ``PURPOSE_MISMATCH`` (a consent for
-   another purpose says nothing about this one, so it ranks furthest), ``REVOKED`` (revoked at
-   or before b), ``EXPIRED`` (timestamp >= valid_until), ``NOT_YET_VALID`` (timestamp <
+   another purpose says nothing about this one, so it ranks furthest), ``ENDED_BY_REGULATOR``
+   (a regulator ended it for abuse at or before b), ``REVOKED`` (its subject revoked it at or
+   before b), ``EXPIRED`` (timestamp >= valid_until), ``NOT_YET_VALID`` (timestamp <
    valid_from), ``FIELD_NOT_GRANTED`` (its mask for R does not cover F),
    ``USES_EXHAUSTED`` (max_uses > 0 and uses_so_far >= max_uses). A consent breaking none
    allows the release. If none does, the reason is that of the consent that got furthest
@@ -94,6 +95,7 @@ class Reason(str, enum.Enum):
     USES_EXHAUSTED = "USES_EXHAUSTED"
     AGREEMENT_ENDED = "AGREEMENT_ENDED"
     SUSPENDED = "SUSPENDED"
+    ENDED_BY_REGULATOR = "ENDED_BY_REGULATOR"
 
     def __str__(self) -> str:
         return self.value
@@ -209,8 +211,9 @@ class Consent:
     ``resource_masks`` maps resource keys (bytes32) to granted field masks. ``uses_so_far``
     counts earlier releases under this consent (from the audit log). ``granted_at_block`` /
     ``revoked_at_block`` (optional) let a verifier pass today's record and evaluate an old
-    block: a consent granted after the block is ignored, and one revoked after it still
-    counts as active at it. Without ``revoked_at_block``, ``status`` is taken as of the block.
+    block: a consent granted after the block is ignored, and one ended (revoked, or ended by a
+    regulator: ``status`` tells which) after it still counts as active at it. Without
+    ``revoked_at_block``, ``status`` is taken as of the block.
     """
 
     consent_id: str
@@ -281,6 +284,7 @@ class Decision(NamedTuple):
 # Consent judgements, ordered from furthest from usable to closest.
 _RANKED = (
     Reason.PURPOSE_MISMATCH,
+    Reason.ENDED_BY_REGULATOR,
     Reason.REVOKED,
     Reason.EXPIRED,
     Reason.NOT_YET_VALID,
@@ -357,16 +361,16 @@ def evaluate(
         revoked_at = c.revoked_at_block
         if c.purpose_hash != wanted_purpose:
             rank = 0
-        elif revoked_at is not None and revoked_at <= number or revoked_at is None and c.status is ConsentStatus.REVOKED:
-            rank = 1
+        elif revoked_at <= number if revoked_at is not None else c.status is not ConsentStatus.ACTIVE:
+            rank = 1 if c.status is ConsentStatus.ENDED_BY_REGULATOR else 2
         elif now >= c.valid_until:
-            rank = 2
-        elif now < c.valid_from:
             rank = 3
-        elif granted & mask != mask:
+        elif now < c.valid_from:
             rank = 4
-        elif c.max_uses and c.uses_so_far >= c.max_uses:
+        elif granted & mask != mask:
             rank = 5
+        elif c.max_uses and c.uses_so_far >= c.max_uses:
+            rank = 6
         else:
             left = c.max_uses - c.uses_so_far if c.max_uses else _UNLIMITED
             candidate = (c.valid_until, left, c.consent_id)

@@ -86,11 +86,12 @@ class ConsentState:
     valid_until: int
     max_uses: int
     nonce: int
-    status: str  # ACTIVE | REVOKED
+    status: str  # ACTIVE | REVOKED | ENDED_BY_REGULATOR
     granted_block: int
     granted_tx: str
     ended_block: int | None = None
     ended_by: str | None = None
+    end_reason_hash: str | None = None  # the regulator's written reason, for ENDED_BY_REGULATOR
 
 
 @dataclass(slots=True)
@@ -325,6 +326,15 @@ class Projection:
             consent.status = ConsentStatus.REVOKED.value
             consent.ended_block = int(log["blockNumber"], 16)
             consent.ended_by = a["revokedBy"]
+            return ("consent", consent.consent_id)
+
+    def _on_ConsentEndedByRegulator(self, a, log, ts):
+        consent = self.consents.get(hex32(a["consentId"]))
+        if consent:
+            consent.status = ConsentStatus.ENDED_BY_REGULATOR.value
+            consent.ended_block = int(log["blockNumber"], 16)
+            consent.ended_by = a["regulator"]
+            consent.end_reason_hash = hex32(a["reasonHash"])
             return ("consent", consent.consent_id)
 
     def _on_SharingRequested(self, a, log, ts):

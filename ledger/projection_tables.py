@@ -153,7 +153,7 @@ def _json(value) -> list:
 
 _CONSENT_COLUMNS = ("c.consent_id, c.subject_id, c.grantee, c.purpose_hash, c.valid_from, c.valid_until, "
                     "c.max_uses, c.nonce, c.status, c.granted_block, c.granted_tx, c.ended_block, c.ended_by, "
-                    "r.resource_key, r.field_mask")
+                    "c.end_reason_hash, r.resource_key, r.field_mask")
 
 
 # -- single-key reads (one indexed SELECT each) ---------------------------------------------------------
@@ -208,8 +208,8 @@ def read_consents(rows: Rows, where: str, *params) -> list[ConsentState]:
                         f"ORDER BY c.granted_block, c.consent_id", *params):
         consent = consents.get(row[0])
         if consent is None:
-            consent = consents[row[0]] = ConsentState(*row[:3], {}, *row[3:7], int(row[7]), *row[8:13])
-        consent.resource_masks[row[13]] = int(row[14])
+            consent = consents[row[0]] = ConsentState(*row[:3], {}, *row[3:7], int(row[7]), *row[8:14])
+        consent.resource_masks[row[14]] = int(row[15])
     return list(consents.values())
 
 
@@ -473,7 +473,7 @@ def load_touched(session: Session, events: list[tuple[str, dict, dict, int]]) ->
             row = key not in p.signer_changes and session.get(m.SubjectSignerChangeRow, key)
             if row:
                 p.signer_changes[key] = _signer_change(row)
-        elif name == "ConsentRevoked":
+        elif name in ("ConsentRevoked", "ConsentEndedByRegulator"):
             key = hex32(a["consentId"])
             if key not in p.consents:
                 for consent in read_consents(rows, "k.consent_id = ?", key):

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from api.core.responses import JsonResponse
-from api.deps import ConsentServiceDep, PrincipalDep, SignerDep
+from api.deps import ConsentServiceDep, PrincipalDep, RegulatorDep, SignerDep
 from api.routes import reply
-from api.schemas.common import BODY, SIGNED_IN, Hex32, errors
+from api.schemas.common import BODY, SIGNED_IN, Hex32, UnsignedTransaction, errors
 from api.schemas.consents import (ConsentDraftCreate, ConsentDraftPublic, ConsentList, ConsentSubmit,
-                                  RevocationDraft, RevocationSubmit, Submission, SignatureAdd, TransactionReceipt,
-                                  Withdrawal)
+                                  RegulatorEnd, RevocationDraft, RevocationSubmit, Submission, SignatureAdd,
+                                  TransactionReceipt, Withdrawal)
 from api.services.consents import ACTIVE
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
@@ -20,6 +20,8 @@ ConsentId = Annotated[Hex32, Path(description="0x-hex consent id (the EIP-712 di
 
 _SIGNER_ERRORS = errors(*SIGNED_IN, 404, 409)
 _SIGNER_BODY_ERRORS = errors(*SIGNED_IN, *BODY, 404, 409)
+_REGULATOR_ERRORS = {200: {"description": "the transaction to sign, or (with signed_transaction) the receipt"},
+                     **_SIGNER_BODY_ERRORS}
 _SUBMISSION_STATUSES: dict[int | str, dict[str, Any]] = {
     201: {"model": Submission, "description": "the threshold is met and the grant is mined"},
     202: {"model": Submission, "description": "stored, waiting for more signatures"},
@@ -63,6 +65,15 @@ def revocation_draft(consent_id: ConsentId, principal: SignerDep, service: Conse
 @router.post("/{consent_id}/revocations", response_model=TransactionReceipt, responses=_SIGNER_BODY_ERRORS)
 def revoke(consent_id: ConsentId, body: RevocationSubmit, principal: SignerDep, service: ConsentServiceDep):
     return service.revoke(principal, consent_id, body.typed_data, body.signature)
+
+
+@router.post("/{consent_id}/regulator-end", response_model=TransactionReceipt | UnsignedTransaction,
+             responses=_REGULATOR_ERRORS)
+def end_by_regulator(consent_id: ConsentId, body: RegulatorEnd, principal: RegulatorDep, service: ConsentServiceDep):
+    """A regulator ends a consent it found abused, with a written reason: kept apart from the subject's own
+    revocation on-chain and in every listing. Without ``signed_transaction``: the transaction to sign with the
+    regulator's own key; with it: relayed, and the receipt."""
+    return reply(service.end_by_regulator(principal, consent_id, body), 200)
 
 
 @router.get("", response_model=ConsentList, response_model_exclude_unset=True, responses=errors(401, 429, 503))

@@ -70,8 +70,9 @@ class ConsentOut(Reply):
 
     consent_id: str
     subject_id: str
-    status: str = Field(description="active, revoked, expired, not_yet_valid, exhausted (on the ledger); "
-                                    "pending_signatures or expired (a submission)")
+    status: str = Field(description="active, revoked (by the subject), ended_by_regulator, expired, "
+                                    "not_yet_valid, exhausted (used up) on the ledger; pending_signatures or "
+                                    "expired (a submission)")
     grantee: str | None = None
     resources: list[ResourceFields] | None = None
     purpose: str | None = None
@@ -82,8 +83,10 @@ class ConsentOut(Reply):
     uses: int | None = None
     block_number: int | None = None
     tx_hash: str | None = None
-    revoked_block: int | None = None
-    revoked_by: str | None = None
+    ended_block: int | None = Field(default=None, description="block of the revocation or the regulator's end")
+    ended_by: str | None = Field(default=None, description="the signer who revoked it, or the regulator")
+    end_reason: str | None = Field(default=None, description="the regulator's written reason")
+    end_reason_hash: str | None = None
     deadline: str | None = Field(default=None, description="a submission's signing deadline")
     typed_data: dict[str, Any] | None = Field(default=None, description="a submission's typed data")
     signed_by: list[str] | None = None
@@ -114,6 +117,15 @@ class SignatureAdd(Strict):
 class RevocationSubmit(Strict):
     typed_data: dict[str, Any]
     signature: str = Signature
+
+
+class RegulatorEnd(Strict):
+    """A regulator ends a consent it found abused; ``reason`` is hashed on-chain, its text kept here."""
+
+    reason: str = Field(min_length=1, max_length=500)
+    signed_transaction: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]+$", max_length=20_000,
+                                           description="the regulator's own signed transaction; omit it to get "
+                                                       "the one to sign")
 
 
 def _check_signature(sig: str) -> None:

@@ -19,7 +19,7 @@ from ledger.indexer import Indexer
 from ledger.storage.models import ResourceRow
 
 #: Gas money for a new department's own transactions (sharing requests and answers).
-DEPARTMENT_FUNDING_WEI = 10**20
+PARTICIPANT_FUNDING_WEI = 10**20
 _CONFLICTS = {"ParticipantsDepartmentExists", "ParticipantsDepartmentCodeTaken", "CatalogResourceExists"}
 
 
@@ -45,15 +45,20 @@ class AdminService:
 
     def register_department(self, body: DepartmentCreate) -> DepartmentOut:
         result = self._send("Participants", "registerDepartment", body.address, department_code(body.code), body.name)
-        balance = int(self._chain.rpc.call("eth_getBalance", [body.address, "latest"]), 16)
-        if balance < DEPARTMENT_FUNDING_WEI // 10:
-            self._chain.sender.transact(body.address, "0x", value=DEPARTMENT_FUNDING_WEI, gas=21_000,
-                                        sender=self._admin_address, action="fund department")
+        self._fund(body.address)
         return DepartmentOut(address=body.address, code=body.code, name=body.name, **result)
 
+    def _fund(self, account: str) -> None:
+        """Gas for an account that signs its own transactions, topped up when it runs low."""
+        balance = int(self._chain.rpc.call("eth_getBalance", [account, "latest"]), 16)
+        if balance < PARTICIPANT_FUNDING_WEI // 10:
+            self._chain.sender.transact(account, "0x", value=PARTICIPANT_FUNDING_WEI, gas=21_000,
+                                        sender=self._admin_address, action="fund participant")
+
     def register_regulator(self, body: RegulatorCreate) -> RegulatorOut:
-        return RegulatorOut(address=body.address, name=body.name,
-                            **self._send("Participants", "registerRegulator", body.address, body.name))
+        result = self._send("Participants", "registerRegulator", body.address, body.name)
+        self._fund(body.address)  # a regulator signs its own acts (ending a consent), as departments do
+        return RegulatorOut(address=body.address, name=body.name, **result)
 
     def register_resource(self, body: ResourceCreate) -> ResourceOut:
         department = self._projection.department(body.provider)

@@ -22,13 +22,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.core.security import Principal
 from api.schemas.common import LATEST_TIMESTAMP, iso
-from api.schemas.consents import (ConsentDraftCreate, ConsentDraftPublic, RevocationDraft, Submission,
+from api.schemas.common import UnsignedTransaction
+from api.schemas.consents import (ConsentDraftCreate, ConsentDraftPublic, RegulatorEnd, RevocationDraft, Submission,
                                   TransactionReceipt, Withdrawal)
 from api.services.catalog import ResourceFields
+from api.services.statements import Statements, statement_hash
+from api.services.transactions import TransactionRelay
 from ledger import domain_errors as refused
 from ledger.audit.log import AuditLog
 from ledger.chain.client import Chain
-from ledger.domain import ConsentStatus
+from ledger.domain import ConsentStatus, Role
 from ledger.eip712 import (ConsentMessage, Domain, InvalidTypedData, RevokeMessage, consent_typed_data,
                            hash_typed_data, parse_canonical_typed_data, recover_signer, revoke_typed_data)
 from ledger.identity import subject_id as make_subject_id
@@ -46,9 +49,16 @@ _LOCK_STRIPES = 64
 PENDING, ACTIVE, WITHDRAWN, EXPIRED = "pending_signatures", "active", "withdrawn", "expired"
 
 
+def _ended_message(consent: ConsentState) -> str:
+    if consent.status == ConsentStatus.ENDED_BY_REGULATOR:
+        return "a regulator has already ended this consent"
+    return "this consent is already revoked"
+
+
 class ConsentService:
     def __init__(self, *, chain: Chain, domain: Domain, indexer: Indexer, sessions: sessionmaker[Session],
-                 audit: AuditLog, resources: ResourceFields, pepper: bytes):
+                 audit: AuditLog, resources: ResourceFields, pepper: bytes, relay: TransactionRelay,
+                 statements: Statements):
         self._consents = chain.contract("Consents")
         self._domain = domain
         self._indexer = indexer
@@ -57,6 +67,8 @@ class ConsentService:
         self._audit = audit
         self._resources = resources
         self._pepper = pepper
+        self._transactions = relay
+        self._statements = statements
         # A fixed set of locks (by consent id hash): one lock per consent id would grow without bound.
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         self._nonce_lock = threading.Lock()
@@ -260,7 +272,7 @@ class ConsentService:
     def revocation_draft(self, principal: Principal, consent_id: str) -> RevocationDraft:
         consent = self._consent_for_signer(principal, consent_id)
         if consent.status != ConsentStatus.ACTIVE:
-            raise refused.ConsentNotActive("this consent is already revoked")
+            raise refused.ConsentNotActive(_ended_message(consent))
         deadline = int(time.time()) + DRAFT_LIFETIME
         message = RevokeMessage(bytes.fromhex(consent_id[2:]), bytes.fromhex(consent.subject_id[2:]),
                                 self._next_nonce(consent.subject_id, deadline), deadline)
@@ -273,12 +285,34 @@ class ConsentService:
             raise InvalidTypedData("the revocation is for another consent")
         signer = self._recover(hash_typed_data(canonical), signature, self._projection.subject(consent.subject_id))
         if consent.status != ConsentStatus.ACTIVE:
-            raise refused.ConsentNotActive("this consent is already revoked")
+            raise refused.ConsentNotActive(_ended_message(consent))
         receipt = self._consents.transact(
             "revokeWithSig", message.as_abi_tuple(), signer, bytes.fromhex(signature[2:]))
         # Fold the revocation before answering: every request after this reply is denied.
         self._indexer.sync(receipt.block_number)
         return TransactionReceipt(consent_id=consent_id, status="revoked", tx_hash=receipt.tx_hash,
+                                  block_number=receipt.block_number)
+
+    def end_by_regulator(self, principal: Principal, consent_id: str,
+                         body: RegulatorEnd) -> UnsignedTransaction | TransactionReceipt:
+        """A regulator ends a consent it found abused (``Consents.endByRegulator``): its own act, so it signs
+        the transaction with its own key (without ``signed_transaction``: the transaction to sign)."""
+        if not principal.has(Role.REGULATOR):
+            raise refused.RoleRequired("only a regulator ends a consent for abuse")
+        consent = self._projection.consent(consent_id)
+        if consent is None:
+            raise refused.NotFound("no consent with this id on the ledger")
+        if consent.status != ConsentStatus.ACTIVE:
+            raise refused.ConsentNotActive(_ended_message(consent))
+        data = self._consents.encode("endByRegulator", bytes.fromhex(consent_id[2:]),
+                                     bytes.fromhex(consent.subject_id[2:]), statement_hash(body.reason))
+        if body.signed_transaction is None:
+            return UnsignedTransaction(transaction=self._transactions.unsigned(
+                principal.address, self._consents.address, data, action="end consent"))
+        self._statements.keep(body.reason)
+        receipt = self._transactions.relay(principal, body.signed_transaction, self._consents.address, data,
+                                           action="end consent")
+        return TransactionReceipt(consent_id=consent_id, status="ended_by_regulator", tx_hash=receipt.tx_hash,
                                   block_number=receipt.block_number)
 
     # -- listing ------------------------------------------------------------------------------------
@@ -294,7 +328,8 @@ class ConsentService:
                     select(ConsentDraftRow).where(ConsentDraftRow.consent_id.in_(ids)))}
         now = int(time.time())
         uses = self._audit.use_counts(c.consent_id for c in consents)
-        out = [self._public(c, drafts.get(c.consent_id), now, uses[c.consent_id]) for c in consents]
+        reasons = self._statements.texts({c.end_reason_hash for c in consents})
+        out = [self._public(c, drafts.get(c.consent_id), now, uses[c.consent_id], reasons) for c in consents]
         on_chain = {c.consent_id for c in consents}
         for draft in drafts.values():
             if draft.consent_id not in on_chain and draft.status == PENDING:
@@ -304,9 +339,12 @@ class ConsentService:
                             "signed_by": sorted(draft.signatures)})
         return out
 
-    def _public(self, c: ConsentState, draft: ConsentDraftRow | None, now: int, uses: int) -> dict:
+    def _public(self, c: ConsentState, draft: ConsentDraftRow | None, now: int, uses: int,
+                reasons: dict[str, str]) -> dict:
         if c.status == ConsentStatus.REVOKED:
             status = "revoked"
+        elif c.status == ConsentStatus.ENDED_BY_REGULATOR:
+            status = "ended_by_regulator"
         elif now >= c.valid_until:
             status = "expired"
         elif now < c.valid_from:
@@ -325,4 +363,5 @@ class ConsentService:
                 "resources": resources, "purpose": purpose, "purpose_hash": c.purpose_hash,
                 "valid_from": iso(c.valid_from), "valid_until": iso(c.valid_until), "max_uses": c.max_uses,
                 "uses": uses, "status": status, "block_number": c.granted_block,
-                "tx_hash": c.granted_tx, "revoked_block": c.ended_block, "revoked_by": c.ended_by}
+                "tx_hash": c.granted_tx, "ended_block": c.ended_block, "ended_by": c.ended_by,
+                "end_reason": reasons.get(c.end_reason_hash), "end_reason_hash": c.end_reason_hash}

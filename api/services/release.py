@@ -46,6 +46,7 @@ REASON_MESSAGES = {
     "SUSPENDED": "the provider suspended this department's access to the resource (暂停或者终止提供, 第十九条)",
     "NO_CONSENT": "the subject has not consented to this release",
     "REVOKED": "the subject revoked this consent",
+    "ENDED_BY_REGULATOR": "a regulator ended this consent after finding it abused",
     "EXPIRED": "the consent has expired",
     "NOT_YET_VALID": "the consent is not valid yet",
     "PURPOSE_MISMATCH": "the consent was given for another purpose",

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import time
 
-from eth_utils import keccak
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
 from api.core.security import Principal
 from api.schemas.common import UnsignedTransaction, iso
 from api.schemas.suspensions import SuspensionCreate, SuspensionLift, SuspensionOut, SuspensionReceipt
 from api.services.catalog import ResourceFields
+from api.services.statements import Statements, statement_hash
 from api.services.transactions import TransactionRelay
 from ledger import domain_errors as refused, policy
 from ledger.chain.client import Chain
@@ -29,19 +26,18 @@ from ledger.chain.sender import Receipt
 from ledger.domain import Role, department_code_text
 from ledger.indexer import Indexer
 from ledger.projection import SuspensionState
-from ledger.storage.models import StatementRow
 
 
 class SuspensionService:
     def __init__(self, *, chain: Chain, admin_address: str, indexer: Indexer, resources: ResourceFields,
-                 relay: TransactionRelay, sessions: sessionmaker[Session]):
+                 relay: TransactionRelay, statements: Statements):
         self._catalog = chain.contract("Catalog")
         self._admin_address = admin_address
         self._indexer = indexer
         self._projection = indexer.projection
         self._resources = resources
         self._transactions = relay
-        self._sessions = sessions
+        self._statements = statements
 
     def suspend(self, principal: Principal, resource_id: str,
                 body: SuspensionCreate) -> UnsignedTransaction | SuspensionReceipt:
@@ -55,12 +51,12 @@ class SuspensionService:
             until = int(body.until.timestamp())
             if until <= time.time():
                 raise refused.InvalidRequest("until is in the past; omit it to end access until lifted")
-        reason_hash = keccak(text=body.reason)
+        reason_hash = statement_hash(body.reason)
         data = self._catalog.encode("suspendAccess", bytes.fromhex(meta.resource_key[2:]), body.department,
                                     reason_hash, until)
         if body.signed_transaction is None:
             return self._unsigned(principal.address, data)
-        self._keep_statement(reason_hash, body.reason)
+        self._statements.keep(body.reason)
         receipt = self._transactions.relay(principal, body.signed_transaction, self._catalog.address, data,
                                            action="suspension")
         return self._receipt(body.department, meta.resource_key, receipt)
@@ -96,7 +92,7 @@ class SuspensionService:
         else:
             raise refused.RoleRequired("suspensions are visible to departments, the admin and regulators")
         found = self._projection.suspensions(party)
-        texts = self._statements({s.reason_hash for s in found})
+        texts = self._statements.texts({s.reason_hash for s in found})
         return [self.public(s, texts) for s in found]
 
     def public(self, s: SuspensionState, texts: dict[str, str]) -> SuspensionOut:
@@ -117,23 +113,9 @@ class SuspensionService:
 
     def _receipt(self, department: str, resource_key: str, receipt: Receipt) -> SuspensionReceipt:
         found = self._projection.suspension(department, resource_key)
-        out = self.public(found, self._statements({found.reason_hash}))
+        out = self.public(found, self._statements.texts({found.reason_hash}))
         return SuspensionReceipt(**out.model_dump(), act_tx_hash=receipt.tx_hash,
                                  act_block_number=receipt.block_number)
-
-    def _keep_statement(self, text_hash: bytes, text: str) -> None:
-        key = "0x" + text_hash.hex()
-        with self._sessions.begin() as session:
-            if session.get(StatementRow, key) is None:
-                session.add(StatementRow(text_hash=key, text=text))
-
-    def _statements(self, hashes: set[str]) -> dict[str, str]:
-        if not hashes:
-            return {}
-        with self._sessions() as session:
-            rows = session.execute(select(StatementRow.text_hash, StatementRow.text)
-                                   .where(StatementRow.text_hash.in_(hashes)))
-            return {h: t for h, t in rows if "0x" + keccak(text=t).hex() == h}
 
 
 def _in_force(s: SuspensionState, now: int) -> bool:

@@ -21,6 +21,8 @@ contract Catalog is ICatalog, ParticipantsGuarded {
         _agreements;
     uint256 private _requestCount;
     mapping(bytes32 resourceId => mapping(address department => Suspension)) private _suspensions;
+    mapping(uint256 requestId => VerificationRequest) private _verifications;
+    uint256 private _verificationCount;
 
     constructor(IParticipants participants_) ParticipantsGuarded(participants_) {}
 
@@ -83,11 +85,7 @@ contract Catalog is ICatalog, ParticipantsGuarded {
         Resource storage stored = _requireResource(resourceId);
         if (stored.sharingClass != SharingClass.CONDITIONAL) revert CatalogResourceNotConditional(resourceId);
         if (!stored.active) revert CatalogResourceInactive(resourceId);
-        if (fieldMask == 0) revert CatalogEmptyFieldMask();
-        uint256 fieldCount = stored.fieldCount;
-        if (fieldCount < MAX_FIELDS && fieldMask >> fieldCount != 0) {
-            revert CatalogFieldMaskOutOfRange(fieldMask, fieldCount);
-        }
+        _requireFieldMask(stored, fieldMask);
         if (validUntil <= block.timestamp) revert CatalogInvalidValidity(validUntil);
 
         requestId = ++_requestCount;
@@ -187,6 +185,53 @@ contract Catalog is ICatalog, ParticipantsGuarded {
     }
 
     /// @inheritdoc ICatalog
+    function requestVerification(bytes32 resourceId, uint256 fieldMask, uint64 auditSeq, bytes32 reasonHash)
+        external
+        returns (uint256 requestId)
+    {
+        if (!participants().isActiveDepartment(msg.sender)) revert CatalogNotDepartment(msg.sender);
+        _requireFieldMask(_requireResource(resourceId), fieldMask);
+        if (reasonHash == bytes32(0)) revert CatalogMissingReason();
+        uint64 requestedAt = uint64(block.timestamp);
+        requestId = ++_verificationCount;
+        VerificationRequest storage stored = _verifications[requestId];
+        stored.requester = msg.sender;
+        stored.requestedAt = requestedAt;
+        stored.status = VerificationStatus.OPEN;
+        stored.resourceId = resourceId;
+        stored.auditSeq = auditSeq;
+        emit VerificationRequested(requestId, msg.sender, resourceId, auditSeq, fieldMask, reasonHash, requestedAt);
+    }
+
+    /// @inheritdoc ICatalog
+    function extendVerification(uint256 requestId, uint64 until, bytes32 reasonHash) external {
+        VerificationRequest storage stored = _requireVerificationForProvider(requestId);
+        if (stored.status != VerificationStatus.OPEN) revert CatalogVerificationNotOpen(requestId, stored.status);
+        if (until <= block.timestamp) revert CatalogInvalidValidity(until);
+        if (reasonHash == bytes32(0)) revert CatalogMissingReason();
+        stored.extendedUntil = until;
+        stored.status = VerificationStatus.EXTENDED;
+        emit VerificationExtended(requestId, msg.sender, until, reasonHash);
+    }
+
+    /// @inheritdoc ICatalog
+    function resolveVerification(uint256 requestId, bool corrected, bytes32 noteHash) external {
+        VerificationRequest storage stored = _requireVerificationForProvider(requestId);
+        VerificationStatus status = stored.status;
+        if (status == VerificationStatus.RESOLVED) revert CatalogVerificationNotOpen(requestId, status);
+        uint64 resolvedAt = uint64(block.timestamp);
+        stored.resolvedAt = resolvedAt;
+        stored.corrected = corrected;
+        stored.status = VerificationStatus.RESOLVED;
+        emit VerificationResolved(requestId, msg.sender, corrected, noteHash, resolvedAt);
+    }
+
+    /// @inheritdoc ICatalog
+    function verificationRequest(uint256 requestId) external view returns (VerificationRequest memory) {
+        return _verifications[requestId];
+    }
+
+    /// @inheritdoc ICatalog
     function suspension(bytes32 resourceId, address department) external view returns (Suspension memory) {
         return _suspensions[resourceId][department];
     }
@@ -218,6 +263,26 @@ contract Catalog is ICatalog, ParticipantsGuarded {
     function _requireResource(bytes32 resourceId) private view returns (Resource storage stored) {
         stored = _resources[resourceId];
         if (stored.provider == address(0)) revert CatalogUnknownResource(resourceId);
+    }
+
+    function _requireFieldMask(Resource storage stored, uint256 fieldMask) private view {
+        if (fieldMask == 0) revert CatalogEmptyFieldMask();
+        uint256 fieldCount = stored.fieldCount;
+        if (fieldCount < MAX_FIELDS && fieldMask >> fieldCount != 0) {
+            revert CatalogFieldMaskOutOfRange(fieldMask, fieldCount);
+        }
+    }
+
+    function _requireVerificationForProvider(uint256 requestId)
+        private
+        view
+        returns (VerificationRequest storage stored)
+    {
+        stored = _verifications[requestId];
+        if (stored.status == VerificationStatus.NONE) revert CatalogUnknownVerification(requestId);
+        if (_resources[stored.resourceId].provider != msg.sender) {
+            revert CatalogNotVerificationProvider(requestId, msg.sender);
+        }
     }
 
     function _validateResource(address provider, uint16 fieldCount) private view {

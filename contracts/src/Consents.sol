@@ -6,6 +6,7 @@ import {IConsents} from "./interfaces/IConsents.sol";
 import {IParticipants} from "./interfaces/IParticipants.sol";
 import {ISubjects} from "./interfaces/ISubjects.sol";
 import {ParticipantsGuarded} from "./ParticipantsGuarded.sol";
+import {Roles} from "./libraries/Roles.sol";
 import {SignatureRules} from "./libraries/SignatureRules.sol";
 
 /**
@@ -43,6 +44,7 @@ contract Consents is IConsents, EIP712, ParticipantsGuarded {
     uint8 private constant CHECK_GRANTEE_MISMATCH = 5;
     uint8 private constant CHECK_PURPOSE_MISMATCH = 6;
     uint8 private constant CHECK_RESOURCE_NOT_GRANTED = 7;
+    uint8 private constant CHECK_ENDED_BY_REGULATOR = 8;
 
     ISubjects private immutable _subjects;
 
@@ -84,6 +86,16 @@ contract Consents is IConsents, EIP712, ParticipantsGuarded {
         ConsentRecord storage record = _requireActive(consentId, subject);
         if (!_subjects.isSigner(subject, msg.sender)) revert ConsentsNotSubjectSigner(subject, msg.sender);
         _end(record, consentId, subject, msg.sender);
+    }
+
+    /// @inheritdoc IConsents
+    function endByRegulator(bytes32 consentId, bytes32 subject, bytes32 reasonHash) external onlyRole(Roles.REGULATOR) {
+        if (reasonHash == bytes32(0)) revert ConsentsMissingReason();
+        ConsentRecord storage record = _requireActive(consentId, subject);
+        record.status = ConsentStatus.ENDED_BY_REGULATOR;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        record.endedAt = uint40(block.number);
+        emit ConsentEndedByRegulator(consentId, subject, msg.sender, reasonHash);
     }
 
     /// @inheritdoc IConsents
@@ -151,6 +163,7 @@ contract Consents is IConsents, EIP712, ParticipantsGuarded {
         bytes32 actualPurposeHash = keccak256(bytes(consent.purpose));
         ConsentStatus status = _records[_hashTypedDataV4(_hashConsent(consent, actualPurposeHash))].status;
         if (status == ConsentStatus.NONE) return (false, 0, CHECK_NO_CONSENT);
+        if (status == ConsentStatus.ENDED_BY_REGULATOR) return (false, 0, CHECK_ENDED_BY_REGULATOR);
         if (status != ConsentStatus.ACTIVE) return (false, 0, CHECK_REVOKED);
         if (block.timestamp < consent.validFrom) return (false, 0, CHECK_NOT_YET_VALID);
         if (block.timestamp >= consent.validUntil) return (false, 0, CHECK_EXPIRED);
@@ -203,12 +216,10 @@ contract Consents is IConsents, EIP712, ParticipantsGuarded {
 
     /// @dev Signers must be strictly increasing, bound to `subject` and have signed `digest`; their number
     /// must reach the subject's threshold, which is 0 only for unregistered subjects.
-    function _verifySignatures(
-        bytes32 subject,
-        bytes32 digest,
-        address[] calldata signers,
-        bytes[] calldata signatures
-    ) private view {
+    function _verifySignatures(bytes32 subject, bytes32 digest, address[] calldata signers, bytes[] calldata signatures)
+        private
+        view
+    {
         uint256 count = signers.length;
         address previous = address(0); // signers must be non-zero and strictly increasing
         for (uint256 i; i < count; ++i) {
@@ -277,7 +288,9 @@ contract Consents is IConsents, EIP712, ParticipantsGuarded {
 
     function _validateConsent(Consent calldata consent) private pure {
         if (consent.grantee == address(0)) revert ConsentsZeroGrantee();
-        if (consent.validFrom >= consent.validUntil) revert ConsentsInvalidWindow(consent.validFrom, consent.validUntil);
+        if (consent.validFrom >= consent.validUntil) {
+            revert ConsentsInvalidWindow(consent.validFrom, consent.validUntil);
+        }
         bytes32[] calldata resources = consent.resources;
         uint256[] calldata fieldMasks = consent.fieldMasks;
         uint256 count = resources.length;

@@ -608,6 +608,132 @@ contract CatalogTest is Fixture {
         assertEq(catalog.suspension(RES_PENSION, requester).since == 0, allowed);
     }
 
+    // ---------------------------------------------------------------- verification requests (校核)
+
+    function _verification() private returns (uint256) {
+        vm.prank(requester);
+        return catalog.requestVerification(RES_PENSION, 0x03, 41, REASON);
+    }
+
+    function _notVerificationProvider(uint256 id, address caller) private pure returns (bytes memory) {
+        return abi.encodeWithSelector(ICatalog.CatalogNotVerificationProvider.selector, id, caller);
+    }
+
+    function _notOpen(uint256 id, ICatalog.VerificationStatus status) private pure returns (bytes memory) {
+        return abi.encodeWithSelector(ICatalog.CatalogVerificationNotOpen.selector, id, status);
+    }
+
+    function test_requestVerification_recordsAndEmits() public {
+        vm.expectEmit(address(catalog));
+        emit ICatalog.VerificationRequested(1, requester, RES_PENSION, 41, 0x03, REASON, uint64(block.timestamp));
+        uint256 id = _verification();
+
+        ICatalog.VerificationRequest memory v = catalog.verificationRequest(id);
+        assertEq(id, 1);
+        assertEq(v.requester, requester);
+        assertEq(v.auditSeq, 41);
+        assertEq(v.requestedAt, block.timestamp);
+        assertEq(v.resourceId, RES_PENSION);
+        assertEq(uint8(v.status), uint8(ICatalog.VerificationStatus.OPEN));
+    }
+
+    function test_requestVerification_revertsWhenNotDepartment() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNotDepartment.selector, stranger));
+        vm.prank(stranger);
+        catalog.requestVerification(RES_PENSION, 0x03, 41, REASON);
+    }
+
+    function test_requestVerification_revertsOnBadFieldMask() public {
+        vm.startPrank(requester);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogEmptyFieldMask.selector));
+        catalog.requestVerification(RES_PENSION, 0, 41, REASON);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogFieldMaskOutOfRange.selector, 1 << 12, 12));
+        catalog.requestVerification(RES_PENSION, 1 << 12, 41, REASON);
+        vm.stopPrank();
+    }
+
+    function test_requestVerification_revertsWithoutReason() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogMissingReason.selector));
+        vm.prank(requester);
+        catalog.requestVerification(RES_PENSION, 0x03, 41, bytes32(0));
+    }
+
+    function test_extendVerification_onceByProvider() public {
+        uint256 id = _verification();
+        uint64 until = uint64(block.timestamp + 14 days);
+        vm.startPrank(provider);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.VerificationExtended(id, provider, until, keccak256("needs the archive"));
+        catalog.extendVerification(id, until, keccak256("needs the archive"));
+        assertEq(catalog.verificationRequest(id).extendedUntil, until);
+        vm.expectRevert(_notOpen(id, ICatalog.VerificationStatus.EXTENDED));
+        catalog.extendVerification(id, until + 1 days, keccak256("again"));
+        vm.stopPrank();
+    }
+
+    function test_extendVerification_revertsWhenNotProvider() public {
+        uint256 id = _verification();
+        vm.expectRevert(_notVerificationProvider(id, requester));
+        vm.prank(requester);
+        catalog.extendVerification(id, uint64(block.timestamp + 1 days), REASON);
+    }
+
+    function test_extendVerification_revertsOnPastEndOrMissingReason() public {
+        uint256 id = _verification();
+        vm.startPrank(provider);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidValidity.selector, uint64(block.timestamp)));
+        catalog.extendVerification(id, uint64(block.timestamp), REASON);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogMissingReason.selector));
+        catalog.extendVerification(id, uint64(block.timestamp + 1 days), bytes32(0));
+        vm.stopPrank();
+    }
+
+    function test_resolveVerification_recordsTheAnswer() public {
+        uint256 id = _verification();
+        vm.warp(block.timestamp + 2 days);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.VerificationResolved(id, provider, true, keccak256("fixed"), uint64(block.timestamp));
+        vm.prank(provider);
+        catalog.resolveVerification(id, true, keccak256("fixed"));
+        ICatalog.VerificationRequest memory v = catalog.verificationRequest(id);
+        assertEq(uint8(v.status), uint8(ICatalog.VerificationStatus.RESOLVED));
+        assertTrue(v.corrected);
+        assertEq(v.resolvedAt, block.timestamp);
+    }
+
+    function test_resolveVerification_afterExtension() public {
+        uint256 id = _verification();
+        vm.startPrank(provider);
+        catalog.extendVerification(id, uint64(block.timestamp + 7 days), REASON);
+        catalog.resolveVerification(id, false, keccak256("the record is right"));
+        vm.stopPrank();
+        assertFalse(catalog.verificationRequest(id).corrected);
+    }
+
+    function test_resolveVerification_revertsWhenResolved() public {
+        uint256 id = _verification();
+        vm.startPrank(provider);
+        catalog.resolveVerification(id, false, bytes32(0));
+        vm.expectRevert(_notOpen(id, ICatalog.VerificationStatus.RESOLVED));
+        catalog.resolveVerification(id, true, bytes32(0));
+        vm.expectRevert(_notOpen(id, ICatalog.VerificationStatus.RESOLVED));
+        catalog.extendVerification(id, uint64(block.timestamp + 1 days), REASON);
+        vm.stopPrank();
+    }
+
+    function test_resolveVerification_revertsOnUnknownRequest() public {
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownVerification.selector, 9));
+        vm.prank(provider);
+        catalog.resolveVerification(9, true, bytes32(0));
+    }
+
+    function testFuzz_resolveVerification_onlyProvider(address caller) public {
+        uint256 id = _verification();
+        if (caller != provider) vm.expectRevert(_notVerificationProvider(id, caller));
+        vm.prank(caller);
+        catalog.resolveVerification(id, false, bytes32(0));
+    }
+
     // ---------------------------------------------------------------- fuzz
 
     function testFuzz_endAgreement_onlyProviderOrAdmin(address caller) public {

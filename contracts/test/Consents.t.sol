@@ -2,10 +2,12 @@
 pragma solidity ^0.8.24;
 
 import {IConsents} from "../src/interfaces/IConsents.sol";
+import {IParticipantsGuarded} from "../src/interfaces/IParticipantsGuarded.sol";
 import {Fixture} from "./utils/Fixture.sol";
 
 contract ConsentsTest is Fixture {
     string private constant VECTOR_PATH = "contracts/test/vectors/consent_typed_data.json";
+    bytes32 private constant ABUSE = keccak256("consents pressed out of applicants as a condition of service");
 
     function _expectGranted(bytes32 id, IConsents.Consent memory c) private {
         vm.expectEmit(address(consents));
@@ -228,8 +230,7 @@ contract ConsentsTest is Fixture {
     }
 
     function test_grantBatch_acceptsEmptyBatch() public {
-        bytes32[] memory ids =
-            consents.grantBatch(new IConsents.Consent[](0), new address[][](0), new bytes[][](0));
+        bytes32[] memory ids = consents.grantBatch(new IConsents.Consent[](0), new address[][](0), new bytes[][](0));
         assertEq(ids.length, 0);
     }
 
@@ -332,6 +333,81 @@ contract ConsentsTest is Fixture {
         consents.revoke(id, ALICE);
     }
 
+    // ---------------------------------------------------------------- endByRegulator
+
+    function test_endByRegulator_marksEndedApartFromRevoked() public {
+        (bytes32 id,) = _grantAlice(0);
+        vm.roll(block.number + 3);
+        vm.expectEmit(address(consents));
+        emit IConsents.ConsentEndedByRegulator(id, ALICE, regulator, ABUSE);
+        vm.prank(regulator);
+        consents.endByRegulator(id, ALICE, ABUSE);
+
+        (IConsents.ConsentStatus status,, uint64 endedAt) = consents.consentRecord(id);
+        assertEq(uint8(status), uint8(IConsents.ConsentStatus.ENDED_BY_REGULATOR));
+        assertEq(endedAt, block.number);
+    }
+
+    function test_endByRegulator_revertsWhenNotRegulator() public {
+        (bytes32 id,) = _grantAlice(0);
+        address[3] memory others = [alice, requester, admin];
+        for (uint256 i; i < others.length; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IParticipantsGuarded.ParticipantsUnauthorized.selector, others[i], keccak256("REGULATOR_ROLE")
+                )
+            );
+            vm.prank(others[i]);
+            consents.endByRegulator(id, ALICE, ABUSE);
+        }
+    }
+
+    function test_endByRegulator_revertsWithoutReason() public {
+        (bytes32 id,) = _grantAlice(0);
+        vm.expectRevert(abi.encodeWithSelector(IConsents.ConsentsMissingReason.selector));
+        vm.prank(regulator);
+        consents.endByRegulator(id, ALICE, bytes32(0));
+    }
+
+    function test_endByRegulator_revertsWhenRevoked() public {
+        (bytes32 id,) = _grantAlice(0);
+        vm.prank(alice);
+        consents.revoke(id, ALICE);
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsents.ConsentsNotActive.selector, id, IConsents.ConsentStatus.REVOKED)
+        );
+        vm.prank(regulator);
+        consents.endByRegulator(id, ALICE, ABUSE);
+    }
+
+    function test_endByRegulator_revertsOnOtherSubject() public {
+        (bytes32 id,) = _grantAlice(0);
+        vm.expectRevert(abi.encodeWithSelector(IConsents.ConsentsUnknownConsent.selector, id));
+        vm.prank(regulator);
+        consents.endByRegulator(id, BOB, ABUSE);
+    }
+
+    function test_revoke_revertsWhenEndedByRegulator() public {
+        (bytes32 id,) = _grantAlice(0);
+        vm.prank(regulator);
+        consents.endByRegulator(id, ALICE, ABUSE);
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsents.ConsentsNotActive.selector, id, IConsents.ConsentStatus.ENDED_BY_REGULATOR)
+        );
+        vm.prank(alice);
+        consents.revoke(id, ALICE);
+    }
+
+    function test_check_endedByRegulator() public {
+        (bytes32 id, IConsents.Consent memory c) = _grantAlice(0);
+        vm.prank(regulator);
+        consents.endByRegulator(id, ALICE, ABUSE);
+        (bool ok, uint256 mask, uint8 reason) = _check(c, requester, RES_TAX, keccak256(bytes(PURPOSE)));
+        assertFalse(ok);
+        assertEq(mask, 0);
+        assertEq(reason, 8);
+    }
+
     // ---------------------------------------------------------------- revokeWithSig
 
     function test_revokeWithSig_marksRevokedAndUsesNonce() public {
@@ -423,7 +499,8 @@ contract ConsentsTest is Fixture {
     }
 
     function test_check_noConsent() public view {
-        (bool ok, uint256 mask, uint8 reason) = _check(_consent(ALICE, 0), requester, RES_TAX, keccak256(bytes(PURPOSE)));
+        (bool ok, uint256 mask, uint8 reason) =
+            _check(_consent(ALICE, 0), requester, RES_TAX, keccak256(bytes(PURPOSE)));
         assertFalse(ok);
         assertEq(mask, 0);
         assertEq(reason, 1);
@@ -497,7 +574,8 @@ contract ConsentsTest is Fixture {
             )
         );
         assertEq(
-            consents.REVOKE_TYPEHASH(), keccak256("Revoke(bytes32 consentId,bytes32 subject,uint256 nonce,uint64 deadline)")
+            consents.REVOKE_TYPEHASH(),
+            keccak256("Revoke(bytes32 consentId,bytes32 subject,uint256 nonce,uint64 deadline)")
         );
     }
 
@@ -554,7 +632,8 @@ contract ConsentsTest is Fixture {
 
     function test_hashRevoke_matchesAbiEncoding() public view {
         IConsents.Revoke memory r = _revocation("id", ALICE, 9);
-        bytes32 structHash = keccak256(abi.encode(consents.REVOKE_TYPEHASH(), r.consentId, r.subject, r.nonce, r.deadline));
+        bytes32 structHash =
+            keccak256(abi.encode(consents.REVOKE_TYPEHASH(), r.consentId, r.subject, r.nonce, r.deadline));
         assertEq(
             consents.hashRevoke(r), keccak256(abi.encodePacked(hex"1901", consents.DOMAIN_SEPARATOR(), structHash))
         );
@@ -675,9 +754,7 @@ contract ConsentsTest is Fixture {
         assertEq(reason, 0);
     }
 
-    function testFuzz_check_revokedNeverOk(uint256 seed, uint8 resourceCount, uint64 validFor, uint256 warpBy)
-        public
-    {
+    function testFuzz_check_revokedNeverOk(uint256 seed, uint8 resourceCount, uint64 validFor, uint256 warpBy) public {
         IConsents.Consent memory c = _fuzzConsent(seed, 0, resourceCount, validFor, 0);
         bytes32 id = _grant(c, _keys(ALICE_KEY));
         vm.prank(alice);

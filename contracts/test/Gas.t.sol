@@ -28,6 +28,7 @@ contract GasTest is Fixture {
     uint256 private _approvedRequest;
     ISubjects.SignerChange private _bobRotation;
     address private _education = vm.addr(_key("dept-edu"));
+    uint256 private _verificationId;
 
     function setUp() public override {
         super.setUp();
@@ -62,6 +63,8 @@ contract GasTest is Fixture {
         participants.registerDepartment(_education, "EDU", "Education Bureau");
         vm.prank(provider);
         catalog.suspendAccess(RES_PENSION, requester, keccak256("misuse"), 0);
+        vm.prank(requester);
+        _verificationId = catalog.requestVerification(RES_PENSION, 0x03, 40, keccak256("doubt"));
         _bobRotation = _signerChange(BOB, _addresses(mallory), _addresses(bob), 1);
         _propose(_bobRotation);
         vm.warp(block.timestamp + NOTICE);
@@ -105,6 +108,16 @@ contract GasTest is Fixture {
 
     function test_gas_revoke() public {
         _measure(alice, address(consents), abi.encodeCall(consents.revoke, (_aliceConsent0, ALICE)), 1, 40_000);
+    }
+
+    function test_gas_endByRegulator() public {
+        _measure(
+            regulator,
+            address(consents),
+            abi.encodeCall(consents.endByRegulator, (_aliceConsent1, ALICE, keccak256("abuse"))),
+            1,
+            50_000
+        );
     }
 
     function test_gas_revokeWithSig() public {
@@ -181,6 +194,38 @@ contract GasTest is Fixture {
             ),
             1,
             90_000
+        );
+    }
+
+    function test_gas_requestVerification() public {
+        _measure(
+            requester,
+            address(catalog),
+            abi.encodeCall(catalog.requestVerification, (RES_PENSION, 0x03, 41, keccak256("doubt"))),
+            1,
+            120_000
+        );
+    }
+
+    function test_gas_extendVerification() public {
+        _measure(
+            provider,
+            address(catalog),
+            abi.encodeCall(
+                catalog.extendVerification, (_verificationId, uint64(block.timestamp + 14 days), keccak256("archive"))
+            ),
+            1,
+            60_000
+        );
+    }
+
+    function test_gas_resolveVerification() public {
+        _measure(
+            provider,
+            address(catalog),
+            abi.encodeCall(catalog.resolveVerification, (_verificationId, true, keccak256("fixed"))),
+            1,
+            60_000
         );
     }
 

@@ -183,11 +183,12 @@ class ConsentRow(Base):
     valid_until: Mapped[int] = mapped_column(BigInteger)
     max_uses: Mapped[int] = mapped_column(BigInteger)
     nonce: Mapped[str] = mapped_column(String(80))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24))
     granted_block: Mapped[int] = mapped_column(BigInteger)
     granted_tx: Mapped[str] = mapped_column(String(66))
     ended_block: Mapped[int | None] = mapped_column(BigInteger)
     ended_by: Mapped[str | None] = mapped_column(String(42))
+    end_reason_hash: Mapped[str | None] = mapped_column(String(66))
 
 
 class ConsentResourceRow(Base):

@@ -17,6 +17,13 @@ import {IParticipantsGuarded} from "./IParticipantsGuarded.sol";
  * resource (永州市政务大数据管理办法 第十九条: "提供部门发现使用部门违反规定使用政务数据的,有权暂停或者终止提供,
  * 并报告同级人民政府政务数据主管部门"). The suspension is an event the data authority's list reads, and it binds
  * every release from the next request on, whatever the resource's class, agreements or consents.
+ *
+ * A department that doubts a record it received asks the provider to verify it (校核, 第二十一条: "提供部门应在5个
+ * 工作日内予以校核。需延长校核期限的,应经提供部门负责人同意并告知使用部门,延长期限最长不得超过15个工作日").
+ * The request cites the audit log entry of the release. The provider extends it once, with a reason, and
+ * resolves it, saying whether it corrected the record. Working days follow the official calendar, which
+ * the chain does not know: the contract records the times, and the deadlines are computed and checked
+ * off-chain (the API refuses an extension past 15 working days; the verifier reports one that got through).
  */
 interface ICatalog is IParticipantsGuarded {
     /// @notice Sharing class of a resource.
@@ -76,6 +83,27 @@ interface ICatalog is IParticipantsGuarded {
         bytes32 reasonHash;
     }
 
+    /// @notice Lifecycle of a verification request (校核); NONE marks an unknown id.
+    enum VerificationStatus {
+        NONE,
+        OPEN,
+        EXTENDED,
+        RESOLVED
+    }
+
+    /// @notice A department's request that the provider verify a record it received. The doubted fields and the
+    /// reason are in {VerificationRequested}.
+    struct VerificationRequest {
+        address requester;
+        uint64 requestedAt;
+        VerificationStatus status;
+        bool corrected;
+        bytes32 resourceId;
+        uint64 auditSeq;
+        uint64 extendedUntil;
+        uint64 resolvedAt;
+    }
+
     /// @notice `resourceId` is not catalogued.
     error CatalogUnknownResource(bytes32 resourceId);
 
@@ -125,6 +153,15 @@ interface ICatalog is IParticipantsGuarded {
 
     /// @notice A suspension's written reason is missing (a zero hash).
     error CatalogMissingReason();
+
+    /// @notice Verification request `requestId` does not exist.
+    error CatalogUnknownVerification(uint256 requestId);
+
+    /// @notice `caller` is not the provider of the resource verification request `requestId` is about.
+    error CatalogNotVerificationProvider(uint256 requestId, address caller);
+
+    /// @notice Verification request `requestId` is `status`, which does not allow this step.
+    error CatalogVerificationNotOpen(uint256 requestId, VerificationStatus status);
 
     /// @notice The field mask is empty.
     error CatalogEmptyFieldMask();
@@ -190,6 +227,27 @@ interface ICatalog is IParticipantsGuarded {
     /// @notice `liftedBy` (the provider or the admin) lifted `department`'s suspension for `resourceId`.
     event SuspensionLifted(
         bytes32 indexed resourceId, address indexed department, address indexed liftedBy, uint64 liftedAt
+    );
+
+    /// @notice `requester` asked the provider to verify fields `fieldMask` of `resourceId` it received in audit
+    /// log entry `auditSeq`.
+    event VerificationRequested(
+        uint256 indexed requestId,
+        address indexed requester,
+        bytes32 indexed resourceId,
+        uint64 auditSeq,
+        uint256 fieldMask,
+        bytes32 reasonHash,
+        uint64 requestedAt
+    );
+
+    /// @notice The provider extended verification request `requestId` until `until`, for the reason hashed.
+    event VerificationExtended(uint256 indexed requestId, address indexed provider, uint64 until, bytes32 reasonHash);
+
+    /// @notice The provider resolved verification request `requestId`: `corrected` tells whether it corrected
+    /// the record; `noteHash` is the hash of its written answer.
+    event VerificationResolved(
+        uint256 indexed requestId, address indexed provider, bool corrected, bytes32 noteHash, uint64 resolvedAt
     );
 
     /**
@@ -314,6 +372,45 @@ interface ICatalog is IParticipantsGuarded {
      * @return The suspension; `since` is 0 when none was set or it was lifted.
      */
     function suspension(bytes32 resourceId, address department) external view returns (Suspension memory);
+
+    /**
+     * @notice Asks the provider of `resourceId` to verify fields of a record the caller received (校核).
+     * @dev Caller must be an active department; the resource catalogued; the mask non-empty and within its fields;
+     * the reason non-zero. That `auditSeq` is a release to the caller is checked against the audit log off-chain.
+     * @param resourceId The resource the record belongs to.
+     * @param fieldMask The doubted fields.
+     * @param auditSeq The audit log entry of the release.
+     * @param reasonHash Hash of the written reason.
+     * @return requestId The new request id (ids start at 1).
+     */
+    function requestVerification(bytes32 resourceId, uint256 fieldMask, uint64 auditSeq, bytes32 reasonHash)
+        external
+        returns (uint256 requestId);
+
+    /**
+     * @notice Extends an open verification request, once, until `until`.
+     * @dev Only the resource's current provider, while the request is OPEN; `until` in the future; reason non-zero.
+     * @param requestId The request.
+     * @param until The new deadline (unix seconds).
+     * @param reasonHash Hash of the written reason.
+     */
+    function extendVerification(uint256 requestId, uint64 until, bytes32 reasonHash) external;
+
+    /**
+     * @notice Answers a verification request.
+     * @dev Only the resource's current provider, while the request is OPEN or EXTENDED.
+     * @param requestId The request.
+     * @param corrected Whether the provider corrected the record.
+     * @param noteHash Hash of the written answer.
+     */
+    function resolveVerification(uint256 requestId, bool corrected, bytes32 noteHash) external;
+
+    /**
+     * @notice A verification request.
+     * @param requestId Request id.
+     * @return The request; status NONE when unknown.
+     */
+    function verificationRequest(uint256 requestId) external view returns (VerificationRequest memory);
 
     /**
      * @notice A sharing request.

@@ -16,14 +16,21 @@ import {ISubjects} from "./ISubjects.sol";
  * Nonces in the same 256-wide word (`nonce >> 8`) share a storage slot, so sequential nonces are cheaper.
  *
  * {check} reason codes: 0 OK, 1 NO_CONSENT, 2 REVOKED, 3 NOT_YET_VALID, 4 EXPIRED, 5 GRANTEE_MISMATCH,
- * 6 PURPOSE_MISMATCH, 7 RESOURCE_NOT_GRANTED. A consent is valid for `validFrom <= block.timestamp < validUntil`.
+ * 6 PURPOSE_MISMATCH, 7 RESOURCE_NOT_GRANTED, 8 ENDED_BY_REGULATOR. A consent is valid for
+ * `validFrom <= block.timestamp < validUntil`.
+ *
+ * A consent ends in one of two ways on-chain, kept apart: REVOKED by one of its subject's signers, or
+ * ENDED_BY_REGULATOR by a holder of the REGULATOR role who found it abused (a grantee pressing citizens
+ * into consenting, or using it beyond its purpose), with the hash of a written reason. Expiry
+ * (`validUntil`) and exhausted uses (`maxUses`, counted off-chain) are not transactions.
  */
 interface IConsents is IParticipantsGuarded {
     /// @notice Status of a consent record; NONE marks an unknown id.
     enum ConsentStatus {
         NONE,
         ACTIVE,
-        REVOKED
+        REVOKED,
+        ENDED_BY_REGULATOR
     }
 
     /**
@@ -55,6 +62,9 @@ interface IConsents is IParticipantsGuarded {
 
     /// @notice The signature deadline `deadline` has passed.
     error ConsentsSignatureExpired(uint64 deadline);
+
+    /// @notice A regulator's written reason is missing (a zero hash).
+    error ConsentsMissingReason();
 
     /// @notice `nonce` of `subject` was already used or invalidated.
     error ConsentsNonceAlreadyUsed(bytes32 subject, uint256 nonce);
@@ -111,6 +121,11 @@ interface IConsents is IParticipantsGuarded {
 
     /// @notice A consent was revoked by `revokedBy`, a signer of `subject`.
     event ConsentRevoked(bytes32 indexed consentId, bytes32 indexed subject, address indexed revokedBy);
+
+    /// @notice Consent `consentId` of `subject` was ended by `regulator` for the reason whose hash is `reasonHash`.
+    event ConsentEndedByRegulator(
+        bytes32 indexed consentId, bytes32 indexed subject, address indexed regulator, bytes32 reasonHash
+    );
 
     /// @notice Nonces `(word << 8) | bit` for each set bit of `mask` were marked used.
     event NoncesInvalidated(bytes32 indexed subject, uint256 word, uint256 mask);
@@ -174,6 +189,15 @@ interface IConsents is IParticipantsGuarded {
     function revoke(bytes32 consentId, bytes32 subject) external;
 
     /**
+     * @notice Ends an active consent found abused: the regulator's power, apart from the subject's revocation.
+     * @dev Only a holder of the REGULATOR role. The consent's status becomes ENDED_BY_REGULATOR.
+     * @param consentId The consent id.
+     * @param subject The consent's subject.
+     * @param reasonHash Hash of the regulator's written reason (non-zero).
+     */
+    function endByRegulator(bytes32 consentId, bytes32 subject, bytes32 reasonHash) external;
+
+    /**
      * @notice Revokes an active consent with one bound signer's EIP-712 {Revoke} signature.
      * @dev Callable by anyone. Checks deadline, nonce, signer, signature, then the record. Uses the nonce.
      * @param revocation The signed message.
@@ -194,11 +218,14 @@ interface IConsents is IParticipantsGuarded {
     /**
      * @notice The stored record of a consent.
      * @param consentId The consent id.
-     * @return status NONE, ACTIVE or REVOKED.
+     * @return status NONE, ACTIVE, REVOKED or ENDED_BY_REGULATOR.
      * @return grantedAt Block number of the grant.
-     * @return endedAt Block number of the revocation; 0 while active.
+     * @return endedAt Block number of the revocation or the regulator's end; 0 while active.
      */
-    function consentRecord(bytes32 consentId) external view returns (ConsentStatus status, uint64 grantedAt, uint64 endedAt);
+    function consentRecord(bytes32 consentId)
+        external
+        view
+        returns (ConsentStatus status, uint64 grantedAt, uint64 endedAt);
 
     /**
      * @notice Tells whether `nonce` of `subject` was used or invalidated.
@@ -232,7 +259,7 @@ interface IConsents is IParticipantsGuarded {
      * @return ok True when allowed.
      * @return fieldMask The granted fields of `resourceId` when allowed, else 0.
      * @return reason 0 OK, 1 NO_CONSENT, 2 REVOKED, 3 NOT_YET_VALID, 4 EXPIRED, 5 GRANTEE_MISMATCH,
-     * 6 PURPOSE_MISMATCH, 7 RESOURCE_NOT_GRANTED.
+     * 6 PURPOSE_MISMATCH, 7 RESOURCE_NOT_GRANTED, 8 ENDED_BY_REGULATOR.
      */
     function check(Consent calldata consent, address grantee, bytes32 resourceId, bytes32 purposeHash)
         external

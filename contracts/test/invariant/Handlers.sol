@@ -55,9 +55,13 @@ contract ConsentHandler is Signing {
 
     // ---------------------------------------------------------------- actions
 
-    function grantNoRevert(uint256 subjectSeed, uint256 nonceSeed, uint256 resourceSeed, uint256 startSeed, uint256 lengthSeed)
-        external
-    {
+    function grantNoRevert(
+        uint256 subjectSeed,
+        uint256 nonceSeed,
+        uint256 resourceSeed,
+        uint256 startSeed,
+        uint256 lengthSeed
+    ) external {
         Granted memory g;
         g.subjectIndex = uint8(bound(subjectSeed, 0, 2));
         g.nonce = uint16(bound(nonceSeed, 0, 600)); // small range: collisions exercise nonce reuse
@@ -131,11 +135,7 @@ contract ConsentHandler is Signing {
         return _revokedIndexes.length;
     }
 
-    function revokedConsent(uint256 i)
-        external
-        view
-        returns (bytes32 id, IConsents.Consent memory consent)
-    {
+    function revokedConsent(uint256 i) external view returns (bytes32 id, IConsents.Consent memory consent) {
         Granted memory g = _granted[_revokedIndexes[i]];
         return (g.id, _build(g));
     }
@@ -263,7 +263,7 @@ contract OutsiderHandler is Signing {
         bytes32 consentId_
     ) {
         (_participants, _subjects, _catalog, _consents, _anchor) =
-            (participants_, subjects_, catalog_, consents_, anchor_);
+        (participants_, subjects_, catalog_, consents_, anchor_);
         subjectDomain = subjectIds;
         resourceDomain = resourceIds;
         consentId = consentId_;
@@ -296,14 +296,21 @@ contract OutsiderHandler is Signing {
         address target = outsider(targetSeed);
         bytes32 code = codeDomain[valueSeed % 3];
         bytes32 role = roleDomain[valueSeed % 7];
-        op = bound(op, 0, 6);
+        op = bound(op, 0, 10);
         vm.prank(actor);
-        if (op == 0) _record(address(_participants), abi.encodeCall(_participants.registerDepartment, (target, code, "x")));
-        else if (op == 1) _record(address(_participants), abi.encodeCall(_participants.setDepartmentActive, (target, false)));
-        else if (op == 2) _record(address(_participants), abi.encodeCall(_participants.registerRegulator, (target, "x")));
-        else if (op == 3) _record(address(_participants), abi.encodeCall(_participants.setAccountAllowed, (target, true)));
-        else if (op == 4) _record(address(_participants), abi.encodeCall(_participants.grantRole, (role, target)));
-        else _record(address(_participants), abi.encodeCall(_participants.revokeRole, (role, target)));
+        if (op == 0) {
+            _record(address(_participants), abi.encodeCall(_participants.registerDepartment, (target, code, "x")));
+        } else if (op == 1) {
+            _record(address(_participants), abi.encodeCall(_participants.setDepartmentActive, (target, false)));
+        } else if (op == 2) {
+            _record(address(_participants), abi.encodeCall(_participants.registerRegulator, (target, "x")));
+        } else if (op == 3) {
+            _record(address(_participants), abi.encodeCall(_participants.setAccountAllowed, (target, true)));
+        } else if (op == 4) {
+            _record(address(_participants), abi.encodeCall(_participants.grantRole, (role, target)));
+        } else {
+            _record(address(_participants), abi.encodeCall(_participants.revokeRole, (role, target)));
+        }
     }
 
     function subjectsNoRevert(uint256 actorSeed, uint256 op, uint256 subjectSeed, uint256 signerSeed) external {
@@ -312,7 +319,11 @@ contract OutsiderHandler is Signing {
         address signer = outsider(signerSeed);
         op = bound(op, 0, 4);
         ISubjects.SignerChange memory change = ISubjects.SignerChange({
-            subject: subject, add: _list(actor), remove: new address[](0), threshold: 1, nonce: _subjects.signerChangeNonce(subject)
+            subject: subject,
+            add: _list(actor),
+            remove: new address[](0),
+            threshold: 1,
+            nonce: _subjects.signerChangeNonce(subject)
         });
         bytes memory approval = _sign(outsiderKey(actorSeed), _subjects.hashSignerChange(change));
         bytes memory cancellation = _sign(outsiderKey(actorSeed), _subjects.hashCancelSignerChange(pendingChange));
@@ -323,15 +334,23 @@ contract OutsiderHandler is Signing {
                 abi.encodeCall(_subjects.register, (subject, ISubjects.SubjectKind.PERSON, _list(signer), 1))
             );
         } else if (op == 1) {
-            _record(address(_subjects), abi.encodeCall(_subjects.proposeSignerChange, (subject, _list(signer), new address[](0), 1)));
+            _record(
+                address(_subjects),
+                abi.encodeCall(_subjects.proposeSignerChange, (subject, _list(signer), new address[](0), 1))
+            );
         } else if (op == 2) {
             _record(address(_subjects), abi.encodeCall(_subjects.cancelSignerChange, (pendingChange)));
         } else if (op == 3) {
-            _record(address(_subjects), abi.encodeCall(_subjects.cancelSignerChangeWithSig, (pendingChange, actor, cancellation)));
+            _record(
+                address(_subjects),
+                abi.encodeCall(_subjects.cancelSignerChangeWithSig, (pendingChange, actor, cancellation))
+            );
         } else {
             bytes[] memory signatures = new bytes[](1);
             signatures[0] = approval;
-            _record(address(_subjects), abi.encodeCall(_subjects.approveSignerChange, (change, _list(actor), signatures)));
+            _record(
+                address(_subjects), abi.encodeCall(_subjects.approveSignerChange, (change, _list(actor), signatures))
+            );
         }
     }
 
@@ -339,7 +358,7 @@ contract OutsiderHandler is Signing {
         address actor = outsider(actorSeed);
         bytes32 resourceId = resourceDomain[resourceSeed % 3];
         uint256 requestId = bound(requestSeed, 0, 2);
-        op = bound(op, 0, 6);
+        op = bound(op, 0, 10);
         vm.prank(actor);
         if (op == 0) {
             _record(
@@ -366,8 +385,16 @@ contract OutsiderHandler is Signing {
             _record(address(_catalog), abi.encodeCall(_catalog.approveSharing, (requestId)));
         } else if (op == 5) {
             _record(address(_catalog), abi.encodeCall(_catalog.denySharing, (requestId, 0)));
-        } else {
+        } else if (op == 6) {
             _record(address(_catalog), abi.encodeCall(_catalog.endAgreement, (requestId, 0)));
+        } else if (op == 7) {
+            _record(address(_catalog), abi.encodeCall(_catalog.suspendAccess, (resourceId, actor, keccak256("x"), 0)));
+        } else if (op == 8) {
+            _record(address(_catalog), abi.encodeCall(_catalog.liftSuspension, (resourceId, actor)));
+        } else if (op == 9) {
+            _record(address(_catalog), abi.encodeCall(_catalog.requestVerification, (resourceId, 1, 0, keccak256("x"))));
+        } else {
+            _record(address(_catalog), abi.encodeCall(_catalog.resolveVerification, (requestId, true, 0)));
         }
     }
 
@@ -376,13 +403,19 @@ contract OutsiderHandler is Signing {
         address actor = vm.addr(actorKey);
         bytes32 subject = subjectDomain[subjectSeed % 4];
         uint256 nonce = bound(nonceSeed, 0, 600);
-        op = bound(op, 0, 3);
-        if (op == 0) {
+        op = bound(op, 0, 4);
+        if (op == 4) {
+            vm.prank(actor);
+            _record(address(_consents), abi.encodeCall(_consents.endByRegulator, (consentId, subject, keccak256("x"))));
+        } else if (op == 0) {
             vm.prank(actor);
             _record(address(_consents), abi.encodeCall(_consents.revoke, (consentId, subject)));
         } else if (op == 1) {
             vm.prank(actor);
-            _record(address(_consents), abi.encodeCall(_consents.invalidateNonces, (subject, nonce >> 8, 1 << (nonce & 0xff))));
+            _record(
+                address(_consents),
+                abi.encodeCall(_consents.invalidateNonces, (subject, nonce >> 8, 1 << (nonce & 0xff)))
+            );
         } else if (op == 2) {
             IConsents.Revoke memory r = IConsents.Revoke(consentId, subject, nonce, uint64(block.timestamp + 1 hours));
             bytes memory signature = _sign(actorKey, _consents.hashRevoke(r));

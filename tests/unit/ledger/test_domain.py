@@ -10,7 +10,7 @@ from eth_utils import keccak
 
 from ledger import compiler
 from ledger.domain import (DEFAULT_ADMIN_ROLE, ROLE_BY_HASH, ROLE_NAMES, ROLES, ConsentStatus, Role, SharingClass,
-                           SubjectKind, department_code, purpose_hash, resource_key, resource_key_hex, role_name,
+                           SubjectKind, department_code, department_code_text, purpose_hash, resource_key, resource_key_hex, role_name,
                            schema_hash, schema_hash_hex)
 
 pytestmark = pytest.mark.unit
@@ -110,4 +110,6 @@ def test_keys_and_hashes():
     assert schema_hash(["name", "id"]) == keccak(b'["name","id"]')
     assert schema_hash_hex(("name", "id")) == "0x" + keccak(b'["name","id"]').hex()
     assert department_code("dept-hrss") == b"dept-hrss" + b"\0" * 23
-    assert [s.value for s in ConsentStatus] == ["ACTIVE", "REVOKED"]
+    assert [s.value for s in ConsentStatus] == ["ACTIVE", "REVOKED", "ENDED_BY_REGULATOR"]
+    assert department_code_text("0x" + department_code("jn.gjj").hex()) == "jn.gjj"
+    assert department_code_text("0x" + "ff" * 32) == "0x" + "ff" * 32

@@ -111,7 +111,7 @@ def test_reason_codes_are_stable() -> None:
     assert [r.value for r in Reason] == [
         "OK", "NOT_DEPARTMENT", "UNKNOWN_RESOURCE", "RESOURCE_INACTIVE", "UNKNOWN_SUBJECT", "UNKNOWN_FIELD",
         "NOT_SHARED", "NO_AGREEMENT", "NO_CONSENT", "REVOKED", "EXPIRED", "NOT_YET_VALID", "PURPOSE_MISMATCH",
-        "FIELD_NOT_GRANTED", "USES_EXHAUSTED", "AGREEMENT_ENDED", "SUSPENDED",
+        "FIELD_NOT_GRANTED", "USES_EXHAUSTED", "AGREEMENT_ENDED", "SUSPENDED", "ENDED_BY_REGULATOR",
     ]
     assert str(Reason.NO_CONSENT) == "NO_CONSENT" and Reason.NO_CONSENT == "NO_CONSENT"
 
@@ -277,6 +277,8 @@ def test_no_consent_and_foreign_consents_are_ignored() -> None:
         ({"status": ConsentStatus.REVOKED}, Reason.REVOKED),
         ({"status": "REVOKED", "revoked_at_block": BLOCK.number}, Reason.REVOKED),
         ({"status": "ACTIVE", "revoked_at_block": BLOCK.number - 1}, Reason.REVOKED),
+        ({"status": ConsentStatus.ENDED_BY_REGULATOR}, Reason.ENDED_BY_REGULATOR),
+        ({"status": "ENDED_BY_REGULATOR", "revoked_at_block": BLOCK.number}, Reason.ENDED_BY_REGULATOR),
         ({"valid_until": NOW}, Reason.EXPIRED),
         ({"valid_from": NOW - 10, "valid_until": NOW - 5}, Reason.EXPIRED),
         ({"valid_from": NOW + 1}, Reason.NOT_YET_VALID),
@@ -330,6 +332,15 @@ def test_precedence_reports_the_consent_closest_to_usable() -> None:
             expected = max(chosen, key=ORDER.index)
             assert reason(consents=consents) is expected, chosen
             assert reason(consents=consents + [make_consent(99)]) is Reason.OK
+
+
+def test_ended_by_regulator_is_reported_apart_from_revoked() -> None:
+    ended, revoked = make_consent(1, status="ENDED_BY_REGULATOR"), make_consent(2, status="REVOKED")
+    assert reason(consents=[ended]) is Reason.ENDED_BY_REGULATOR
+    assert reason(consents=[ended, revoked]) is Reason.REVOKED  # the revoked one ranks closer to usable
+    assert decide(consents=[ended, make_consent(3)]).consent_id == make_consent(3).consent_id
+    # ended after the block: still in force at it
+    assert decide(consents=[make_consent(1, status="ENDED_BY_REGULATOR", revoked_at_block=BLOCK.number + 1)]).allowed
 
 
 def test_revoked_only_when_every_matching_consent_is_revoked() -> None:
@@ -486,7 +497,7 @@ def scenarios(draw):
 
 
 def _in_force(c: Consent, block: Block) -> bool:
-    revoked = c.revoked_at_block <= block.number if c.revoked_at_block is not None else c.status is ConsentStatus.REVOKED
+    revoked = c.revoked_at_block <= block.number if c.revoked_at_block is not None else c.status is not ConsentStatus.ACTIVE
     return not revoked and (c.granted_at_block is None or c.granted_at_block <= block.number)
 
 
