@@ -25,6 +25,7 @@ from api.services.sharing import SharingService
 from api.services.statements import Statements
 from api.services.subjects import SubjectService
 from api.services.suspensions import SuspensionService
+from api.services.verifications import VerificationService
 from api.services.transactions import TransactionRelay
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.integrate import IntegrationLoop, Integrator, log_origin
@@ -56,6 +57,7 @@ class Services:
     sharing: SharingService
     subjects: SubjectService
     suspensions: SuspensionService
+    verifications: VerificationService
 
     def __init__(self, settings: Settings):
         # Local secrets first: a refused secret file stops the start before anything is touched.
@@ -123,6 +125,8 @@ class Services:
         self.subjects = SubjectService(chain=chain, indexer=indexer, pepper=pepper, relay=relay)
         self.suspensions = SuspensionService(chain=chain, admin_address=admin_key.address, indexer=indexer,
                                              resources=resources, relay=relay, statements=statements)
+        self.verifications = VerificationService(chain=chain, indexer=indexer, resources=resources, relay=relay,
+                                                 statements=statements, audit=audit_log, sessions=sessions)
 
     def start(self) -> None:
         # Everything built so far (ABIs, the projection, the tree) lives as long as the process:

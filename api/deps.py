@@ -21,6 +21,7 @@ from api.services.release import ReleaseService
 from api.services.sharing import SharingService
 from api.services.subjects import SubjectService
 from api.services.suspensions import SuspensionService
+from api.services.verifications import VerificationService
 from ledger import domain_errors as refused
 from ledger.domain import Role
 from ledger.settings import Settings
@@ -66,6 +67,10 @@ def get_suspension_service(request: Request) -> SuspensionService:
     return services_of(request).suspensions
 
 
+def get_verification_service(request: Request) -> VerificationService:
+    return services_of(request).verifications
+
+
 def get_subject_service(request: Request) -> SubjectService:
     return services_of(request).subjects
 
@@ -79,6 +84,7 @@ ReleaseServiceDep = Annotated[ReleaseService, Depends(get_release_service)]
 SharingServiceDep = Annotated[SharingService, Depends(get_sharing_service)]
 SubjectServiceDep = Annotated[SubjectService, Depends(get_subject_service)]
 SuspensionServiceDep = Annotated[SuspensionService, Depends(get_suspension_service)]
+VerificationServiceDep = Annotated[VerificationService, Depends(get_verification_service)]
 
 
 def current_principal(auth: AuthServiceDep,

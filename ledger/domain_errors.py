@@ -112,6 +112,10 @@ class NotSubjectSigner(Forbidden):
     code = "NOT_SUBJECT_SIGNER"
 
 
+class NotYourRelease(Forbidden):
+    code = "NOT_YOUR_RELEASE"
+
+
 class NotYourTransaction(Forbidden):
     code = "NOT_YOUR_TRANSACTION"
 
@@ -160,6 +164,14 @@ class DeadlinePassed(Conflict):
 
 class NonceUsed(Conflict):
     code = "NONCE_USED"
+
+
+class VerificationNotOpen(Conflict):
+    code = "VERIFICATION_NOT_OPEN"
+
+
+class RecordNotCorrected(Conflict):
+    code = "RECORD_NOT_CORRECTED"
 
 
 class NotSuspended(Conflict):
@@ -238,6 +250,12 @@ class AnchorLag(Unavailable):
     """Anchoring has fallen behind its bound: the release path fails closed (DESIGN §1.4)."""
 
     code = "ANCHOR_LAG"
+
+
+class CalendarNotPublished(Unavailable):
+    """A working-day deadline falls in a year whose official holiday arrangement is not known here."""
+
+    code = "CALENDAR_NOT_PUBLISHED"
 
 
 class FeesAboveCap(Unavailable):

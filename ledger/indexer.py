@@ -299,6 +299,14 @@ def _persist(session: Session, p: Projection, dirty: list[tuple[str, object]]) -
                                              purpose_hash=a.purpose_hash, field_mask=str(a.field_mask),
                                              valid_from=a.valid_from, valid_until=a.valid_until,
                                              request_id=a.request_id, ended_at=a.ended_at, ended_by=a.ended_by))
+        elif kind == "verification":
+            v = p.verifications[key]
+            session.merge(m.VerificationRequestRow(
+                request_id=v.request_id, requester=v.requester, resource_key=v.resource_key, audit_seq=v.audit_seq,
+                field_mask=str(v.field_mask), reason_hash=v.reason_hash, requested_at=v.requested_at,
+                requested_block=v.requested_block, tx_hash=v.tx_hash, status=v.status, extended_until=v.extended_until,
+                extension_reason_hash=v.extension_reason_hash, resolved_at=v.resolved_at, corrected=v.corrected,
+                note_hash=v.note_hash))
         elif kind == "suspension":
             x = p.suspensions[key]
             session.merge(m.SuspensionRow(resource_key=x.resource_key, department=x.department, provider=x.provider,

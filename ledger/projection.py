@@ -138,6 +138,28 @@ class SuspensionState:
     lifted_by: str | None = None
 
 
+@dataclass(slots=True)
+class VerificationState:
+    """A department's request that the provider verify a record it received (校核): OPEN, EXTENDED once,
+    then RESOLVED (``corrected`` tells whether the provider corrected the record)."""
+
+    request_id: int
+    requester: str
+    resource_key: str
+    audit_seq: int
+    field_mask: int
+    reason_hash: str
+    requested_at: int
+    requested_block: int
+    tx_hash: str
+    status: str  # OPEN | EXTENDED | RESOLVED
+    extended_until: int | None = None
+    extension_reason_hash: str | None = None
+    resolved_at: int | None = None
+    corrected: bool | None = None
+    note_hash: str | None = None
+
+
 class ChainState(Protocol):
     """The chain as of ``block``: what the policy's inputs are read from, key by key."""
 
@@ -181,6 +203,7 @@ class Projection:
         self.agreements: dict[tuple[str, str, str], AgreementState] = {}
         # (resource_key, department) -> the latest suspension, as the Catalog keys it
         self.suspensions: dict[tuple[str, str], SuspensionState] = {}
+        self.verifications: dict[int, VerificationState] = {}
 
     # -- queries ---------------------------------------------------------------------------
     def department(self, address: str) -> DepartmentState | None:
@@ -379,3 +402,24 @@ class Projection:
         if suspension:
             suspension.lifted_at, suspension.lifted_by = a["liftedAt"], a["liftedBy"]
             return ("suspension", key)
+
+    def _on_VerificationRequested(self, a, log, ts):
+        request = VerificationState(a["requestId"], a["requester"], hex32(a["resourceId"]), a["auditSeq"],
+                                    a["fieldMask"], hex32(a["reasonHash"]), a["requestedAt"],
+                                    int(log["blockNumber"], 16), log["transactionHash"], "OPEN")
+        self.verifications[request.request_id] = request
+        return ("verification", request.request_id)
+
+    def _on_VerificationExtended(self, a, log, ts):
+        request = self.verifications.get(a["requestId"])
+        if request:
+            request.status, request.extended_until = "EXTENDED", a["until"]
+            request.extension_reason_hash = hex32(a["reasonHash"])
+            return ("verification", request.request_id)
+
+    def _on_VerificationResolved(self, a, log, ts):
+        request = self.verifications.get(a["requestId"])
+        if request:
+            request.status, request.resolved_at, request.corrected = "RESOLVED", a["resolvedAt"], a["corrected"]
+            request.note_hash = hex32(a["noteHash"])
+            return ("verification", request.request_id)

@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.domain import purpose_hash
 from ledger.projection import (AgreementState, ChainState, ConsentState, DepartmentState, Projection, ResourceState,
-                               SharingRequestState, SignerChangeState, SubjectState, SuspensionState, hex32)
+                               SharingRequestState, SignerChangeState, SubjectState, SuspensionState, VerificationState,
+                               hex32)
 from ledger.storage import models as m
 
 #: Hot keys kept per instance: departments, roles, resources, subjects, agreements and consent lookups.
@@ -117,6 +118,13 @@ def _sharing_request(row: m.SharingRequestRow) -> SharingRequestState:
     return SharingRequestState(row.request_id, row.requester, row.resource_key, int(row.field_mask),
                                row.purpose_hash, row.valid_until, row.requested_at, row.requested_block,
                                row.status, row.decided_at)
+
+
+def _verification(row: m.VerificationRequestRow) -> VerificationState:
+    return VerificationState(row.request_id, row.requester, row.resource_key, row.audit_seq, int(row.field_mask),
+                             row.reason_hash, row.requested_at, row.requested_block, row.tx_hash, row.status,
+                             row.extended_until, row.extension_reason_hash, row.resolved_at, row.corrected,
+                             row.note_hash)
 
 
 def _agreement(row: m.AgreementRow) -> AgreementState:
@@ -437,6 +445,18 @@ class TableProjection:
             f"SELECT {_SUSPENSION_COLUMNS} FROM suspensions{where} ORDER BY block_number DESC, resource_key, "
             f"department", *params)])
 
+    def verification(self, request_id: int) -> VerificationState | None:
+        row = self._one(lambda s: s.get(m.VerificationRequestRow, request_id))
+        return _verification(row) if row else None
+
+    def verifications(self, party: str | None) -> list[VerificationState]:
+        """The verification requests ``party`` made or must answer as provider (None: all), newest first."""
+        v = m.VerificationRequestRow
+        query = select(v).order_by(v.request_id.desc())
+        if party is not None:
+            query = query.where((v.requester == party) | v.resource_key.in_(self._provided(party)))
+        return self._one(lambda s: [_verification(row) for row in s.scalars(query)])
+
     def suspension(self, department: str, resource_key: str) -> SuspensionState | None:
         return self._one(lambda s: read_suspension(Rows.of(s), department, resource_key))
 
@@ -487,6 +507,11 @@ def load_touched(session: Session, events: list[tuple[str, dict, dict, int]]) ->
                     found = read_agreement(rows, *agreement_key)
                     if found:
                         p.agreements[agreement_key] = found
+        elif name in ("VerificationExtended", "VerificationResolved"):
+            if a["requestId"] not in p.verifications:
+                row = session.get(m.VerificationRequestRow, a["requestId"])
+                if row:
+                    p.verifications[row.request_id] = _verification(row)
         elif name == "SuspensionLifted":
             key = (hex32(a["resourceId"]), a["department"])
             if key not in p.suspensions:

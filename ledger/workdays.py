@@ -1,16 +1,17 @@
 """Working days on the official calendar of mainland China (工作日), for statutory deadlines.
 
-Sharing requests must be answered within 10 working days and objections within 5; both
-count on the State Council's yearly holiday arrangement: public holidays are off, and the
-adjusted weekend days (调休上班) are worked. The data comes from the PyPI ``holidays``
+Every statutory clock of the platform counts here: sharing requests are answered within 10
+working days, verification requests within 5 (at most 15 when extended), objections are marked
+within 1 and decided within 5. All count on the State Council's yearly holiday arrangement:
+public holidays are off, and the adjusted weekend days (调休上班) are worked. The data comes from the PyPI ``holidays``
 package (``holidays.China``: days off in the mapping, worked weekend days in
 ``weekend_workdays``).
 
 Dates are local dates in Asia/Shanghai; instants must be timezone-aware. The State Council
-publishes each year's arrangement around November of the year before: for years after
-:data:`LAST_OFFICIAL_YEAR` only the statutory holidays are known (their weekday shifts are
-estimates and no weekend is worked), so deadlines that far out are provisional — check
-:func:`calendar_is_official`.
+publishes each year's arrangement around November of the year before. A day after
+:data:`LAST_OFFICIAL_YEAR` (the last year the installed ``holidays`` knows in full) raises
+:class:`~ledger.domain_errors.CalendarNotPublished` rather than guess: a deadline counted on an
+estimated calendar could be a day early, and a department told it is late when it is not.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from functools import lru_cache
 import holidays
 from holidays.constants import PUBLIC
 
+from ledger.domain_errors import CalendarNotPublished
+
 __all__ = [
     "CHINA_TZ",
+    "CalendarNotPublished",
     "LAST_OFFICIAL_YEAR",
     "add_working_days",
     "calendar_is_official",
@@ -56,11 +60,16 @@ _END_OF_DAY = _dt.time(23, 59, 59, 999999)
 
 @lru_cache(maxsize=256)
 def _year(year: int) -> tuple[frozenset[_dt.date], frozenset[_dt.date]]:
-    """(days off, worked weekend days) of one year.
+    """(days off, worked weekend days) of one year; refused for a year not published in full.
 
     Neighbouring years are loaded too: an arrangement can move work onto a weekend of the
     previous year (e.g. New Year 2002 was paid for with 29-30 December 2001).
     """
+    if not calendar_is_official(year):
+        raise CalendarNotPublished(
+            f"working days in {year} cannot be counted yet: the State Council's holiday arrangement for {year} "
+            f"(国务院办公厅关于{year}年部分节假日安排的通知) is not in this installation's calendar, which ends with "
+            f"{LAST_OFFICIAL_YEAR}; update the 'holidays' package once it is published")
     cal = holidays.China(years=range(year - 1, year + 2), categories=(PUBLIC,))
     off = frozenset(d for d in cal if d.year == year)
     worked = frozenset(d for d in cal.weekend_workdays if d.year == year)

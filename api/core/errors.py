@@ -69,6 +69,8 @@ REVERTS: dict[str, tuple[type[refused.DomainError], str]] = {
     "ConsentsBelowThreshold": (refused.WrongSigner, "fewer valid signatures than the subject's threshold"),
     "ConsentsUnknownSubject": (refused.UnknownSubject, "the consent's subject is not registered"),
     "ConsentsUnknownConsent": (refused.NotFound, "no consent with this id on the ledger"),
+    "CatalogVerificationNotOpen": (refused.VerificationNotOpen, "this verification request is not open for this "
+                                                                "step"),
     "CatalogNotSuspended": (refused.NotSuspended, "this department's access to the resource is not suspended"),
     "CatalogUnknownDepartment": (refused.UnknownDepartment, "no department is registered at this address"),
     "SubjectsAlreadyRegistered": (refused.AlreadyRegistered, "this subject is already registered"),

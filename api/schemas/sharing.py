@@ -35,7 +35,9 @@ class SharingRequestOut(Reply):
     valid_until: str | None
     status: str = Field(description="PENDING, APPROVED or DENIED")
     requested_at: str | None
-    answer_due: str | None = Field(description="10 working days after the request (official calendar)")
+    answer_due: str | None = Field(description="10 working days after the request (official calendar); null while "
+                                                "that calendar is not published")
+    due_pending: str | None = Field(default=None, description="why answer_due is not known yet")
     decided_at: str | None
     overdue: bool
 

@@ -13,7 +13,6 @@ authority (admin) may end it too, sent with the platform's admin key like every 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from eth_utils import keccak
 
 from api.core.security import Principal
@@ -27,9 +26,7 @@ from ledger.chain.sender import Receipt
 from ledger.domain import Role, SharingClass, purpose_hash
 from ledger.indexer import Indexer
 from ledger.projection import AgreementState, SharingRequestState
-from ledger.workdays import add_working_days
-
-ANSWER_WORKING_DAYS = 10
+from ledger.deadlines import SHARING_ANSWER_WORKING_DAYS, working_days_after
 
 
 class SharingService:
@@ -138,12 +135,10 @@ class SharingService:
 
     def public(self, r: SharingRequestState) -> dict:
         meta = self._resources.by_key.get(r.resource_key)
-        due = add_working_days(datetime.fromtimestamp(r.requested_at, UTC), ANSWER_WORKING_DAYS)
-        answered = r.decided_at if r.decided_at is not None else None
-        overdue = (answered is None and datetime.now(UTC) > due) or (answered is not None and answered > due.timestamp())
+        due = working_days_after(r.requested_at, SHARING_ANSWER_WORKING_DAYS)
         return {"request_id": r.request_id, "requester": r.requester,
                 "resource_id": meta.resource_id if meta else r.resource_key,
                 "fields": meta.fields_in(r.field_mask) if meta else [],
                 "purpose_hash": r.purpose_hash, "valid_until": iso(r.valid_until), "status": r.status,
-                "requested_at": iso(r.requested_at), "answer_due": iso(due), "decided_at": iso(r.decided_at),
-                "overdue": overdue}
+                "requested_at": iso(r.requested_at), "answer_due": iso(due.at), "due_pending": due.pending,
+                "decided_at": iso(r.decided_at), "overdue": due.missed(r.decided_at, time.time())}

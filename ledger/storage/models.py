@@ -251,6 +251,27 @@ class SuspensionRow(Base):
     lifted_by: Mapped[str | None] = mapped_column(String(42))
 
 
+class VerificationRequestRow(Base):
+    """A verification request (校核, 第二十一条) as the Catalog records it."""
+
+    __tablename__ = "verification_requests"
+    request_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    requester: Mapped[str] = mapped_column(String(42), index=True)
+    resource_key: Mapped[str] = mapped_column(String(66), index=True)
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    field_mask: Mapped[str] = mapped_column(String(80))
+    reason_hash: Mapped[str] = mapped_column(String(66))
+    requested_at: Mapped[int] = mapped_column(BigInteger)
+    requested_block: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    status: Mapped[str] = mapped_column(String(16))
+    extended_until: Mapped[int | None] = mapped_column(BigInteger)
+    extension_reason_hash: Mapped[str | None] = mapped_column(String(66))
+    resolved_at: Mapped[int | None] = mapped_column(BigInteger)
+    corrected: Mapped[bool | None] = mapped_column(Boolean)
+    note_hash: Mapped[str | None] = mapped_column(String(66))
+
+
 class StatementRow(Base):
     """A written statement (a reason, a note) whose keccak256 the chain holds: the text stays off-chain,
     and anyone holding it can check it against the hash."""

@@ -40,7 +40,7 @@ def _world(seed: int, blocks: int = 60) -> list[dict]:
     """Random but valid event history: departments, roles, resources, subjects and their signers,
     consents and revocations, sharing requests, approvals and ends, suspensions and their lifting."""
     rng = random.Random(seed)
-    logs, consents, requests, suspended, registered = [], [], [], [], set()
+    logs, consents, requests, suspended, verifications, registered = [], [], [], [], [], set()
     block = 2
     for d in DEPARTMENTS:
         logs.append(_log(block, len(logs), "DepartmentRegistered", {"account": d, "code": b"d" * 32, "name": d[:6]}))
@@ -94,6 +94,19 @@ def _world(seed: int, blocks: int = 60) -> list[dict]:
                     "resourceId": suspended[-1][0], "department": suspended[-1][1],
                     "provider": DEPARTMENTS[0], "reasonHash": keccak(text=f"reason{block}"),
                     "since": 1_700_000_000 + block, "until": rng.choice([0, 1_700_000_000 + block + 5])})
+            elif kind < 0.99:
+                verifications.append(len(verifications) + 1)
+                event = ("VerificationRequested", {
+                    "requestId": len(verifications), "requester": rng.choice(DEPARTMENTS),
+                    "resourceId": rng.choice(RESOURCES), "auditSeq": rng.randint(0, 99), "fieldMask": 3,
+                    "reasonHash": keccak(text="doubt"), "requestedAt": 1_700_000_000 + block})
+            elif kind < 0.995 and verifications:
+                event = rng.choice([
+                    ("VerificationExtended", {"requestId": rng.choice(verifications), "provider": DEPARTMENTS[0],
+                                              "until": 1_700_100_000 + block, "reasonHash": keccak(text="later")}),
+                    ("VerificationResolved", {"requestId": rng.choice(verifications), "provider": DEPARTMENTS[0],
+                                              "corrected": rng.random() < 0.5, "noteHash": keccak(text="note"),
+                                              "resolvedAt": 1_700_000_000 + block})])
             elif suspended:
                 resource, department = rng.choice(suspended)
                 event = ("SuspensionLifted", {"resourceId": resource, "department": department,
@@ -233,7 +246,7 @@ def test_start_up_reads_only_the_watermark(tmp_path):
 def _tables(sessions) -> dict:
     tables = [m.RoleRow, m.DepartmentRow, m.RegulatorRow, m.ResourceRow, m.SubjectRow, m.SubjectSignerRow,
               m.SubjectSignerChangeRow, m.ConsentRow, m.ConsentResourceRow, m.SharingRequestRow, m.AgreementRow,
-              m.SuspensionRow, m.IndexerStateRow]
+              m.SuspensionRow, m.VerificationRequestRow, m.IndexerStateRow]
     with sessions() as session:
         return {t.__tablename__: sorted(tuple(row) for row in session.execute(sa.select(t.__table__)))
                 for t in tables}

@@ -9,6 +9,7 @@ import pytest
 
 from ledger.workdays import (
     CHINA_TZ,
+    CalendarNotPublished,
     LAST_OFFICIAL_YEAR,
     add_working_days,
     calendar_is_official,
@@ -134,7 +135,7 @@ def test_add_working_days_argument_errors() -> None:
 def test_between_is_the_inverse_of_add() -> None:
     rng = random.Random(5)
     for _ in range(200):
-        start = dt.datetime(2025, 1, 1, tzinfo=UTC) + dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+        start = dt.datetime(2025, 1, 1, tzinfo=UTC) + dt.timedelta(minutes=rng.randrange(640 * 24 * 60))
         n = rng.randint(1, 30)
         deadline = add_working_days(start, n)
         assert working_days_between(start, deadline) == n
@@ -154,5 +155,13 @@ def test_official_coverage() -> None:
     assert LAST_OFFICIAL_YEAR >= 2026
     assert calendar_is_official(2026) and calendar_is_official(2001)
     assert not calendar_is_official(LAST_OFFICIAL_YEAR + 1)
-    # Later years still know the statutory holidays, just not the adjusted weekends.
-    assert not is_working_day(D(LAST_OFFICIAL_YEAR + 1, 10, 1))
+
+
+def test_an_unpublished_year_is_refused_not_guessed() -> None:
+    later = LAST_OFFICIAL_YEAR + 1
+    with pytest.raises(CalendarNotPublished, match=f"{later}"):
+        is_working_day(D(later, 3, 2))
+    # A deadline that runs into it is refused too, with the same error; one that ends before it is not.
+    with pytest.raises(CalendarNotPublished):
+        add_working_days(dt.datetime(LAST_OFFICIAL_YEAR, 12, 28, 2, tzinfo=UTC), 10)
+    assert add_working_days(dt.datetime(LAST_OFFICIAL_YEAR, 12, 1, 2, tzinfo=UTC), 5).year == LAST_OFFICIAL_YEAR

@@ -42,6 +42,9 @@ REFUSALS: dict[type[refused.DomainError], tuple[int, str]] = {
     refused.AlreadyAnswered: (409, "ALREADY_ANSWERED"),
     refused.AgreementNotInForce: (409, "AGREEMENT_NOT_IN_FORCE"),
     refused.NotSuspended: (409, "NOT_SUSPENDED"),
+    refused.VerificationNotOpen: (409, "VERIFICATION_NOT_OPEN"),
+    refused.RecordNotCorrected: (409, "RECORD_NOT_CORRECTED"),
+    refused.NotYourRelease: (403, "NOT_YOUR_RELEASE"),
     refused.ConsentExists: (409, "CONSENT_EXISTS"),
     refused.ConsentWithdrawn: (409, "CONSENT_WITHDRAWN"),
     refused.ConsentNotActive: (409, "CONSENT_NOT_ACTIVE"),
@@ -66,6 +69,7 @@ REFUSALS: dict[type[refused.DomainError], tuple[int, str]] = {
     refused.Unavailable: (503, "UNAVAILABLE"),
     refused.AnchorLag: (503, "ANCHOR_LAG"),
     refused.FeesAboveCap: (503, "FEE_CAP_EXCEEDED"),
+    refused.CalendarNotPublished: (503, "CALENDAR_NOT_PUBLISHED"),
 }
 
 

@@ -1,0 +1,54 @@
+"""The regulations' clocks, each with the article that sets it, counted in working days
+(:mod:`ledger.workdays`); one place for the API's due times, its overdue lists and the verifier.
+
+- Sharing requests (永州市政务大数据管理办法 第十八条): answered within 10 working days.
+- Verification of shared data (第二十一条): "提供部门应在5个工作日内予以校核。需延长校核期限的,应经提供部门负责人
+  同意并告知使用部门,延长期限最长不得超过15个工作日" — 5 working days, once extended at most 15 in all.
+
+A deadline that falls in a year whose official holiday arrangement is not published yet is not
+guessed: :class:`Deadline` then has no ``at`` and says why in ``pending``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from ledger.domain_errors import CalendarNotPublished
+from ledger.workdays import add_working_days
+
+SHARING_ANSWER_WORKING_DAYS = 10
+VERIFICATION_WORKING_DAYS = 5
+VERIFICATION_MAX_WORKING_DAYS = 15
+
+
+class Deadline(NamedTuple):
+    """When something is due (``at``, the last instant of the last working day), or why that is not
+    known yet (``pending``)."""
+
+    at: datetime | None
+    pending: str | None = None
+
+    def missed(self, done_at: int | None, now: float) -> bool:
+        """Done after it (or not done and it has passed); False while the deadline is unknown."""
+        if self.at is None:
+            return False
+        limit = self.at.timestamp()
+        return done_at > limit if done_at is not None else now > limit
+
+
+def working_days_after(start: int | datetime, days: int) -> Deadline:
+    """The deadline ``days`` working days after ``start`` (unix seconds or an aware datetime)."""
+    moment = datetime.fromtimestamp(start, UTC) if isinstance(start, int) else start
+    try:
+        return Deadline(add_working_days(moment, days))
+    except CalendarNotPublished as exc:
+        return Deadline(None, exc.message)
+
+
+def verification_due(requested_at: int, extended_until: int | None) -> Deadline:
+    """When the provider's answer to a verification request is due: 5 working days after the request, or
+    the date of its one extension."""
+    if extended_until is not None:
+        return Deadline(datetime.fromtimestamp(extended_until, UTC))
+    return working_days_after(requested_at, VERIFICATION_WORKING_DAYS)
