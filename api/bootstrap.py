@@ -20,6 +20,7 @@ from api.services.auth import AuthService
 from api.services.catalog import ResourceFields
 from api.services.consents import ConsentService
 from api.services.health import HealthService
+from api.services.notifications import NotificationService
 from api.services.release import ReleaseService
 from api.services.sharing import SharingService
 from api.services.statements import Statements
@@ -53,6 +54,7 @@ class Services:
     auth: AuthService
     consents: ConsentService
     health: HealthService
+    notifications: NotificationService
     release: ReleaseService
     sharing: SharingService
     subjects: SubjectService
@@ -125,6 +127,8 @@ class Services:
         self.subjects = SubjectService(chain=chain, indexer=indexer, pepper=pepper, relay=relay)
         self.suspensions = SuspensionService(chain=chain, admin_address=admin_key.address, indexer=indexer,
                                              resources=resources, relay=relay, statements=statements)
+        self.notifications = NotificationService(chain=chain, sessions=sessions, projection=projection,
+                                                 resources=resources, statements=statements)
         self.verifications = VerificationService(chain=chain, indexer=indexer, resources=resources, relay=relay,
                                                  statements=statements, audit=audit_log, sessions=sessions)
 

@@ -17,6 +17,7 @@ from api.services.audit import AuditService
 from api.services.auth import SUBJECT_SIGNER, AuthService
 from api.services.consents import ConsentService
 from api.services.health import HealthService
+from api.services.notifications import NotificationService
 from api.services.release import ReleaseService
 from api.services.sharing import SharingService
 from api.services.subjects import SubjectService
@@ -55,6 +56,10 @@ def get_health_service(request: Request) -> HealthService:
     return services_of(request).health
 
 
+def get_notification_service(request: Request) -> NotificationService:
+    return services_of(request).notifications
+
+
 def get_release_service(request: Request) -> ReleaseService:
     return services_of(request).release
 
@@ -80,6 +85,7 @@ AuditServiceDep = Annotated[AuditService, Depends(get_audit_service)]
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 ConsentServiceDep = Annotated[ConsentService, Depends(get_consent_service)]
 HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
+NotificationServiceDep = Annotated[NotificationService, Depends(get_notification_service)]
 ReleaseServiceDep = Annotated[ReleaseService, Depends(get_release_service)]
 SharingServiceDep = Annotated[SharingService, Depends(get_sharing_service)]
 SubjectServiceDep = Annotated[SubjectService, Depends(get_subject_service)]

@@ -3,7 +3,8 @@
 Departments, a regulator, catalog resources (household registration, social insurance, housing
 fund, enterprise tax credit, a not-shared one), two citizens and an enterprise whose consents need
 2 of its 3 signers, and the providers' records; and one example of each regulation workflow: a
-suspension (第十九条) and a consent a regulator ended for abuse. Keys are kept in the data dir's keystore, so the
+suspension (第十九条), a consent a regulator ended for abuse and an open verification request (校核,
+第二十一条). Keys are kept in the data dir's keystore, so the
 README walkthrough can use them (``consent-ledger keys export NAME``). Safe to run again.
 
 ``scripts/run`` seeds it once the API is ready: ``python -m bench.demo [API_URL]``.
@@ -90,6 +91,10 @@ ABUSED_CONSENT = ("citizen-li", "dept-housing-fund", "gaj.household_registration
                   "housing_subsidy_review",
                   "以授权为办理条件, 强迫申请人同意 (consent pressed out of the applicant as a condition of service)")
 
+# 第二十一条: the housing fund centre received 张伟's employer from the HRSS bureau, doubts it and asks for a check.
+DOUBTED_RELEASE = ("citizen-zhang", "dept-housing-fund", "hrss.social_insurance", ["employer"], "housing_loan_review",
+                   "单位名称与公积金缴存单位不一致 (the employer differs from the one paying into the fund)")
+
 
 def key(name: str):
     """A demo participant's key from the keystore, created on first use."""
@@ -134,6 +139,7 @@ def seed(base_url: str) -> dict:
         client.close()
     _seed_suspension(base_url)
     _seed_abused_consent(base_url)
+    _seed_verification_request(base_url)
     admin.close()
     log.info("demo world seeded")
     return {"departments": list(DEPARTMENTS), "regulator": REGULATOR[0],
@@ -159,17 +165,40 @@ def _seed_abused_consent(base_url: str) -> None:
     department = key(grantee).address
     if not any(c.get("grantee") == department and c.get("purpose") == purpose
                for c in signer.get("/v1/consents")["consents"]):
-        now = datetime.now(UTC)
-        draft = signer.post("/v1/consents/drafts", {
-            "id_type": person.id_type, "id_number": person.id_number, "grantee": department,
-            "resources": [{"resource_id": resource_id, "fields": fields}], "purpose": purpose, "max_uses": 0,
-            "valid_from": now.isoformat(), "valid_until": (now + timedelta(days=90)).isoformat()})
-        signer.post("/v1/consents", {"typed_data": draft["typed_data"],
-                                     "signatures": [signer.sign_typed_data(draft["typed_data"])]})
+        consent_id = _grant(signer, person, department, resource_id, fields, purpose)
         regulator = ApiClient(base_url, key(REGULATOR[0])).login()
-        regulator.post_signed(f"/v1/consents/{draft['consent_id']}/regulator-end", {"reason": reason})
+        regulator.post_signed(f"/v1/consents/{consent_id}/regulator-end", {"reason": reason})
         regulator.close()
     signer.close()
+
+
+def _grant(signer: ApiClient, person: DemoPerson, grantee: str, resource_id: str, fields: list[str],
+           purpose: str) -> str:
+    """A one-signer consent for 90 days; its id."""
+    now = datetime.now(UTC)
+    draft = signer.post("/v1/consents/drafts", {
+        "id_type": person.id_type, "id_number": person.id_number, "grantee": grantee,
+        "resources": [{"resource_id": resource_id, "fields": fields}], "purpose": purpose, "max_uses": 0,
+        "valid_from": now.isoformat(), "valid_until": (now + timedelta(days=90)).isoformat()})
+    signer.post("/v1/consents", {"typed_data": draft["typed_data"],
+                                 "signatures": [signer.sign_typed_data(draft["typed_data"])]})
+    return draft["consent_id"]
+
+
+def _seed_verification_request(base_url: str) -> None:
+    citizen, department, resource_id, fields, purpose, reason = DOUBTED_RELEASE
+    person = next(p for p in CITIZENS if p.key == citizen)
+    client = ApiClient(base_url, key(department)).login()
+    if not any(v["resource_id"] == resource_id and v["requester"] == client.address
+               for v in client.get("/v1/verification-requests")["verification_requests"]):
+        signer = ApiClient(base_url, key(citizen)).login()
+        _grant(signer, person, client.address, resource_id, fields, purpose)
+        signer.close()
+        released = client.post("/v1/records/query", {"id_type": person.id_type, "id_number": person.id_number,
+                                                     "resource_id": resource_id, "fields": fields, "purpose": purpose})
+        client.post_signed("/v1/verification-requests", {"audit_seq": released["audit"]["seq"], "fields": fields,
+                                                         "reason": reason})
+    client.close()
 
 
 def main(base_url: str) -> int:

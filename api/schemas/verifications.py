@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from api.schemas.common import MAX_DB_INT, FieldName, Reply, Strict, UtcDateTime
+from api.schemas.common import FieldName, Reply, Strict, UtcDateTime
 from api.schemas.sharing import SignedTransaction
 
 
 class VerificationCreate(Strict):
-    audit_seq: int = Field(ge=0, le=MAX_DB_INT, description="the audit log entry of the release in doubt")
+    # 2**53: within a JSON number's exact range (a bound at 2**63 - 1 would be printed as a float past it)
+    audit_seq: int = Field(ge=0, le=2**53, description="the audit log entry of the release in doubt")
     fields: list[FieldName] = Field(min_length=1, max_length=256, description="the doubted fields, all released "
                                                                               "in that entry")
     reason: str = Field(min_length=1, max_length=500)

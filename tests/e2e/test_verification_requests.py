@@ -85,6 +85,17 @@ def test_only_the_receiving_department_may_doubt_a_release(clients):
     unreleased = tax.request("POST", "/v1/verification-requests", {"audit_seq": seq, "fields": ["pension_months"],
                                                                  "reason": "x"})
     assert unreleased.status_code == 422 and unreleased.json()["error"]["code"] == "UNKNOWN_FIELD"
-    missing = tax.request("POST", "/v1/verification-requests", {"audit_seq": 2**62, "fields": ["employer"],
+    missing = tax.request("POST", "/v1/verification-requests", {"audit_seq": 2**53, "fields": ["employer"],
                                                               "reason": "x"})
     assert missing.status_code == 404
+
+
+def test_regulators_list_everything_overdue_in_one_call(clients):
+    regulator = clients("regulator")
+    overdue = regulator.get("/v1/overdue")
+    assert set(overdue) == {"sharing_requests", "verification_requests"}
+    assert all(v["overdue"] for kind in overdue.values() for v in kind)
+    listed = regulator.get("/v1/verification-requests?overdue=true")["verification_requests"]
+    assert [v["request_id"] for v in listed] == [v["request_id"] for v in overdue["verification_requests"]]
+    for other in ("dept-tax", "citizen-li", "admin"):
+        assert clients(other).request("GET", "/v1/overdue").status_code == 403
