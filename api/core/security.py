@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import domain_errors as refused
+from ledger.domain import Role
 from ledger.settings import Settings
 from ledger.storage.models import UsedAuthNonceRow
 
@@ -53,6 +54,15 @@ class Principal:
 
     def has(self, role: str) -> bool:
         return role in self.roles
+
+    def oversight_scope(self, what: str) -> str | None:
+        """Whose ``what`` this principal sees: everyone's (None) for the admin and regulators, its own (its
+        address) for a department; anyone else is refused."""
+        if self.has(Role.ADMIN) or self.has(Role.REGULATOR):
+            return None
+        if self.has(Role.DEPARTMENT):
+            return self.address
+        raise refused.RoleRequired(f"{what} are visible to departments, the admin and regulators")
 
 
 def _now() -> datetime:

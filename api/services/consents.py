@@ -67,7 +67,7 @@ class ConsentService:
         self._audit = audit
         self._resources = resources
         self._pepper = pepper
-        self._transactions = relay
+        self._regulator_acts = relay.acts(self._consents.address, "end consent")
         self._statements = statements
         # A fixed set of locks (by consent id hash): one lock per consent id would grow without bound.
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
@@ -307,11 +307,9 @@ class ConsentService:
         data = self._consents.encode("endByRegulator", bytes.fromhex(consent_id[2:]),
                                      bytes.fromhex(consent.subject_id[2:]), statement_hash(body.reason))
         if body.signed_transaction is None:
-            return UnsignedTransaction(transaction=self._transactions.unsigned(
-                principal.address, self._consents.address, data, action="end consent"))
+            return self._regulator_acts.prepare(principal.address, data)
         self._statements.keep(body.reason)
-        receipt = self._transactions.relay(principal, body.signed_transaction, self._consents.address, data,
-                                           action="end consent")
+        receipt = self._regulator_acts.relay(principal, body.signed_transaction, data)
         return TransactionReceipt(consent_id=consent_id, status="ended_by_regulator", tx_hash=receipt.tx_hash,
                                   block_number=receipt.block_number)
 

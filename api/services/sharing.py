@@ -37,16 +37,9 @@ class SharingService:
         self._indexer = indexer
         self._projection = indexer.projection
         self._resources = resources
-        self._transactions = relay
+        self._acts = relay.acts(self._catalog.address, "sharing")
 
     # -- transactions the department signs -----------------------------------------------------------
-    def _unsigned(self, sender: str, data: str) -> UnsignedTransaction:
-        return UnsignedTransaction(transaction=self._transactions.unsigned(sender, self._catalog.address, data,
-                                                                            action="sharing"))
-
-    def _relay(self, principal: Principal, signed: str, expected_data: str) -> Receipt:
-        return self._transactions.relay(principal, signed, self._catalog.address, expected_data, action="sharing")
-
     def _receipt(self, request_id: int, receipt: Receipt) -> SharingReceipt:
         return SharingReceipt(**self.public(self._projection.sharing_request(request_id)), tx_hash=receipt.tx_hash,
                               block_number=receipt.block_number)
@@ -64,8 +57,8 @@ class SharingService:
             "requestSharing", bytes.fromhex(meta.resource_key[2:]), mask, purpose_hash(body.purpose),
             int(body.valid_until.timestamp()))
         if body.signed_transaction is None:
-            return self._unsigned(principal.address, data)
-        receipt = self._relay(principal, body.signed_transaction, data)
+            return self._acts.prepare(principal.address, data)
+        receipt = self._acts.relay(principal, body.signed_transaction, data)
         events = self._catalog.events(receipt)
         return self._receipt(next(args["requestId"] for name, args in events if name == "SharingRequested"), receipt)
 
@@ -82,8 +75,8 @@ class SharingService:
         data = self._catalog.encode("approveSharing", request_id) if approve else \
             self._catalog.encode("denySharing", request_id, keccak(text=body.reason or ""))
         if body.signed_transaction is None:
-            return self._unsigned(principal.address, data)
-        return self._receipt(request_id, self._relay(principal, body.signed_transaction, data))
+            return self._acts.prepare(principal.address, data)
+        return self._receipt(request_id, self._acts.relay(principal, body.signed_transaction, data))
 
     def end(self, principal: Principal, request_id: int, body: SharingDecision) -> UnsignedTransaction | SharingReceipt:
         """End the agreement made by ``request_id``: its provider signs, or the admin."""
@@ -106,8 +99,8 @@ class SharingService:
         else:
             data = self._catalog.encode("endAgreement", request_id, reason_hash)
             if body.signed_transaction is None:
-                return self._unsigned(principal.address, data)
-            receipt = self._relay(principal, body.signed_transaction, data)
+                return self._acts.prepare(principal.address, data)
+            receipt = self._acts.relay(principal, body.signed_transaction, data)
         return self._receipt(request_id, receipt)
 
     # -- listing -----------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class SuspensionService:
         self._indexer = indexer
         self._projection = indexer.projection
         self._resources = resources
-        self._transactions = relay
+        self._acts = relay.acts(self._catalog.address, "suspension")
         self._statements = statements
 
     def suspend(self, principal: Principal, resource_id: str,
@@ -55,10 +55,9 @@ class SuspensionService:
         data = self._catalog.encode("suspendAccess", bytes.fromhex(meta.resource_key[2:]), body.department,
                                     reason_hash, until)
         if body.signed_transaction is None:
-            return self._unsigned(principal.address, data)
+            return self._acts.prepare(principal.address, data)
         self._statements.keep(body.reason)
-        receipt = self._transactions.relay(principal, body.signed_transaction, self._catalog.address, data,
-                                           action="suspension")
+        receipt = self._acts.relay(principal, body.signed_transaction, data)
         return self._receipt(body.department, meta.resource_key, receipt)
 
     def lift(self, principal: Principal, resource_id: str, department: str,
@@ -78,20 +77,14 @@ class SuspensionService:
         else:
             signed = body.signed_transaction if body is not None else None
             if signed is None:
-                return self._unsigned(principal.address, data)
-            receipt = self._transactions.relay(principal, signed, self._catalog.address, data, action="suspension")
+                return self._acts.prepare(principal.address, data)
+            receipt = self._acts.relay(principal, signed, data)
         return self._receipt(department, meta.resource_key, receipt)
 
     def visible(self, principal: Principal) -> list[SuspensionOut]:
         """The data authority's list: every suspension for the admin and regulators; a department sees those
         it set as provider and those it is under."""
-        if principal.has(Role.ADMIN) or principal.has(Role.REGULATOR):
-            party = None
-        elif principal.has(Role.DEPARTMENT):
-            party = principal.address
-        else:
-            raise refused.RoleRequired("suspensions are visible to departments, the admin and regulators")
-        found = self._projection.suspensions(party)
+        found = self._projection.suspensions(principal.oversight_scope("suspensions"))
         texts = self._statements.texts({s.reason_hash for s in found})
         return [self.public(s, texts) for s in found]
 
@@ -107,10 +100,6 @@ class SuspensionService:
             lifted_at=iso(s.lifted_at), lifted_by=s.lifted_by, tx_hash=s.tx_hash, block_number=s.block_number)
 
     # -- helpers -------------------------------------------------------------------------------------
-    def _unsigned(self, sender: str, data: str) -> UnsignedTransaction:
-        return UnsignedTransaction(transaction=self._transactions.unsigned(sender, self._catalog.address, data,
-                                                                            action="suspension"))
-
     def _receipt(self, department: str, resource_key: str, receipt: Receipt) -> SuspensionReceipt:
         found = self._projection.suspension(department, resource_key)
         out = self.public(found, self._statements.texts({found.reason_hash}))

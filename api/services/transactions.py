@@ -8,6 +8,7 @@ and says exactly what was asked (contract, calldata, no value).
 from __future__ import annotations
 
 from api.core.security import Principal
+from api.schemas.common import UnsignedTransaction
 from ledger import domain_errors as refused
 from ledger.chain.client import Chain
 from ledger.chain.errors import revert_data
@@ -55,3 +56,22 @@ class TransactionRelay:
             raise TransactionFailed(f"{action} refused by the node: {exc.rpc_message}") from None
         self._indexer.sync(receipt.block_number)
         return receipt
+
+    def acts(self, to: str, action: str) -> SignedActs:
+        """The transactions to contract ``to`` that a party signs itself, as one ``action``."""
+        return SignedActs(self, to, action)
+
+
+class SignedActs:
+    """One contract's transactions signed by the party that acts: prepared for it, then relayed."""
+
+    def __init__(self, relay: TransactionRelay, to: str, action: str):
+        self._relay = relay
+        self._to = to
+        self._action = action
+
+    def prepare(self, sender: str, data: str) -> UnsignedTransaction:
+        return UnsignedTransaction(transaction=self._relay.unsigned(sender, self._to, data, action=self._action))
+
+    def relay(self, principal: Principal, signed: str, data: str) -> Receipt:
+        return self._relay.relay(principal, signed, self._to, data, action=self._action)

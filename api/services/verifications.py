@@ -29,7 +29,7 @@ from ledger.audit.log import AuditLog
 from ledger.chain.client import Chain
 from ledger.chain.sender import Receipt
 from ledger.deadlines import VERIFICATION_MAX_WORKING_DAYS, verification_due, working_days_after
-from ledger.domain import Role
+
 from ledger.indexer import Indexer
 from ledger.projection import VerificationState
 from ledger.storage.models import RecordRow
@@ -41,7 +41,7 @@ class VerificationService:
         self._catalog = chain.contract("Catalog")
         self._projection = indexer.projection
         self._resources = resources
-        self._transactions = relay
+        self._acts = relay.acts(self._catalog.address, "verification request")
         self._statements = statements
         self._audit = audit
         self._sessions = sessions
@@ -61,9 +61,9 @@ class VerificationService:
         data = self._catalog.encode("requestVerification", bytes.fromhex(meta.resource_key[2:]), mask, body.audit_seq,
                                     statement_hash(body.reason))
         if body.signed_transaction is None:
-            return self._unsigned(principal.address, data)
+            return self._acts.prepare(principal.address, data)
         self._statements.keep(body.reason)
-        receipt = self._relay(principal, body.signed_transaction, data)
+        receipt = self._acts.relay(principal, body.signed_transaction, data)
         request_id = next(a["requestId"] for name, a in self._catalog.events(receipt) if name == "VerificationRequested")
         return self._receipt(request_id, receipt)
 
@@ -84,9 +84,9 @@ class VerificationService:
             raise refused.InvalidRequest("until is in the past")
         data = self._catalog.encode("extendVerification", request_id, until, statement_hash(body.reason))
         if body.signed_transaction is None:
-            return self._unsigned(principal.address, data)
+            return self._acts.prepare(principal.address, data)
         self._statements.keep(body.reason)
-        return self._receipt(request_id, self._relay(principal, body.signed_transaction, data))
+        return self._receipt(request_id, self._acts.relay(principal, body.signed_transaction, data))
 
     def resolve(self, principal: Principal, request_id: int,
                 body: VerificationResolve) -> UnsignedTransaction | VerificationReceipt:
@@ -98,19 +98,13 @@ class VerificationService:
                                              "it has not changed since the request")
         data = self._catalog.encode("resolveVerification", request_id, body.corrected, statement_hash(body.note))
         if body.signed_transaction is None:
-            return self._unsigned(principal.address, data)
+            return self._acts.prepare(principal.address, data)
         self._statements.keep(body.note)
-        return self._receipt(request_id, self._relay(principal, body.signed_transaction, data))
+        return self._receipt(request_id, self._acts.relay(principal, body.signed_transaction, data))
 
     def visible(self, principal: Principal, overdue_only: bool) -> list[VerificationOut]:
         """The admin and regulators see all; a department those it made or must answer."""
-        if principal.has(Role.ADMIN) or principal.has(Role.REGULATOR):
-            party = None
-        elif principal.has(Role.DEPARTMENT):
-            party = principal.address
-        else:
-            raise refused.RoleRequired("verification requests are visible to departments, the admin and regulators")
-        found = self._projection.verifications(party)
+        found = self._projection.verifications(principal.oversight_scope("verification requests"))
         out = self._public_all(found)
         return [v for v in out if v.overdue] if overdue_only else out
 
@@ -132,13 +126,6 @@ class VerificationService:
         with self._sessions() as session:
             row = session.get(RecordRow, (meta.resource_id, entry.subject_id))
             return row is not None and row.updated_at.timestamp() > v.requested_at
-
-    def _unsigned(self, sender: str, data: str) -> UnsignedTransaction:
-        return UnsignedTransaction(transaction=self._transactions.unsigned(sender, self._catalog.address, data,
-                                                                            action="verification request"))
-
-    def _relay(self, principal: Principal, signed: str, data: str) -> Receipt:
-        return self._transactions.relay(principal, signed, self._catalog.address, data, action="verification request")
 
     def _receipt(self, request_id: int, receipt: Receipt) -> VerificationReceipt:
         out = self._public_all([self._projection.verification(request_id)])[0]

@@ -16,9 +16,9 @@ PURPOSE = "verification_check"
 
 
 def _release(clients) -> int:
-    li, tax = clients("citizen-li"), clients("dept-tax")
-    grant(li, tax, LI, RESOURCE, ["employer", "monthly_base"], purpose=PURPOSE)
-    released = query(tax, LI, RESOURCE, ["employer", "monthly_base"], purpose=PURPOSE)
+    li, civil = clients("citizen-li"), clients("dept-civil-affairs")
+    grant(li, civil, LI, RESOURCE, ["employer", "monthly_base"], purpose=PURPOSE)
+    released = query(civil, LI, RESOURCE, ["employer", "monthly_base"], purpose=PURPOSE)
     assert released.status_code == 200, released.text
     return released.json()["audit"]["seq"]
 
@@ -28,20 +28,20 @@ def _when(text: str) -> datetime:
 
 
 def test_verification_extended_corrected_and_resolved(clients):
-    tax, hrss, regulator = clients("dept-tax"), clients("dept-hrss"), clients("regulator")
+    civil, hrss, regulator = clients("dept-civil-affairs"), clients("dept-hrss"), clients("regulator")
     seq = _release(clients)
     body = {"audit_seq": seq, "fields": ["monthly_base"], "reason": "缴费基数与单位申报不符 (base differs from payroll)"}
-    created = tax.post_signed("/v1/verification-requests", body)
+    created = civil.post_signed("/v1/verification-requests", body)
     request_id = created["request_id"]
     assert created["status"] == "OPEN" and created["audit_seq"] == seq and created["fields"] == ["monthly_base"]
-    assert created["reason"] == body["reason"] and created["requester"] == tax.address
+    assert created["reason"] == body["reason"] and created["requester"] == civil.address
     assert created["due"] is None or _when(created["requested_at"]) + timedelta(days=5) <= _when(created["due"])
 
     # Services are not refused meanwhile (第二十一条: 受理单位应照常办理).
-    assert query(tax, LI, RESOURCE, ["monthly_base"], purpose=PURPOSE).status_code == 200
+    assert query(civil, LI, RESOURCE, ["monthly_base"], purpose=PURPOSE).status_code == 200
 
     path = f"/v1/verification-requests/{request_id}"
-    refused = tax.request("POST", f"{path}/extend", {"reason": "x", "until": created["requested_at"]})
+    refused = civil.request("POST", f"{path}/extend", {"reason": "x", "until": created["requested_at"]})
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "NOT_PROVIDER"
     if created["latest_due"] is None:  # the official calendar for those days is not published: nothing is guessed
         reply = hrss.request("POST", f"{path}/extend", {"reason": "x", "until": created["requested_at"]})
@@ -67,25 +67,25 @@ def test_verification_extended_corrected_and_resolved(clients):
     assert again.status_code == 409
 
     # The requester is told the outcome; the regulator sees every request; a citizen none.
-    for viewer in (tax, hrss, regulator):
+    for viewer in (civil, hrss, regulator):
         listed = next(v for v in viewer.get("/v1/verification-requests")["verification_requests"]
                       if v["request_id"] == request_id)
         assert listed["note"].startswith("已更正") and listed["corrected"] is True
     assert clients("citizen-li").request("GET", "/v1/verification-requests").status_code == 403
-    fresh = query(tax, LI, RESOURCE, ["monthly_base"], purpose=PURPOSE)
+    fresh = query(civil, LI, RESOURCE, ["monthly_base"], purpose=PURPOSE)
     assert fresh.json()["data"] == {"monthly_base": 9300}
 
 
 def test_only_the_receiving_department_may_doubt_a_release(clients):
-    tax, security = clients("dept-tax"), clients("dept-public-security")
+    civil, security = clients("dept-civil-affairs"), clients("dept-public-security")
     seq = _release(clients)
     other = security.request("POST", "/v1/verification-requests", {"audit_seq": seq, "fields": ["employer"],
                                                                   "reason": "x"})
     assert other.status_code == 403 and other.json()["error"]["code"] == "NOT_YOUR_RELEASE"
-    unreleased = tax.request("POST", "/v1/verification-requests", {"audit_seq": seq, "fields": ["pension_months"],
+    unreleased = civil.request("POST", "/v1/verification-requests", {"audit_seq": seq, "fields": ["pension_months"],
                                                                  "reason": "x"})
     assert unreleased.status_code == 422 and unreleased.json()["error"]["code"] == "UNKNOWN_FIELD"
-    missing = tax.request("POST", "/v1/verification-requests", {"audit_seq": 2**53, "fields": ["employer"],
+    missing = civil.request("POST", "/v1/verification-requests", {"audit_seq": 2**53, "fields": ["employer"],
                                                               "reason": "x"})
     assert missing.status_code == 404
 
