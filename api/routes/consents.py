@@ -76,6 +76,14 @@ def end_by_regulator(consent_id: ConsentId, body: RegulatorEnd, principal: Regul
     return reply(service.end_by_regulator(principal, consent_id, body), 200)
 
 
+@router.get("/{consent_id}/receipt", response_model=dict[str, Any], responses=_SIGNER_ERRORS)
+def receipt(consent_id: ConsentId, principal: PrincipalDep, service: ConsentServiceDep):
+    """The consent as an ISO/IEC TS 27560-style consent record in JSON-LD with W3C DPV terms (purpose, personal
+    data, recipient, legal basis, validity, status) and the chain's facts to check it by (consent id, grant
+    transaction, contract). For the subject's signers and the grantee."""
+    return service.receipt(principal, consent_id)
+
+
 @router.get("", response_model=ConsentList, response_model_exclude_unset=True, responses=errors(401, 429, 503))
 def list_consents(principal: PrincipalDep, service: ConsentServiceDep):
     """A signer sees their subjects' consents, pending submissions and expired ones; a department the

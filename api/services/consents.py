@@ -26,12 +26,13 @@ from api.schemas.common import UnsignedTransaction
 from api.schemas.consents import (ConsentDraftCreate, ConsentDraftPublic, RegulatorEnd, RevocationDraft, Submission,
                                   TransactionReceipt, Withdrawal)
 from api.services.catalog import ResourceFields
+from api.services.consent_receipts import consent_record
 from api.services.statements import Statements, statement_hash
 from api.services.transactions import TransactionRelay
 from ledger import domain_errors as refused
 from ledger.audit.log import AuditLog
 from ledger.chain.client import Chain
-from ledger.domain import ConsentStatus, Role
+from ledger.domain import ConsentStatus, Role, department_code_text
 from ledger.eip712 import (ConsentMessage, Domain, InvalidTypedData, RevokeMessage, consent_typed_data,
                            hash_typed_data, parse_canonical_typed_data, recover_signer, revoke_typed_data)
 from ledger.identity import subject_id as make_subject_id
@@ -68,6 +69,7 @@ class ConsentService:
         self._resources = resources
         self._pepper = pepper
         self._regulator_acts = relay.acts(self._consents.address, "end consent")
+        self._rpc = chain.rpc
         self._statements = statements
         # A fixed set of locks (by consent id hash): one lock per consent id would grow without bound.
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
@@ -312,6 +314,32 @@ class ConsentService:
         receipt = self._regulator_acts.relay(principal, body.signed_transaction, data)
         return TransactionReceipt(consent_id=consent_id, status="ended_by_regulator", tx_hash=receipt.tx_hash,
                                   block_number=receipt.block_number)
+
+    def receipt(self, principal: Principal, consent_id: str) -> dict:
+        """The consent as a JSON-LD consent record (ISO/IEC TS 27560 style, DPV terms), for the subject's signers
+        and the grantee."""
+        consent = self._projection.consent(consent_id)
+        if consent is None:
+            raise refused.NotFound("no consent with this id on the ledger")
+        subject = self._projection.subject(consent.subject_id)
+        if principal.address != consent.grantee and (subject is None or principal.address not in subject.signers):
+            raise refused.NotSubjectSigner("a consent's record is for its subject's signers and its grantee")
+        with self._sessions() as session:
+            draft = session.get(ConsentDraftRow, consent_id)
+        uses = self._audit.use_counts([consent_id])[consent_id]
+        listed = self._public(consent, draft, int(time.time()), uses,
+                              self._statements.texts({consent.end_reason_hash}))
+        grantee = self._projection.department(consent.grantee)
+        names = {meta.resource_id: meta.name for key in consent.resource_masks
+                 if (meta := self._resources.by_key.get(key)) is not None}
+        return consent_record(consent=listed, grantee_name=grantee.name if grantee else None,
+                              grantee_code=department_code_text(grantee.code) if grantee else None,
+                              resource_names=names, chain_id=self._domain.chain_id, contract=self._consents.address,
+                              granted_at=self._block_time(consent.granted_block),
+                              ended_at=self._block_time(consent.ended_block) if consent.ended_block else None)
+
+    def _block_time(self, number: int) -> int:
+        return int(self._rpc.call("eth_getBlockByNumber", [hex(number), False])["timestamp"], 16)
 
     # -- listing ------------------------------------------------------------------------------------
     def visible(self, principal: Principal) -> list[dict]:

@@ -79,3 +79,54 @@ def test_a_regulator_end_with_a_bad_body_changes_nothing(clients):
     unknown = regulator.request("POST", "/v1/consents/0x" + "ab" * 32 + "/regulator-end", {"reason": "ok"})
     assert unknown.status_code == 404
     assert _listed(zhang, consent)["status"] == "active"
+
+
+DPV = "https://w3id.org/dpv#"
+
+
+def _triples(record: dict):
+    """The receipt as RDF: it must be JSON-LD that expands to the DPV terms it claims."""
+    import json
+
+    import rdflib
+
+    graph = rdflib.Graph()
+    graph.parse(data=json.dumps(record), format="json-ld")
+    return graph, rdflib.URIRef(record["@id"])
+
+
+def test_a_consent_exports_as_a_dpv_consent_record(clients):
+    import rdflib
+
+    zhang, security, regulator = clients("citizen-zhang"), clients("dept-public-security"), clients("regulator")
+    active = grant(zhang, security, ZHANG, RESOURCE, ["name", "gender"], purpose="receipt_check", max_uses=3)
+    withdrawn = grant(zhang, security, ZHANG, RESOURCE, ["name"], purpose="receipt_withdrawn")
+    revoke(zhang, withdrawn)
+    ended = grant(zhang, security, ZHANG, RESOURCE, ["name"], purpose="receipt_ended")
+    regulator.post_signed(f"/v1/consents/{ended}/regulator-end", {"reason": ABUSE})
+
+    record = zhang.get(f"/v1/consents/{active}/receipt")
+    assert security.get(f"/v1/consents/{active}/receipt") == record  # the grantee reads the same record
+    graph, node = _triples(record)
+    dpv = rdflib.Namespace(DPV)
+    assert (node, rdflib.RDF.type, dpv.ConsentRecord) in graph
+    assert (node, dpv.hasConsentStatus, dpv.ConsentGiven) in graph
+    assert (node, dpv.hasLegalBasis, dpv.Consent) in graph
+    assert (node, dpv.hasIdentifier, rdflib.Literal(active)) in graph
+    fields = {str(graph.value(pd, rdflib.URIRef("http://purl.org/dc/terms/title")))
+              for pd in graph.objects(node, dpv.hasPersonalData)}
+    assert fields == {"name", "gender"}
+    recipient = graph.value(node, dpv.hasRecipient)
+    assert str(graph.value(recipient, dpv.hasName)) == "济南市公安局 Public Security Bureau"
+    assert record["cl:maxUses"] == 3 and record["cl:grantTransaction"].startswith("0x")
+    purpose = graph.value(node, dpv.hasPurpose)
+    assert str(graph.value(purpose, rdflib.URIRef("http://purl.org/dc/terms/identifier"))) == "receipt_check"
+
+    for consent_id, status in ((withdrawn, dpv.ConsentWithdrawn), (ended, dpv.ConsentRevoked)):
+        graph, node = _triples(zhang.get(f"/v1/consents/{consent_id}/receipt"))
+        assert (node, dpv.hasConsentStatus, status) in graph
+    assert zhang.get(f"/v1/consents/{ended}/receipt")["cl:endReason"] == ABUSE
+
+    assert clients("citizen-li").request("GET", f"/v1/consents/{active}/receipt").status_code == 403
+    assert clients("dept-tax").request("GET", f"/v1/consents/{active}/receipt").status_code == 403
+    assert zhang.request("GET", "/v1/consents/0x" + "ab" * 32 + "/receipt").status_code == 404
