@@ -23,6 +23,12 @@ contract Catalog is ICatalog, ParticipantsGuarded {
     mapping(bytes32 resourceId => mapping(address department => Suspension)) private _suspensions;
     mapping(uint256 requestId => VerificationRequest) private _verifications;
     uint256 private _verificationCount;
+    mapping(uint256 emergencyId => Emergency) private _emergencies;
+    uint256 private _emergencyCount;
+
+    uint64 private constant MAX_EMERGENCY_SECONDS = 72 hours;
+    uint256 private constant MAX_EMERGENCY_PARTIES = 64;
+    uint256 private constant MAX_EMERGENCY_SUBJECTS = 256;
 
     constructor(IParticipants participants_) ParticipantsGuarded(participants_) {}
 
@@ -227,6 +233,64 @@ contract Catalog is ICatalog, ParticipantsGuarded {
     }
 
     /// @inheritdoc ICatalog
+    function declareEmergency(
+        bytes32 eventHash,
+        bytes32 legalBasisHash,
+        address[] calldata departments,
+        bytes32[] calldata resources,
+        bool allSubjects,
+        bytes32[] calldata subjects,
+        uint64 until
+    ) external onlyRole(Roles.EMERGENCY) returns (uint256 emergencyId) {
+        _requireEmergencyScope(departments, resources, allSubjects, subjects);
+        emergencyId = _declareEmergency(eventHash, legalBasisHash, allSubjects, until);
+        emit EmergencyScope(emergencyId, departments, resources, subjects);
+    }
+
+    /// @inheritdoc ICatalog
+    function extendEmergency(uint256 emergencyId, uint64 until) external onlyRole(Roles.EMERGENCY) {
+        Emergency storage stored = _requireEmergency(emergencyId);
+        uint64 current = stored.until;
+        if (current <= block.timestamp) revert CatalogEmergencyOver(emergencyId, current);
+        if (stored.declaredBy == msg.sender) revert CatalogExtensionBySameHolder(emergencyId, msg.sender);
+        if (until <= current) {
+            revert CatalogInvalidEmergencyEnd(until, uint64(block.timestamp) + MAX_EMERGENCY_SECONDS);
+        }
+        _requireEmergencyEnd(until, uint64(block.timestamp));
+        stored.until = until;
+        stored.extendedBy = msg.sender;
+        emit EmergencyExtended(emergencyId, msg.sender, until);
+    }
+
+    /// @inheritdoc ICatalog
+    function delayEmergencyNotice(uint256 emergencyId, bytes32 reasonHash, uint64 noticeBy)
+        external
+        onlyRole(Roles.EMERGENCY)
+    {
+        Emergency storage stored = _requireEmergency(emergencyId);
+        if (reasonHash == bytes32(0)) revert CatalogMissingReason();
+        if (noticeBy <= block.timestamp) revert CatalogInvalidValidity(noticeBy);
+        stored.noticeBy = noticeBy;
+        emit EmergencyNoticeDelayed(emergencyId, msg.sender, reasonHash, noticeBy);
+    }
+
+    /// @inheritdoc ICatalog
+    function reviewEmergency(uint256 emergencyId, bool proper, bytes32 noteHash) external onlyRole(Roles.REGULATOR) {
+        Emergency storage stored = _requireEmergency(emergencyId);
+        if (stored.until > block.timestamp) revert CatalogEmergencyNotOver(emergencyId, stored.until);
+        if (stored.reviewedAt != 0) revert CatalogEmergencyReviewed(emergencyId);
+        uint64 reviewedAt = uint64(block.timestamp);
+        stored.reviewedAt = reviewedAt;
+        stored.proper = proper;
+        emit EmergencyReviewed(emergencyId, msg.sender, proper, noteHash, reviewedAt);
+    }
+
+    /// @inheritdoc ICatalog
+    function emergency(uint256 emergencyId) external view returns (Emergency memory) {
+        return _emergencies[emergencyId];
+    }
+
+    /// @inheritdoc ICatalog
     function verificationRequest(uint256 requestId) external view returns (VerificationRequest memory) {
         return _verifications[requestId];
     }
@@ -283,6 +347,57 @@ contract Catalog is ICatalog, ParticipantsGuarded {
         if (_resources[stored.resourceId].provider != msg.sender) {
             revert CatalogNotVerificationProvider(requestId, msg.sender);
         }
+    }
+
+    /// @dev Stores the emergency and emits {EmergencyDeclared}; apart from {declareEmergency} for the stack's sake.
+    function _declareEmergency(bytes32 eventHash, bytes32 legalBasisHash, bool allSubjects, uint64 until)
+        private
+        returns (uint256 emergencyId)
+    {
+        uint64 declaredAt = uint64(block.timestamp);
+        _requireEmergencyEnd(until, declaredAt);
+        emergencyId = ++_emergencyCount;
+        Emergency storage stored = _emergencies[emergencyId];
+        stored.declaredBy = msg.sender;
+        stored.declaredAt = declaredAt;
+        stored.allSubjects = allSubjects;
+        stored.until = until;
+        emit EmergencyDeclared(emergencyId, msg.sender, eventHash, legalBasisHash, allSubjects, declaredAt, until);
+    }
+
+    function _requireEmergencyScope(
+        address[] calldata departments,
+        bytes32[] calldata resources,
+        bool allSubjects,
+        bytes32[] calldata subjects
+    ) private view {
+        uint256 departmentCount = departments.length;
+        uint256 resourceCount = resources.length;
+        uint256 subjectCount = subjects.length;
+        if (
+            departmentCount == 0 || departmentCount > MAX_EMERGENCY_PARTIES || resourceCount == 0
+                || resourceCount > MAX_EMERGENCY_PARTIES
+                || (allSubjects ? subjectCount != 0 : subjectCount == 0 || subjectCount > MAX_EMERGENCY_SUBJECTS)
+        ) revert CatalogInvalidEmergencyScope();
+        IParticipants registry = participants();
+        for (uint256 i; i < departmentCount; ++i) {
+            // slither-disable-next-line unused-return,calls-loop
+            (bytes32 code,,) = registry.department(departments[i]);
+            if (code == bytes32(0)) revert CatalogUnknownDepartment(departments[i]);
+        }
+        for (uint256 i; i < resourceCount; ++i) {
+            _requireResource(resources[i]);
+        }
+    }
+
+    function _requireEmergency(uint256 emergencyId) private view returns (Emergency storage stored) {
+        stored = _emergencies[emergencyId];
+        if (stored.declaredAt == 0) revert CatalogUnknownEmergency(emergencyId);
+    }
+
+    function _requireEmergencyEnd(uint64 until, uint64 now_) private pure {
+        uint64 latest = now_ + MAX_EMERGENCY_SECONDS;
+        if (until <= now_ || until > latest) revert CatalogInvalidEmergencyEnd(until, latest);
     }
 
     function _validateResource(address provider, uint16 fieldCount) private view {

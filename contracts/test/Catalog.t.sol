@@ -11,6 +11,8 @@ contract CatalogTest is Fixture {
     bytes32 private constant PURPOSE_HASH = keccak256("social-assistance-eligibility");
     bytes32 private constant OTHER_PURPOSE_HASH = keccak256("marketing");
     bytes32 private constant REASON = keccak256("data used beyond the department's duties");
+    bytes32 private constant EVENT = keccak256("flood in Licheng district, residents to be resettled");
+    bytes32 private constant LEGAL_BASIS = keccak256("Emergency Response Law; PIPL art. 13(1)(4)");
     ICatalog.SharingClass private constant CONDITIONAL = ICatalog.SharingClass.CONDITIONAL;
 
     function setUp() public override {
@@ -732,6 +734,184 @@ contract CatalogTest is Fixture {
         if (caller != provider) vm.expectRevert(_notVerificationProvider(id, caller));
         vm.prank(caller);
         catalog.resolveVerification(id, false, bytes32(0));
+    }
+
+    // ---------------------------------------------------------------- the emergency green channel
+
+    function _departments() private view returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = requester;
+    }
+
+    function _resources() private pure returns (bytes32[] memory list) {
+        list = new bytes32[](1);
+        list[0] = RES_PENSION;
+    }
+
+    function _declare(uint64 lasts) private returns (uint256) {
+        vm.prank(emergency);
+        return catalog.declareEmergency(
+            EVENT, LEGAL_BASIS, _departments(), _resources(), true, new bytes32[](0), uint64(block.timestamp) + lasts
+        );
+    }
+
+    function _secondHolder() private returns (address second) {
+        second = vm.addr(_key("emergency-2"));
+        bytes32 role = keccak256("EMERGENCY_ROLE");
+        vm.prank(admin);
+        participants.grantRole(role, second);
+    }
+
+    function test_declareEmergency_recordsAndEmits() public {
+        bytes32[] memory subjects = new bytes32[](1);
+        subjects[0] = keccak256("subject-1");
+        uint64 until = uint64(block.timestamp + 72 hours);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.EmergencyDeclared(1, emergency, EVENT, LEGAL_BASIS, false, uint64(block.timestamp), until);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.EmergencyScope(1, _departments(), _resources(), subjects);
+        vm.prank(emergency);
+        uint256 id = catalog.declareEmergency(EVENT, LEGAL_BASIS, _departments(), _resources(), false, subjects, until);
+
+        ICatalog.Emergency memory e = catalog.emergency(id);
+        assertEq(e.declaredBy, emergency);
+        assertEq(e.declaredAt, block.timestamp);
+        assertEq(e.until, until);
+        assertFalse(e.allSubjects);
+    }
+
+    function test_declareEmergency_revertsWhenNotEmergencyHolder() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IParticipantsGuarded.ParticipantsUnauthorized.selector, requester, keccak256("EMERGENCY_ROLE")
+            )
+        );
+        vm.prank(requester);
+        catalog.declareEmergency(
+            EVENT, LEGAL_BASIS, _departments(), _resources(), true, new bytes32[](0), uint64(block.timestamp + 1)
+        );
+    }
+
+    function test_declareEmergency_revertsBeyond72Hours() public {
+        uint64 latest = uint64(block.timestamp + 72 hours);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidEmergencyEnd.selector, latest + 1, latest));
+        _declare(72 hours + 1);
+    }
+
+    function test_declareEmergency_revertsOnBadScope() public {
+        vm.startPrank(emergency);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidEmergencyScope.selector));
+        catalog.declareEmergency(
+            EVENT, LEGAL_BASIS, new address[](0), _resources(), true, new bytes32[](0), uint64(block.timestamp + 1)
+        );
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidEmergencyScope.selector));
+        catalog.declareEmergency(
+            EVENT, LEGAL_BASIS, _departments(), _resources(), false, new bytes32[](0), uint64(block.timestamp + 1)
+        );
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidEmergencyScope.selector));
+        catalog.declareEmergency(
+            EVENT, LEGAL_BASIS, _departments(), _resources(), true, new bytes32[](1), uint64(block.timestamp + 1)
+        );
+        address[] memory strangers = new address[](1);
+        strangers[0] = stranger;
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownDepartment.selector, stranger));
+        catalog.declareEmergency(
+            EVENT, LEGAL_BASIS, strangers, _resources(), true, new bytes32[](0), uint64(block.timestamp + 1)
+        );
+        vm.stopPrank();
+    }
+
+    function test_extendEmergency_onlyByAnotherHolder() public {
+        uint256 id = _declare(24 hours);
+        uint64 until = uint64(block.timestamp + 48 hours);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogExtensionBySameHolder.selector, id, emergency));
+        vm.prank(emergency);
+        catalog.extendEmergency(id, until);
+
+        address second = _secondHolder();
+        vm.expectEmit(address(catalog));
+        emit ICatalog.EmergencyExtended(id, second, until);
+        vm.prank(second);
+        catalog.extendEmergency(id, until);
+        assertEq(catalog.emergency(id).until, until);
+        assertEq(catalog.emergency(id).extendedBy, second);
+    }
+
+    function test_extendEmergency_revertsWhenOverOrTooFar() public {
+        uint256 id = _declare(1 hours);
+        address second = _secondHolder();
+        uint64 latest = uint64(block.timestamp + 72 hours);
+        vm.startPrank(second);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogInvalidEmergencyEnd.selector, latest + 1, latest));
+        catalog.extendEmergency(id, latest + 1);
+        vm.warp(block.timestamp + 1 hours);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogEmergencyOver.selector, id, uint64(block.timestamp)));
+        catalog.extendEmergency(id, uint64(block.timestamp + 1 hours));
+        vm.stopPrank();
+    }
+
+    function test_delayEmergencyNotice_recordsReasonAndDate() public {
+        uint256 id = _declare(24 hours);
+        uint64 noticeBy = uint64(block.timestamp + 10 days);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.EmergencyNoticeDelayed(id, emergency, REASON, noticeBy);
+        vm.prank(emergency);
+        catalog.delayEmergencyNotice(id, REASON, noticeBy);
+        assertEq(catalog.emergency(id).noticeBy, noticeBy);
+
+        vm.startPrank(emergency);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogMissingReason.selector));
+        catalog.delayEmergencyNotice(id, bytes32(0), noticeBy);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogUnknownEmergency.selector, 9));
+        catalog.delayEmergencyNotice(9, REASON, noticeBy);
+        vm.stopPrank();
+    }
+
+    function test_reviewEmergency_onceAfterItsEnd() public {
+        uint256 id = _declare(24 hours);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICatalog.CatalogEmergencyNotOver.selector, id, uint64(block.timestamp + 24 hours))
+        );
+        vm.prank(regulator);
+        catalog.reviewEmergency(id, true, keccak256("note"));
+
+        vm.warp(block.timestamp + 24 hours);
+        vm.expectEmit(address(catalog));
+        emit ICatalog.EmergencyReviewed(id, regulator, false, keccak256("note"), uint64(block.timestamp));
+        vm.prank(regulator);
+        catalog.reviewEmergency(id, false, keccak256("note"));
+        ICatalog.Emergency memory e = catalog.emergency(id);
+        assertEq(e.reviewedAt, block.timestamp);
+        assertFalse(e.proper);
+
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogEmergencyReviewed.selector, id));
+        vm.prank(regulator);
+        catalog.reviewEmergency(id, true, keccak256("again"));
+    }
+
+    function test_reviewEmergency_revertsWhenNotRegulator() public {
+        uint256 id = _declare(1 hours);
+        vm.warp(block.timestamp + 1 hours);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IParticipantsGuarded.ParticipantsUnauthorized.selector, emergency, keccak256("REGULATOR_ROLE")
+            )
+        );
+        vm.prank(emergency);
+        catalog.reviewEmergency(id, true, bytes32(0));
+    }
+
+    function testFuzz_declareEmergency_expiryWithin72Hours(uint64 lasts) public {
+        lasts = uint64(bound(lasts, 0, 200 hours));
+        uint64 latest = uint64(block.timestamp + 72 hours);
+        if (lasts == 0 || lasts > 72 hours) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    ICatalog.CatalogInvalidEmergencyEnd.selector, uint64(block.timestamp) + lasts, latest
+                )
+            );
+        }
+        _declare(lasts);
     }
 
     // ---------------------------------------------------------------- fuzz

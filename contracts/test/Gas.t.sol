@@ -29,6 +29,7 @@ contract GasTest is Fixture {
     ISubjects.SignerChange private _bobRotation;
     address private _education = vm.addr(_key("dept-edu"));
     uint256 private _verificationId;
+    uint256 private _emergencyId;
 
     function setUp() public override {
         super.setUp();
@@ -69,6 +70,20 @@ contract GasTest is Fixture {
         _propose(_bobRotation);
         vm.warp(block.timestamp + NOTICE);
         vm.roll(block.number + 1);
+        address[] memory scope = new address[](1);
+        scope[0] = requester;
+        bytes32[] memory resources = new bytes32[](1);
+        resources[0] = RES_PENSION;
+        vm.prank(emergency);
+        _emergencyId = catalog.declareEmergency(
+            keccak256("event"),
+            keccak256("basis"),
+            scope,
+            resources,
+            true,
+            new bytes32[](0),
+            uint64(block.timestamp + 1 hours)
+        );
         vm.pauseGasMetering();
     }
 
@@ -224,6 +239,69 @@ contract GasTest is Fixture {
             provider,
             address(catalog),
             abi.encodeCall(catalog.resolveVerification, (_verificationId, true, keccak256("fixed"))),
+            1,
+            60_000
+        );
+    }
+
+    function test_gas_declareEmergency() public {
+        address[] memory departments = new address[](2);
+        (departments[0], departments[1]) = (requester, provider);
+        bytes32[] memory resources = new bytes32[](1);
+        resources[0] = RES_PENSION;
+        _measure(
+            emergency,
+            address(catalog),
+            abi.encodeCall(
+                catalog.declareEmergency,
+                (
+                    keccak256("event"),
+                    keccak256("legal basis"),
+                    departments,
+                    resources,
+                    true,
+                    new bytes32[](0),
+                    uint64(block.timestamp + 72 hours)
+                )
+            ),
+            1,
+            125_000
+        );
+    }
+
+    function test_gas_extendEmergency() public {
+        address second = vm.addr(_key("emergency-2"));
+        bytes32 role = keccak256("EMERGENCY_ROLE");
+        vm.prank(admin);
+        participants.grantRole(role, second);
+        _measure(
+            second,
+            address(catalog),
+            abi.encodeCall(catalog.extendEmergency, (_emergencyId, uint64(block.timestamp + 72 hours))),
+            1,
+            45_000
+        );
+    }
+
+    function test_gas_delayEmergencyNotice() public {
+        _measure(
+            emergency,
+            address(catalog),
+            abi.encodeCall(
+                catalog.delayEmergencyNotice,
+                (_emergencyId, keccak256("investigation"), uint64(block.timestamp + 7 days))
+            ),
+            1,
+            60_000
+        );
+    }
+
+    function test_gas_reviewEmergency() public {
+        vm.warp(block.timestamp + 73 hours);
+        _measure(
+            regulator,
+            address(catalog),
+            abi.encodeCall(catalog.reviewEmergency, (_emergencyId, true, keccak256("ok"))),
             1,
             60_000
         );

@@ -24,6 +24,13 @@ import {IParticipantsGuarded} from "./IParticipantsGuarded.sol";
  * resolves it, saying whether it corrected the record. Working days follow the official calendar, which
  * the chain does not know: the contract records the times, and the deadlines are computed and checked
  * off-chain (the API refuses an extension past 15 working days; the verifier reports one that got through).
+ *
+ * The emergency green channel (应急供需绿色通道, 济南市实施方案): a holder of the EMERGENCY role declares an emergency
+ * with the hashes of its event and legal basis, the departments and resources it covers, its subjects (all, or
+ * listed ids) and a hard expiry at most 72 hours ahead. Only another EMERGENCY holder extends it (again at most
+ * 72 hours ahead). Releases under it need no consent and ignore NOT_SHARED, inside its scope and window: the
+ * policy judges them off-chain from these events. A holder may delay the notice to affected subjects only with
+ * a reason and an end date, both on-chain. After its end a regulator reviews it, PROPER or IMPROPER, once.
  */
 interface ICatalog is IParticipantsGuarded {
     /// @notice Sharing class of a resource.
@@ -104,6 +111,19 @@ interface ICatalog is IParticipantsGuarded {
         uint64 resolvedAt;
     }
 
+    /// @notice An emergency on the green channel. `declaredAt == 0` means unknown; in force on [declaredAt, until).
+    /// Its event, legal basis and scope are in {EmergencyDeclared}.
+    struct Emergency {
+        address declaredBy;
+        uint64 declaredAt;
+        bool allSubjects;
+        address extendedBy;
+        uint64 until;
+        uint64 noticeBy;
+        uint64 reviewedAt;
+        bool proper;
+    }
+
     /// @notice `resourceId` is not catalogued.
     error CatalogUnknownResource(bytes32 resourceId);
 
@@ -162,6 +182,27 @@ interface ICatalog is IParticipantsGuarded {
 
     /// @notice Verification request `requestId` is `status`, which does not allow this step.
     error CatalogVerificationNotOpen(uint256 requestId, VerificationStatus status);
+
+    /// @notice `until` is not in the future, or later than `latest` (72 hours from now).
+    error CatalogInvalidEmergencyEnd(uint64 until, uint64 latest);
+
+    /// @notice An emergency must name 1..64 departments and 1..64 resources, and all subjects or 1..256 of them.
+    error CatalogInvalidEmergencyScope();
+
+    /// @notice Emergency `emergencyId` does not exist.
+    error CatalogUnknownEmergency(uint256 emergencyId);
+
+    /// @notice Emergency `emergencyId` ended at `until`: it can no longer be extended.
+    error CatalogEmergencyOver(uint256 emergencyId, uint64 until);
+
+    /// @notice Emergency `emergencyId` runs until `until`: it is reviewed after its end.
+    error CatalogEmergencyNotOver(uint256 emergencyId, uint64 until);
+
+    /// @notice `holder` declared emergency `emergencyId`: another EMERGENCY holder must extend it.
+    error CatalogExtensionBySameHolder(uint256 emergencyId, address holder);
+
+    /// @notice Emergency `emergencyId` has been reviewed already.
+    error CatalogEmergencyReviewed(uint256 emergencyId);
 
     /// @notice The field mask is empty.
     error CatalogEmptyFieldMask();
@@ -248,6 +289,34 @@ interface ICatalog is IParticipantsGuarded {
     /// the record; `noteHash` is the hash of its written answer.
     event VerificationResolved(
         uint256 indexed requestId, address indexed provider, bool corrected, bytes32 noteHash, uint64 resolvedAt
+    );
+
+    /// @notice `declaredBy` declared emergency `emergencyId`, in force from `declaredAt` until `until`; its scope
+    /// follows in {EmergencyScope}.
+    event EmergencyDeclared(
+        uint256 indexed emergencyId,
+        address indexed declaredBy,
+        bytes32 eventHash,
+        bytes32 legalBasisHash,
+        bool allSubjects,
+        uint64 declaredAt,
+        uint64 until
+    );
+
+    /// @notice The departments, resources and (unless all) subjects emergency `emergencyId` covers; emitted right
+    /// after {EmergencyDeclared}.
+    event EmergencyScope(uint256 indexed emergencyId, address[] departments, bytes32[] resources, bytes32[] subjects);
+
+    /// @notice `extendedBy`, another EMERGENCY holder, extended emergency `emergencyId` until `until`.
+    event EmergencyExtended(uint256 indexed emergencyId, address indexed extendedBy, uint64 until);
+
+    /// @notice `by` delayed the notice to the subjects of emergency `emergencyId` until `noticeBy`, for the reason
+    /// hashed.
+    event EmergencyNoticeDelayed(uint256 indexed emergencyId, address indexed by, bytes32 reasonHash, uint64 noticeBy);
+
+    /// @notice `regulator` reviewed emergency `emergencyId`: `proper` or not, with the hash of its note.
+    event EmergencyReviewed(
+        uint256 indexed emergencyId, address indexed regulator, bool proper, bytes32 noteHash, uint64 reviewedAt
     );
 
     /**
@@ -404,6 +473,63 @@ interface ICatalog is IParticipantsGuarded {
      * @param noteHash Hash of the written answer.
      */
     function resolveVerification(uint256 requestId, bool corrected, bytes32 noteHash) external;
+
+    /**
+     * @notice Declares an emergency on the green channel.
+     * @dev Only an EMERGENCY holder. Departments must be registered and resources catalogued; 1..64 of each, and
+     * all subjects or 1..256 listed subject ids. `until` in the future and at most 72 hours ahead.
+     * @param eventHash Hash of the written description of the event.
+     * @param legalBasisHash Hash of the legal basis cited.
+     * @param departments The departments that may receive data under it.
+     * @param resources The resources they may receive.
+     * @param allSubjects Whether every subject is in scope.
+     * @param subjects The subject ids in scope when not all (empty otherwise).
+     * @param until Hard expiry (unix seconds, exclusive).
+     * @return emergencyId The new emergency's id (ids start at 1).
+     */
+    function declareEmergency(
+        bytes32 eventHash,
+        bytes32 legalBasisHash,
+        address[] calldata departments,
+        bytes32[] calldata resources,
+        bool allSubjects,
+        bytes32[] calldata subjects,
+        uint64 until
+    ) external returns (uint256 emergencyId);
+
+    /**
+     * @notice Extends an emergency still in force.
+     * @dev Only an EMERGENCY holder other than the one who declared it; `until` later than the current end and at
+     * most 72 hours ahead.
+     * @param emergencyId The emergency.
+     * @param until The new hard expiry.
+     */
+    function extendEmergency(uint256 emergencyId, uint64 until) external;
+
+    /**
+     * @notice Records that the notice to the emergency's subjects is delayed, why and until when.
+     * @dev Only an EMERGENCY holder; reason non-zero; `noticeBy` in the future. A later call replaces the date.
+     * @param emergencyId The emergency.
+     * @param reasonHash Hash of the written reason.
+     * @param noticeBy The date by which the subjects are told.
+     */
+    function delayEmergencyNotice(uint256 emergencyId, bytes32 reasonHash, uint64 noticeBy) external;
+
+    /**
+     * @notice A regulator's review of an emergency after its end.
+     * @dev Only a REGULATOR holder, once, after `until`.
+     * @param emergencyId The emergency.
+     * @param proper Whether the use of the channel was proper.
+     * @param noteHash Hash of the regulator's note.
+     */
+    function reviewEmergency(uint256 emergencyId, bool proper, bytes32 noteHash) external;
+
+    /**
+     * @notice An emergency.
+     * @param emergencyId Emergency id.
+     * @return The emergency; `declaredAt` is 0 when unknown.
+     */
+    function emergency(uint256 emergencyId) external view returns (Emergency memory);
 
     /**
      * @notice A verification request.
