@@ -19,6 +19,7 @@ from api.services.audit import AuditService
 from api.services.auth import AuthService
 from api.services.catalog import ResourceFields
 from api.services.consents import ConsentService
+from api.services.emergencies import EmergencyService
 from api.services.health import HealthService
 from api.services.notifications import NotificationService
 from api.services.release import ReleaseService
@@ -53,6 +54,7 @@ class Services:
     audit: AuditService
     auth: AuthService
     consents: ConsentService
+    emergencies: EmergencyService
     health: HealthService
     notifications: NotificationService
     release: ReleaseService
@@ -127,6 +129,8 @@ class Services:
         self.subjects = SubjectService(chain=chain, indexer=indexer, pepper=pepper, relay=relay)
         self.suspensions = SuspensionService(chain=chain, admin_address=admin_key.address, indexer=indexer,
                                              resources=resources, relay=relay, statements=statements)
+        self.emergencies = EmergencyService(chain=chain, indexer=indexer, resources=resources, relay=relay,
+                                            statements=statements, pepper=pepper)
         self.notifications = NotificationService(chain=chain, sessions=sessions, projection=projection,
                                                  resources=resources, statements=statements)
         self.verifications = VerificationService(chain=chain, indexer=indexer, resources=resources, relay=relay,

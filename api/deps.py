@@ -16,6 +16,7 @@ from api.services.admin import AdminService
 from api.services.audit import AuditService
 from api.services.auth import SUBJECT_SIGNER, AuthService
 from api.services.consents import ConsentService
+from api.services.emergencies import EmergencyService
 from api.services.health import HealthService
 from api.services.notifications import NotificationService
 from api.services.release import ReleaseService
@@ -52,6 +53,10 @@ def get_consent_service(request: Request) -> ConsentService:
     return services_of(request).consents
 
 
+def get_emergency_service(request: Request) -> EmergencyService:
+    return services_of(request).emergencies
+
+
 def get_health_service(request: Request) -> HealthService:
     return services_of(request).health
 
@@ -84,6 +89,7 @@ AdminServiceDep = Annotated[AdminService, Depends(get_admin_service)]
 AuditServiceDep = Annotated[AuditService, Depends(get_audit_service)]
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 ConsentServiceDep = Annotated[ConsentService, Depends(get_consent_service)]
+EmergencyServiceDep = Annotated[EmergencyService, Depends(get_emergency_service)]
 HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
 NotificationServiceDep = Annotated[NotificationService, Depends(get_notification_service)]
 ReleaseServiceDep = Annotated[ReleaseService, Depends(get_release_service)]

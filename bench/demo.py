@@ -3,8 +3,8 @@
 Departments, a regulator, catalog resources (household registration, social insurance, housing
 fund, enterprise tax credit, a not-shared one), two citizens and an enterprise whose consents need
 2 of its 3 signers, and the providers' records; and one example of each regulation workflow: a
-suspension (第十九条), a consent a regulator ended for abuse and an open verification request (校核,
-第二十一条). Keys are kept in the data dir's keystore, so the
+suspension (第十九条), a consent a regulator ended for abuse, an open verification request (校核,
+第二十一条) and an emergency on the green channel with one release under it. Keys are kept in the data dir's keystore, so the
 README walkthrough can use them (``consent-ledger keys export NAME``). Safe to run again.
 
 ``scripts/run`` seeds it once the API is ready: ``python -m bench.demo [API_URL]``.
@@ -95,6 +95,12 @@ ABUSED_CONSENT = ("citizen-li", "dept-housing-fund", "gaj.household_registration
 DOUBTED_RELEASE = ("citizen-zhang", "dept-housing-fund", "hrss.social_insurance", ["employer"], "housing_loan_review",
                    "单位名称与公积金缴存单位不一致 (the employer differs from the one paying into the fund)")
 
+# 应急供需绿色通道: two EMERGENCY holders (a second one extends), one emergency in force and one release under it.
+EMERGENCY_OFFICERS = ("emergency-officer-1", "emergency-officer-2")
+EMERGENCY = ("济南市历城区暴雨内涝, 受灾群众临时安置 (rainstorm flooding in Licheng district: temporary resettlement)",
+             "《中华人民共和国突发事件应对法》; 《个人信息保护法》第十三条第一款第(四)项",
+             "dept-civil-affairs", "gaj.household_registration", ["name", "address"])
+
 
 def key(name: str):
     """A demo participant's key from the keystore, created on first use."""
@@ -137,12 +143,15 @@ def seed(base_url: str) -> dict:
             id_type = "resident_id" if id_number[:17].isdigit() else "uscc"
             client.put(f"/v1/resources/{slug}/records", {"id_type": id_type, "id_number": id_number, "data": data})
         client.close()
+    for officer in EMERGENCY_OFFICERS:
+        _post_new(admin, "/v1/admin/emergency-officers", {"address": key(officer).address})
     _seed_suspension(base_url)
     _seed_abused_consent(base_url)
     _seed_verification_request(base_url)
+    _seed_emergency(base_url)
     admin.close()
     log.info("demo world seeded")
-    return {"departments": list(DEPARTMENTS), "regulator": REGULATOR[0],
+    return {"departments": list(DEPARTMENTS), "regulator": REGULATOR[0], "emergency_officers": list(EMERGENCY_OFFICERS),
             "citizens": [c.key for c in CITIZENS], "enterprise_signers": list(ENTERPRISE_SIGNERS)}
 
 
@@ -199,6 +208,23 @@ def _seed_verification_request(base_url: str) -> None:
         client.post_signed("/v1/verification-requests", {"audit_seq": released["audit"]["seq"], "fields": fields,
                                                          "reason": reason})
     client.close()
+
+
+def _seed_emergency(base_url: str) -> None:
+    event, legal_basis, department, resource_id, fields = EMERGENCY
+    officer = ApiClient(base_url, key(EMERGENCY_OFFICERS[0])).login()
+    if not officer.get("/v1/emergencies")["emergencies"]:
+        until = (datetime.now(UTC) + timedelta(hours=72)).replace(microsecond=0).isoformat()
+        declared = officer.post_signed("/v1/emergencies", {
+            "event": event, "legal_basis": legal_basis, "departments": [key(department).address],
+            "resources": [resource_id], "subjects": "all", "until": until})
+        client = ApiClient(base_url, key(department)).login()
+        person = CITIZENS[0]
+        client.post("/v1/records/query", {"id_type": person.id_type, "id_number": person.id_number,
+                                          "resource_id": resource_id, "fields": fields, "purpose": "flood_resettlement",
+                                          "emergency_id": declared["emergency_id"]})
+        client.close()
+    officer.close()
 
 
 def main(base_url: str) -> int:

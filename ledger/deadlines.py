@@ -5,6 +5,9 @@
 - Verification of shared data (第二十一条): "提供部门应在5个工作日内予以校核。需延长校核期限的,应经提供部门负责人
   同意并告知使用部门,延长期限最长不得超过15个工作日" — 5 working days, once extended at most 15 in all.
 
+- Emergency reviews (the green channel, 应急供需绿色通道): the regulator reviews each emergency within
+  24 hours of its end (clock hours, not working days: an emergency does not wait for Monday).
+
 A deadline that falls in a year whose official holiday arrangement is not published yet is not
 guessed: :class:`Deadline` then has no ``at`` and says why in ``pending``.
 """
@@ -20,6 +23,8 @@ from ledger.workdays import add_working_days
 SHARING_ANSWER_WORKING_DAYS = 10
 VERIFICATION_WORKING_DAYS = 5
 VERIFICATION_MAX_WORKING_DAYS = 15
+EMERGENCY_MAX_SECONDS = 72 * 3600  # the hard expiry a declaration or an extension may set, from now
+EMERGENCY_REVIEW_SECONDS = 24 * 3600
 
 
 class Deadline(NamedTuple):
@@ -52,3 +57,8 @@ def verification_due(requested_at: int, extended_until: int | None) -> Deadline:
     if extended_until is not None:
         return Deadline(datetime.fromtimestamp(extended_until, UTC))
     return working_days_after(requested_at, VERIFICATION_WORKING_DAYS)
+
+
+def emergency_review_due(until: int) -> Deadline:
+    """When the regulator's review of an emergency that ends at ``until`` is due."""
+    return Deadline(datetime.fromtimestamp(until + EMERGENCY_REVIEW_SECONDS, UTC))

@@ -166,6 +166,14 @@ class NonceUsed(Conflict):
     code = "NONCE_USED"
 
 
+class EmergencyOver(Conflict):
+    code = "EMERGENCY_OVER"
+
+
+class EmergencyNotOver(Conflict):
+    code = "EMERGENCY_NOT_OVER"
+
+
 class VerificationNotOpen(Conflict):
     code = "VERIFICATION_NOT_OPEN"
 

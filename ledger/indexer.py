@@ -299,6 +299,15 @@ def _persist(session: Session, p: Projection, dirty: list[tuple[str, object]]) -
                                              purpose_hash=a.purpose_hash, field_mask=str(a.field_mask),
                                              valid_from=a.valid_from, valid_until=a.valid_until,
                                              request_id=a.request_id, ended_at=a.ended_at, ended_by=a.ended_by))
+        elif kind == "emergency":
+            x = p.emergencies[key]
+            session.merge(m.EmergencyRow(
+                emergency_id=x.emergency_id, declared_by=x.declared_by, event_hash=x.event_hash,
+                legal_basis_hash=x.legal_basis_hash, all_subjects=x.all_subjects, declared_at=x.declared_at,
+                until=x.until, declared_block=x.declared_block, tx_hash=x.tx_hash, departments=list(x.departments),
+                resources=list(x.resources), subjects=list(x.subjects), extended_by=x.extended_by,
+                notice_by=x.notice_by, notice_reason_hash=x.notice_reason_hash, reviewed_at=x.reviewed_at,
+                reviewed_by=x.reviewed_by, proper=x.proper, review_note_hash=x.review_note_hash))
         elif kind == "verification":
             v = p.verifications[key]
             session.merge(m.VerificationRequestRow(

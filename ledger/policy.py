@@ -14,6 +14,11 @@ Checks, in this order (the first failing one is the reason):
    force: not lifted as of b and, if it has an end, timestamp < end (永州办法 第十九条, "提供部门发现
    使用部门违反规定使用政务数据的,有权暂停或者终止提供")
 5. ``UNKNOWN_FIELD``    F is empty or names a field the resource does not have
+   A request under an emergency (``emergency_id``, the green channel, 应急供需绿色通道) is then decided
+   by the emergency alone, needing no consent, agreement or registered subject and ignoring
+   NOT_SHARED: ``NO_EMERGENCY`` (no such emergency as of b), ``OUTSIDE_EMERGENCY_SCOPE`` (D, R or
+   S is not in its declared scope), ``EMERGENCY_NOT_IN_FORCE`` (the timestamp is outside
+   [declared_at, until)); otherwise it allows the release.
 6. ``NOT_SHARED``       the resource's class is NOT_SHARED (不予共享)
 7. ``NO_AGREEMENT``     CONDITIONAL resource without an approved agreement D↔R for purpose P
    whose field mask covers F and whose term [valid_from, valid_until) holds the block timestamp;
@@ -59,6 +64,7 @@ __all__ = [
     "ConsentStatus",
     "Decision",
     "Department",
+    "Emergency",
     "Reason",
     "Request",
     "Resource",
@@ -95,6 +101,9 @@ class Reason(str, enum.Enum):
     USES_EXHAUSTED = "USES_EXHAUSTED"
     AGREEMENT_ENDED = "AGREEMENT_ENDED"
     SUSPENDED = "SUSPENDED"
+    NO_EMERGENCY = "NO_EMERGENCY"
+    OUTSIDE_EMERGENCY_SCOPE = "OUTSIDE_EMERGENCY_SCOPE"
+    EMERGENCY_NOT_IN_FORCE = "EMERGENCY_NOT_IN_FORCE"
     ENDED_BY_REGULATOR = "ENDED_BY_REGULATOR"
 
     def __str__(self) -> str:
@@ -205,6 +214,25 @@ class Suspension:
 
 
 @dataclass(frozen=True, slots=True)
+class Emergency:
+    """An emergency on the green channel as of the evaluated block: its scope and window. ``subjects`` is
+    None when every subject is in scope."""
+
+    departments: frozenset[str]
+    resources: frozenset[bytes]
+    subjects: frozenset[bytes] | None
+    declared_at: int
+    until: int
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "departments", frozenset(d.lower() for d in self.departments))
+        put(self, "resources", frozenset(_bytes32(r, "resource key") for r in self.resources))
+        if self.subjects is not None:
+            put(self, "subjects", frozenset(_bytes32(s, "subject_id") for s in self.subjects))
+
+
+@dataclass(frozen=True, slots=True)
 class Consent:
     """A consent as of the evaluated block.
 
@@ -253,6 +281,7 @@ class Request:
     resource_id: str
     fields: tuple[str, ...]
     purpose: str
+    emergency_id: int | None = None  # a release under this emergency (the green channel)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subject_id", _bytes32(self.subject_id, "subject_id"))
@@ -298,6 +327,18 @@ def _deny(reason: Reason, mask: int, fields: tuple[str, ...]) -> Decision:
     return Decision(False, reason, None, mask, fields)
 
 
+def _under_emergency(request: Request, emergency: Emergency | None, resource: Resource, requester: str, mask: int,
+                     fields: tuple[str, ...], now: int) -> Decision:
+    if emergency is None:
+        return _deny(Reason.NO_EMERGENCY, mask, fields)
+    if requester not in emergency.departments or resource.resource_key not in emergency.resources or \
+            emergency.subjects is not None and request.subject_id not in emergency.subjects:
+        return _deny(Reason.OUTSIDE_EMERGENCY_SCOPE, mask, fields)
+    if not emergency.declared_at <= now < emergency.until:
+        return _deny(Reason.EMERGENCY_NOT_IN_FORCE, mask, fields)
+    return Decision(True, Reason.OK, None, mask, fields)
+
+
 def evaluate(
     request: Request,
     *,
@@ -308,6 +349,7 @@ def evaluate(
     consents: Iterable[Consent],
     block: Block,
     suspension: Suspension | None = None,
+    emergency: Emergency | None = None,
 ) -> Decision:
     """Decide one request against chain state at ``block`` (see the module docstring)."""
     fields = tuple(sorted(set(request.fields)))
@@ -331,6 +373,8 @@ def evaluate(
         mask |= 1 << bit
     if not mask:
         return _deny(Reason.UNKNOWN_FIELD, 0, fields)
+    if request.emergency_id is not None:
+        return _under_emergency(request, emergency, resource, requester, mask, fields, now)
 
     sharing = resource.sharing_class
     if sharing is SharingClass.NOT_SHARED:

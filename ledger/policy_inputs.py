@@ -48,6 +48,7 @@ class PolicyInputs:
     consents: tuple[policy.Consent, ...]
     block_number: int
     suspension: policy.Suspension | None = None
+    emergency: policy.Emergency | None = None
 
     def evaluate(self, timestamp: int, uses: Callable[[str], int]) -> policy.Decision:
         """Decide at ``timestamp`` (seconds), each consent having been used ``uses(consent_id)`` times."""
@@ -57,7 +58,8 @@ class PolicyInputs:
             consents.append(replace(consent, uses_so_far=used) if used else consent)
         return policy.evaluate(self.request, department=self.department, resource=self.resource,
                                subject_known=self.subject_known, agreement=self.agreement, consents=consents,
-                               block=policy.Block(self.block_number, timestamp), suspension=self.suspension)
+                               block=policy.Block(self.block_number, timestamp), suspension=self.suspension,
+                               emergency=self.emergency)
 
 
 def gather(state: ChainState, request: policy.Request, resource_fields: Sequence[str] | None, *,
@@ -96,5 +98,12 @@ def gather(state: ChainState, request: policy.Request, resource_fields: Sequence
             purpose_hash=c.purpose_hash, valid_from=c.valid_from, valid_until=c.valid_until, max_uses=c.max_uses,
             status=c.status) for c in state.consents_for(subject_id, requester, key)
             if consent_ids is None or c.consent_id in consent_ids)
+    emergency = None
+    if request.emergency_id is not None:
+        declared = state.emergency(request.emergency_id)
+        if declared is not None:
+            emergency = policy.Emergency(frozenset(declared.departments), frozenset(declared.resources),
+                                         None if declared.all_subjects else frozenset(declared.subjects),
+                                         declared.declared_at, declared.until)
     return PolicyInputs(request, department, resource, state.subject_known(subject_id), agreement, consents,
-                        state.block, suspension)
+                        state.block, suspension, emergency)

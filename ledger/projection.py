@@ -160,6 +160,32 @@ class VerificationState:
     note_hash: str | None = None
 
 
+@dataclass(slots=True)
+class EmergencyState:
+    """An emergency on the green channel (应急供需绿色通道): in force on [declared_at, until) for its departments,
+    resources and subjects (``subjects`` empty with ``all_subjects``)."""
+
+    emergency_id: int
+    declared_by: str
+    event_hash: str
+    legal_basis_hash: str
+    all_subjects: bool
+    declared_at: int
+    until: int
+    declared_block: int
+    tx_hash: str
+    departments: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    extended_by: str | None = None
+    notice_by: int | None = None
+    notice_reason_hash: str | None = None
+    reviewed_at: int | None = None
+    reviewed_by: str | None = None
+    proper: bool | None = None
+    review_note_hash: str | None = None
+
+
 class ChainState(Protocol):
     """The chain as of ``block``: what the policy's inputs are read from, key by key."""
 
@@ -181,6 +207,9 @@ class ChainState(Protocol):
 
     def suspension_of(self, department: str, resource_key: str) -> SuspensionState | None:
         """The latest suspension of ``department``'s access to ``resource_key``, lifted or not."""
+
+    def emergency(self, emergency_id: int) -> EmergencyState | None:
+        """An emergency declared on the green channel."""
 
 
 class Projection:
@@ -204,6 +233,7 @@ class Projection:
         # (resource_key, department) -> the latest suspension, as the Catalog keys it
         self.suspensions: dict[tuple[str, str], SuspensionState] = {}
         self.verifications: dict[int, VerificationState] = {}
+        self.emergencies: dict[int, EmergencyState] = {}
 
     # -- queries ---------------------------------------------------------------------------
     def department(self, address: str) -> DepartmentState | None:
@@ -228,6 +258,9 @@ class Projection:
 
     def suspension_of(self, department: str, resource_key: str) -> SuspensionState | None:
         return self.suspensions.get((resource_key, department))
+
+    def emergency(self, emergency_id: int) -> EmergencyState | None:
+        return self.emergencies.get(emergency_id)
 
     # -- folding events ----------------------------------------------------------------------
     def apply(self, name: str, args: dict, log: dict, block_timestamp: int) -> tuple[str, object] | None:
@@ -423,3 +456,37 @@ class Projection:
             request.status, request.resolved_at, request.corrected = "RESOLVED", a["resolvedAt"], a["corrected"]
             request.note_hash = hex32(a["noteHash"])
             return ("verification", request.request_id)
+
+    def _on_EmergencyDeclared(self, a, log, ts):
+        emergency = EmergencyState(a["emergencyId"], a["declaredBy"], hex32(a["eventHash"]), hex32(a["legalBasisHash"]),
+                                   a["allSubjects"], a["declaredAt"], a["until"], int(log["blockNumber"], 16),
+                                   log["transactionHash"])
+        self.emergencies[emergency.emergency_id] = emergency
+        return ("emergency", emergency.emergency_id)
+
+    def _on_EmergencyScope(self, a, log, ts):
+        emergency = self.emergencies.get(a["emergencyId"])
+        if emergency:
+            emergency.departments = tuple(a["departments"])
+            emergency.resources = tuple(hex32(r) for r in a["resources"])
+            emergency.subjects = tuple(hex32(s) for s in a["subjects"])
+            return ("emergency", emergency.emergency_id)
+
+    def _on_EmergencyExtended(self, a, log, ts):
+        emergency = self.emergencies.get(a["emergencyId"])
+        if emergency:
+            emergency.until, emergency.extended_by = a["until"], a["extendedBy"]
+            return ("emergency", emergency.emergency_id)
+
+    def _on_EmergencyNoticeDelayed(self, a, log, ts):
+        emergency = self.emergencies.get(a["emergencyId"])
+        if emergency:
+            emergency.notice_by, emergency.notice_reason_hash = a["noticeBy"], hex32(a["reasonHash"])
+            return ("emergency", emergency.emergency_id)
+
+    def _on_EmergencyReviewed(self, a, log, ts):
+        emergency = self.emergencies.get(a["emergencyId"])
+        if emergency:
+            emergency.reviewed_at, emergency.reviewed_by = a["reviewedAt"], a["regulator"]
+            emergency.proper, emergency.review_note_hash = a["proper"], hex32(a["noteHash"])
+            return ("emergency", emergency.emergency_id)

@@ -34,7 +34,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.domain import purpose_hash
-from ledger.projection import (AgreementState, ChainState, ConsentState, DepartmentState, Projection, ResourceState,
+from ledger.projection import (AgreementState, ChainState, ConsentState, DepartmentState, EmergencyState, Projection,
+                               ResourceState,
                                SharingRequestState, SignerChangeState, SubjectState, SuspensionState, VerificationState,
                                hex32)
 from ledger.storage import models as m
@@ -101,6 +102,8 @@ def cache_keys(p: Projection, changed: tuple[str, object]) -> list[tuple]:
     if kind == "sharing_request":
         r = p.sharing_requests[key]
         return [("agreement", r.requester, r.resource_key, r.purpose_hash)]
+    if kind == "emergency":
+        return [("emergency", key)]
     if kind == "suspension":
         resource_key, department = key
         return [("suspension", department, resource_key)]
@@ -125,6 +128,13 @@ def _verification(row: m.VerificationRequestRow) -> VerificationState:
                              row.reason_hash, row.requested_at, row.requested_block, row.tx_hash, row.status,
                              row.extended_until, row.extension_reason_hash, row.resolved_at, row.corrected,
                              row.note_hash)
+
+
+def _emergency(row: m.EmergencyRow) -> EmergencyState:
+    return EmergencyState(row.emergency_id, row.declared_by, row.event_hash, row.legal_basis_hash, row.all_subjects,
+                          row.declared_at, row.until, row.declared_block, row.tx_hash, tuple(_json(row.departments)),
+                          tuple(_json(row.resources)), tuple(_json(row.subjects)), row.extended_by, row.notice_by,
+                          row.notice_reason_hash, row.reviewed_at, row.reviewed_by, row.proper, row.review_note_hash)
 
 
 def _agreement(row: m.AgreementRow) -> AgreementState:
@@ -204,6 +214,24 @@ def read_suspension(rows: Rows, department: str, resource_key: str) -> Suspensio
     row = rows.one(f"SELECT {_SUSPENSION_COLUMNS} FROM suspensions WHERE resource_key = ? AND department = ?",
                    resource_key, department)
     return SuspensionState(*row) if row else None
+
+
+_EMERGENCY_COLUMNS = ("emergency_id, declared_by, event_hash, legal_basis_hash, all_subjects, declared_at, until, "
+                      "declared_block, tx_hash, departments, resources, subjects, extended_by, notice_by, "
+                      "notice_reason_hash, reviewed_at, reviewed_by, proper, review_note_hash")
+
+
+def read_emergency(rows: Rows, emergency_id: int) -> EmergencyState | None:
+    row = rows.one(f"SELECT {_EMERGENCY_COLUMNS} FROM emergencies WHERE emergency_id = ?", emergency_id)
+    if row is None:
+        return None
+    row = list(row)
+    row[4] = bool(row[4])
+    for i in (9, 10, 11):
+        row[i] = tuple(_json(row[i]))
+    if row[17] is not None:
+        row[17] = bool(row[17])
+    return EmergencyState(*row)
 
 
 def read_consents(rows: Rows, where: str, *params) -> list[ConsentState]:
@@ -286,6 +314,9 @@ class _Snapshot:
     def suspension_of(self, department: str, resource_key: str) -> SuspensionState | None:
         return self._read(("suspension", department, resource_key),
                           lambda s: read_suspension(s, department, resource_key))
+
+    def emergency(self, emergency_id: int) -> EmergencyState | None:
+        return self._read(("emergency", emergency_id), lambda s: read_emergency(s, emergency_id))
 
 
 class _NeedsRows(Exception):
@@ -445,6 +476,15 @@ class TableProjection:
             f"SELECT {_SUSPENSION_COLUMNS} FROM suspensions{where} ORDER BY block_number DESC, resource_key, "
             f"department", *params)])
 
+    def emergency_record(self, emergency_id: int) -> EmergencyState | None:
+        """One emergency as the tables hold it now (the services' read, outside the decision)."""
+        return self._one(lambda s: read_emergency(Rows.of(s), emergency_id))
+
+    def emergencies(self) -> list[EmergencyState]:
+        """Every emergency, newest first."""
+        e = m.EmergencyRow
+        return self._one(lambda s: [_emergency(row) for row in s.scalars(select(e).order_by(e.emergency_id.desc()))])
+
     def verification(self, request_id: int) -> VerificationState | None:
         row = self._one(lambda s: s.get(m.VerificationRequestRow, request_id))
         return _verification(row) if row else None
@@ -507,6 +547,11 @@ def load_touched(session: Session, events: list[tuple[str, dict, dict, int]]) ->
                     found = read_agreement(rows, *agreement_key)
                     if found:
                         p.agreements[agreement_key] = found
+        elif name in ("EmergencyScope", "EmergencyExtended", "EmergencyNoticeDelayed", "EmergencyReviewed"):
+            if a["emergencyId"] not in p.emergencies:
+                found = read_emergency(rows, a["emergencyId"])
+                if found:
+                    p.emergencies[found.emergency_id] = found
         elif name in ("VerificationExtended", "VerificationResolved"):
             if a["requestId"] not in p.verifications:
                 row = session.get(m.VerificationRequestRow, a["requestId"])

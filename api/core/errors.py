@@ -71,6 +71,9 @@ REVERTS: dict[str, tuple[type[refused.DomainError], str]] = {
     "ConsentsUnknownConsent": (refused.NotFound, "no consent with this id on the ledger"),
     "CatalogVerificationNotOpen": (refused.VerificationNotOpen, "this verification request is not open for this "
                                                                 "step"),
+    "CatalogEmergencyOver": (refused.EmergencyOver, "this emergency has ended; declare a new one"),
+    "CatalogEmergencyNotOver": (refused.EmergencyNotOver, "this emergency is reviewed after its end"),
+    "CatalogEmergencyReviewed": (refused.AlreadyAnswered, "this emergency has been reviewed already"),
     "CatalogNotSuspended": (refused.NotSuspended, "this department's access to the resource is not suspended"),
     "CatalogUnknownDepartment": (refused.UnknownDepartment, "no department is registered at this address"),
     "SubjectsAlreadyRegistered": (refused.AlreadyRegistered, "this subject is already registered"),

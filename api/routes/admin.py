@@ -6,7 +6,8 @@ from fastapi import APIRouter
 
 from api.deps import AdminDep, AdminServiceDep, AttesterDep, SubjectServiceDep
 from api.routes import reply
-from api.schemas.admin import (DepartmentCreate, DepartmentOut, RegulatorCreate, RegulatorOut, ResourceCreate,
+from api.schemas.admin import (DepartmentCreate, DepartmentOut, EmergencyOfficerCreate, EmergencyOfficerOut,
+                               RegulatorCreate, RegulatorOut, ResourceCreate,
                                ResourceOut, SubjectAttested, SubjectCreate, SubjectRegistered, SubjectTransaction)
 from api.schemas.common import BODY, SIGNED_IN, errors
 
@@ -22,6 +23,12 @@ def register_department(body: DepartmentCreate, _: AdminDep, admin: AdminService
 @router.post("/regulators", status_code=201, response_model=RegulatorOut, responses=_ADMIN_ERRORS)
 def register_regulator(body: RegulatorCreate, _: AdminDep, admin: AdminServiceDep):
     return admin.register_regulator(body)
+
+
+@router.post("/emergency-officers", status_code=201, response_model=EmergencyOfficerOut, responses=_ADMIN_ERRORS)
+def register_emergency_officer(body: EmergencyOfficerCreate, _: AdminDep, admin: AdminServiceDep):
+    """Grant an account the EMERGENCY role (应急供需绿色通道): it declares emergencies; another holder extends them."""
+    return admin.register_emergency_officer(body)
 
 
 @router.post("/resources", status_code=201, response_model=ResourceOut, responses=_ADMIN_ERRORS)

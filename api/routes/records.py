@@ -54,6 +54,8 @@ def _answer(outcome: QueryOutcome) -> JsonResponse:
     entry = outcome.entry
     decision = {"result": entry.decision, "consent_id": entry.consent_id, "block_number": entry.block_number,
                 "reason": entry.reason}
+    if entry.emergency_id is not None:
+        decision["emergency_id"] = entry.emergency_id
     if outcome.released:
         audit = {"seq": entry.seq, "leaf_hash": "0x" + outcome.leaf_hash.hex(),
                  "payload_salt": "0x" + outcome.payload_salt.hex(), "payload_hash": entry.payload_hash}

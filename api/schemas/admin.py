@@ -20,6 +20,12 @@ class RegulatorCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
 
 
+class EmergencyOfficerCreate(Strict):
+    """An account granted the EMERGENCY role: it may declare and extend emergencies on the green channel."""
+
+    address: Address
+
+
 class ResourceCreate(Strict):
     resource_id: ResourceSlug
     name: str = Field(min_length=1, max_length=200)
@@ -61,6 +67,10 @@ class DepartmentOut(TransactionRef):
 class RegulatorOut(TransactionRef):
     address: str
     name: str
+
+
+class EmergencyOfficerOut(TransactionRef):
+    address: str
 
 
 class ResourceOut(TransactionRef):

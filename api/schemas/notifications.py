@@ -26,6 +26,8 @@ class AccessNotice(Reply):
     reason: str = Field(description="the policy's reason code (OK when allowed)")
     reason_text: str | None
     consent_id: str | None
+    emergency_id: int | None = Field(default=None, description="released under this emergency (the green channel), "
+                                                               "without consent")
     proof: str = Field(description="where the entry's inclusion proof is")
     bundle: str = Field(description="where the offline proof bundle is, once the entry is anchored")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from api.schemas.common import Reply
+from api.schemas.emergencies import EmergencyOut
 from api.schemas.sharing import SharingRequestOut
 from api.schemas.verifications import VerificationOut
 
@@ -14,3 +15,5 @@ class OverdueList(Reply):
                                                                   "working days (第十八条)")
     verification_requests: list[VerificationOut] = Field(description="resolved late, or not resolved within 5 "
                                                                      "working days or the extension (第二十一条)")
+    emergency_reviews: list[EmergencyOut] = Field(description="emergencies reviewed late, or not reviewed within 24 "
+                                                              "hours of their end")

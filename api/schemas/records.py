@@ -27,6 +27,9 @@ class RecordQuery(SubjectRef):
     resource_id: ResourceSlug
     fields: list[FieldName] = Field(min_length=1, max_length=256)
     purpose: Purpose
+    emergency_id: int | None = Field(default=None, ge=1, le=2**53, description="a request under this emergency "
+                                     "(the green channel, 应急供需绿色通道): no consent needed, inside its scope and "
+                                     "window")
 
 
 # -- answers -----------------------------------------------------------------------------------------
@@ -39,6 +42,7 @@ class RecordStored(Reply):
 class Decision(Reply):
     result: Literal["ALLOW", "DENY"]
     consent_id: str | None = Field(description="the consent the decision used, if it needed one")
+    emergency_id: int | None = Field(default=None, description="the emergency the request was made under")
     block_number: int = Field(description="the chain state the policy was evaluated against")
     reason: str = Field(description="OK, or the policy's reason code (NO_CONSENT, REVOKED, ...)")
 

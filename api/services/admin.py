@@ -8,12 +8,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.schemas.admin import DepartmentCreate, DepartmentOut, RegulatorCreate, RegulatorOut, ResourceCreate, \
-    ResourceOut
+from api.schemas.admin import (DepartmentCreate, DepartmentOut, EmergencyOfficerCreate, EmergencyOfficerOut,
+                               RegulatorCreate, RegulatorOut, ResourceCreate, ResourceOut)
 from api.services.catalog import ResourceFields
 from ledger import domain_errors as refused
 from ledger.chain.client import Chain
-from ledger.domain import SharingClass, department_code, resource_key, schema_hash
+from ledger.domain import Role, SharingClass, department_code, resource_key, schema_hash
 from ledger.exceptions import TransactionFailed
 from ledger.indexer import Indexer
 from ledger.storage.models import ResourceRow
@@ -59,6 +59,12 @@ class AdminService:
         result = self._send("Participants", "registerRegulator", body.address, body.name)
         self._fund(body.address)  # a regulator signs its own acts (ending a consent), as departments do
         return RegulatorOut(address=body.address, name=body.name, **result)
+
+    def register_emergency_officer(self, body: EmergencyOfficerCreate) -> EmergencyOfficerOut:
+        """Grant the EMERGENCY role (it signs its own declarations, so it is funded like a department)."""
+        result = self._send("Participants", "grantRole", Role.EMERGENCY.hash, body.address)
+        self._fund(body.address)
+        return EmergencyOfficerOut(address=body.address, **result)
 
     def register_resource(self, body: ResourceCreate) -> ResourceOut:
         department = self._projection.department(body.provider)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -74,12 +75,29 @@ class NotificationService:
 
     # -- accesses, from the audit log ----------------------------------------------------------------
     def _accesses(self, subjects: set[str], below_seq: int | None, limit: int) -> list[_Item]:
-        query = select(AuditEntryRow.leaf).where(AuditEntryRow.subject_id.in_(subjects))
-        if below_seq is not None:
-            query = query.where(AuditEntryRow.seq < below_seq)
-        with self._sessions() as session:
-            leaves = session.scalars(query.order_by(AuditEntryRow.seq.desc()).limit(limit)).all()
-        return [self._access(decode_leaf(leaf)) for leaf in leaves]
+        """The newest ``limit`` accesses shown to the subject below ``below_seq`` (fewer only when there are no
+        more): rows are read in batches, as some may be held back by a delayed notice."""
+        items: list[_Item] = []
+        while len(items) < limit:
+            query = select(AuditEntryRow.leaf).where(AuditEntryRow.subject_id.in_(subjects))
+            if below_seq is not None:
+                query = query.where(AuditEntryRow.seq < below_seq)
+            with self._sessions() as session:
+                leaves = session.scalars(query.order_by(AuditEntryRow.seq.desc()).limit(limit)).all()
+            entries = [decode_leaf(leaf) for leaf in leaves]
+            items += [self._access(e) for e in entries if not self._notice_delayed(e)]
+            if len(leaves) < limit:
+                break
+            below_seq = entries[-1].seq
+        return items[:limit]
+
+    def _notice_delayed(self, e: AuditEntry) -> bool:
+        """An access under an emergency whose notice to subjects is delayed (with a reason and a date, both
+        on-chain) is shown from that date on."""
+        if e.emergency_id is None:
+            return False
+        emergency = self._projection.emergency_record(e.emergency_id)
+        return emergency is not None and emergency.notice_by is not None and emergency.notice_by > time.time()
 
     def _access(self, e: AuditEntry) -> _Item:
         department = self._department(e.requester)
@@ -89,11 +107,13 @@ class NotificationService:
         reason_text = None if allowed else REASON_MESSAGES.get(e.reason, e.reason)
         who = f"{department.name or e.requester}" + (f" ({department.code})" if department.code else "")
         what = f"{', '.join(e.fields)} of {resource_name or e.resource}"
+        if e.emergency_id is not None:
+            what += f" under emergency {e.emergency_id}, without consent"
         summary = (f"{who} received {what} for {e.purpose}" if allowed else
                    f"{who} asked for {what} for {e.purpose} and was refused: {reason_text}")
         notice = AccessNotice(seq=e.seq, department=department, resource_id=e.resource, resource_name=resource_name,
                               purpose=e.purpose, fields=list(e.fields), decision=e.decision, reason=e.reason,
-                              reason_text=reason_text, consent_id=e.consent_id,
+                              reason_text=reason_text, consent_id=e.consent_id, emergency_id=e.emergency_id,
                               proof=f"/v1/audit/entries/{e.seq}/proof", bundle=f"/v1/audit/entries/{e.seq}/bundle")
         time_ms = int(e.time.timestamp() * 1000)
         return _Item(time_ms, ("access", e.seq), Notification(

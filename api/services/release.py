@@ -43,6 +43,9 @@ REASON_MESSAGES = {
     "NO_AGREEMENT": "a conditional resource needs an approved, unexpired sharing agreement for this purpose "
                     "covering these fields",
     "AGREEMENT_ENDED": "the provider (or the data authority) ended the sharing agreement for this purpose",
+    "NO_EMERGENCY": "no such emergency has been declared on the green channel",
+    "OUTSIDE_EMERGENCY_SCOPE": "the emergency does not cover this department, resource or subject",
+    "EMERGENCY_NOT_IN_FORCE": "the emergency is not in force (it has ended, or not begun)",
     "SUSPENDED": "the provider suspended this department's access to the resource (暂停或者终止提供, 第十九条)",
     "NO_CONSENT": "the subject has not consented to this release",
     "REVOKED": "the subject revoked this consent",
@@ -136,7 +139,7 @@ class ReleaseService:
         sid = self._subject_id(body.id_type, body.id_number)
         requested = tuple(sorted(set(body.fields)))
         request = policy.Request(requester=principal.address, subject_id=sid, resource_id=body.resource_id,
-                                 fields=requested, purpose=body.purpose)
+                                 fields=requested, purpose=body.purpose, emergency_id=body.emergency_id)
         await self._indexer.fresh_state_async()
         inputs = self._policy_inputs(request)
         # A first evaluation outside the audit lock decides whether to open the record at all. It
@@ -186,7 +189,8 @@ class ReleaseService:
             resource=request.resource_id, purpose=request.purpose, consent_id=decision.consent_id,
             decision="ALLOW" if allowed else "DENY", reason=reason, fields=request.fields,
             block_number=inputs.block_number,
-            payload_hash=payload_hash(self.payload_salt(seq), data) if allowed else None)
+            payload_hash=payload_hash(self.payload_salt(seq), data) if allowed else None,
+            emergency_id=request.emergency_id)
 
     @staticmethod
     def _stamp(not_before: datetime) -> datetime:

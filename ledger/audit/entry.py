@@ -9,7 +9,9 @@ without changing its hash.
 Value rules: ``time`` is UTC with millisecond precision (``2025-10-01T08:00:00.123Z``),
 ``requester`` an EIP-55 checksummed address, ``subject_id`` / ``consent_id`` /
 ``payload_hash`` 0x + 64 lower-case hex, ``fields`` sorted and unique, ``decision`` ALLOW or
-DENY (a DENY releases nothing, so it has no payload hash).
+DENY (a DENY releases nothing, so it has no payload hash). ``emergency_id`` (a positive integer)
+names the green-channel emergency a request was made under; the key is present only then, so
+every entry made without one keeps the encoding it always had.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ _KEYS = frozenset(
         "decision", "reason", "fields", "block_number", "payload_hash",
     }
 )
+_OPTIONAL_KEYS = frozenset({"emergency_id"})
 
 
 def canonical_json(value: Any) -> bytes:
@@ -168,6 +171,7 @@ class AuditEntry:
     fields: tuple[str, ...]
     block_number: int
     payload_hash: str | None = None
+    emergency_id: int | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -198,6 +202,8 @@ class AuditEntry:
         put(self, "payload_hash", _hex32(self.payload_hash, "payload_hash", optional=True))
         if decision == DENY and self.payload_hash is not None:
             raise _bad("a DENY entry releases nothing and cannot carry a payload_hash")
+        if self.emergency_id is not None and (_int(self.emergency_id, "emergency_id") < 1):
+            raise _bad(f"emergency_id must be a positive integer, got {self.emergency_id!r}")
 
     @property
     def allowed(self) -> bool:
@@ -218,7 +224,7 @@ class AuditEntry:
             "fields": list(self.fields),
             "block_number": self.block_number,
             "payload_hash": self.payload_hash,
-        }
+        } | ({"emergency_id": self.emergency_id} if self.emergency_id is not None else {})
 
 
 def encode_leaf(entry: AuditEntry) -> bytes:
@@ -252,8 +258,8 @@ def decode_leaf(leaf: bytes) -> AuditEntry:
     if not isinstance(obj, dict):
         raise _bad("leaf must be a JSON object")
     keys = set(obj)
-    if keys != _KEYS:
-        missing, extra = sorted(_KEYS - keys), sorted(keys - _KEYS)
+    if not _KEYS <= keys <= _KEYS | _OPTIONAL_KEYS:
+        missing, extra = sorted(_KEYS - keys), sorted(keys - _KEYS - _OPTIONAL_KEYS)
         raise _bad(f"leaf keys differ from the schema (missing {missing}, unexpected {extra})")
     if not isinstance(obj["fields"], list):
         raise _bad("fields must be a JSON array")

@@ -10,7 +10,8 @@ the entry's block, folded from the contracts' own events, through the same adapt
 decision (:mod:`ledger.policy_inputs`), with the use counts of every consent implied by the log's
 order. Only the consent an entry names may justify it: a release that needed a consent and names
 none is ``CONSENT_NOT_NAMED``; one after its provider suspended the requester's access is
-``RELEASE_WHILE_SUSPENDED``. Field lists come with the export and are checked against the
+``RELEASE_WHILE_SUSPENDED``; one under an emergency outside its declared scope or window is
+``RELEASE_OUTSIDE_EMERGENCY``. Field lists come with the export and are checked against the
 on-chain schema hash.
 
 Times (nothing in an entry is taken on the operator's word, DESIGN §1.5): the cited block must
@@ -260,6 +261,10 @@ class UsesBefore:
         return {c: self._base.get(c, 0) + len(self._seqs.get(c, ())) for c in self._base.keys() | self._seqs.keys()}
 
 
+_OUTSIDE_EMERGENCY = (policy.Reason.NO_EMERGENCY, policy.Reason.OUTSIDE_EMERGENCY_SCOPE,
+                      policy.Reason.EMERGENCY_NOT_IN_FORCE)
+
+
 def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str, list[str]],
                 schemas: dict[str, str | None], uses: UsesBefore) -> Problem | None:
     fields = resource_fields.get(entry.resource)
@@ -269,7 +274,8 @@ def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str,
     if on_chain is not None and fields is not None and schemas[entry.resource] != on_chain.schema_hash:
         return Problem("POLICY_VIOLATION", f"entry {entry.seq}: the exported field list of {entry.resource} does "
                                            f"not match its on-chain schema hash", entry.seq)
-    request = policy.Request(entry.requester, entry.subject_id, entry.resource, entry.fields, entry.purpose)
+    request = policy.Request(entry.requester, entry.subject_id, entry.resource, entry.fields, entry.purpose,
+                             entry.emergency_id)
     # Only the consent the entry names may justify it; an entry naming none may rest on none.
     cited = (entry.consent_id,) if entry.consent_id else ()
     inputs = policy_inputs.gather(state, request, fields, consent_ids=cited)
@@ -279,6 +285,10 @@ def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str,
                                            f"needed", entry.seq)
     if decision.allowed:
         return None
+    if decision.reason in _OUTSIDE_EMERGENCY:
+        return Problem("RELEASE_OUTSIDE_EMERGENCY", f"entry {entry.seq} released {entry.resource} to {entry.requester} "
+                                                    f"under emergency {entry.emergency_id}, but the policy at block "
+                                                    f"{entry.block_number} says {decision.reason.value}", entry.seq)
     if decision.reason is policy.Reason.SUSPENDED:
         return Problem("RELEASE_WHILE_SUSPENDED", f"entry {entry.seq} released {entry.resource} to {entry.requester}, "
                                                   f"whose access its provider had suspended as of block "

@@ -272,6 +272,31 @@ class VerificationRequestRow(Base):
     note_hash: Mapped[str | None] = mapped_column(String(66))
 
 
+class EmergencyRow(Base):
+    """An emergency on the green channel (应急供需绿色通道), as the Catalog's events describe it."""
+
+    __tablename__ = "emergencies"
+    emergency_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    declared_by: Mapped[str] = mapped_column(String(42))
+    event_hash: Mapped[str] = mapped_column(String(66))
+    legal_basis_hash: Mapped[str] = mapped_column(String(66))
+    all_subjects: Mapped[bool] = mapped_column(Boolean)
+    declared_at: Mapped[int] = mapped_column(BigInteger)
+    until: Mapped[int] = mapped_column(BigInteger)
+    declared_block: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    departments: Mapped[list] = mapped_column(JSON)
+    resources: Mapped[list] = mapped_column(JSON)
+    subjects: Mapped[list] = mapped_column(JSON)
+    extended_by: Mapped[str | None] = mapped_column(String(42))
+    notice_by: Mapped[int | None] = mapped_column(BigInteger)
+    notice_reason_hash: Mapped[str | None] = mapped_column(String(66))
+    reviewed_at: Mapped[int | None] = mapped_column(BigInteger)
+    reviewed_by: Mapped[str | None] = mapped_column(String(42))
+    proper: Mapped[bool | None] = mapped_column(Boolean)
+    review_note_hash: Mapped[str | None] = mapped_column(String(66))
+
+
 class StatementRow(Base):
     """A written statement (a reason, a note) whose keccak256 the chain holds: the text stays off-chain,
     and anyone holding it can check it against the hash."""

@@ -18,6 +18,7 @@ from ledger.policy import (
     ConsentStatus,
     Decision,
     Department,
+    Emergency,
     Reason,
     Request,
     Resource,
@@ -111,7 +112,8 @@ def test_reason_codes_are_stable() -> None:
     assert [r.value for r in Reason] == [
         "OK", "NOT_DEPARTMENT", "UNKNOWN_RESOURCE", "RESOURCE_INACTIVE", "UNKNOWN_SUBJECT", "UNKNOWN_FIELD",
         "NOT_SHARED", "NO_AGREEMENT", "NO_CONSENT", "REVOKED", "EXPIRED", "NOT_YET_VALID", "PURPOSE_MISMATCH",
-        "FIELD_NOT_GRANTED", "USES_EXHAUSTED", "AGREEMENT_ENDED", "SUSPENDED", "ENDED_BY_REGULATOR",
+        "FIELD_NOT_GRANTED", "USES_EXHAUSTED", "AGREEMENT_ENDED", "SUSPENDED", "NO_EMERGENCY",
+        "OUTSIDE_EMERGENCY_SCOPE", "EMERGENCY_NOT_IN_FORCE", "ENDED_BY_REGULATOR",
     ]
     assert str(Reason.NO_CONSENT) == "NO_CONSENT" and Reason.NO_CONSENT == "NO_CONSENT"
 
@@ -242,6 +244,40 @@ def test_suspension_ranks_after_department_and_resource_checks() -> None:
     assert reason(department=None, suspension=Suspension()) is Reason.NOT_DEPARTMENT
     assert reason(resource=make_resource(active=False), suspension=Suspension()) is Reason.RESOURCE_INACTIVE
     assert reason(make_request(fields=("salary",)), suspension=Suspension()) is Reason.SUSPENDED
+
+
+def _emergency(**overrides) -> Emergency:
+    values = dict(departments=frozenset({DEPT_ADDR}), resources=frozenset({RES.resource_key}), subjects=None,
+                  declared_at=NOW - 10, until=NOW + 10)
+    values.update(overrides)
+    return Emergency(**values)
+
+
+def test_an_emergency_release_needs_no_consent_and_ignores_not_shared() -> None:
+    under = make_request(emergency_id=7)
+    for resource in (RES, make_resource(sharing_class="NOT_SHARED"), make_resource(sharing_class="CONDITIONAL")):
+        d = decide(under, resource=resource, consents=[], subject_known=False, emergency=_emergency())
+        assert d.allowed and d.consent_id is None, resource.sharing_class
+
+
+def test_an_emergency_release_stays_inside_its_scope_and_window() -> None:
+    under = make_request(emergency_id=7)
+    assert reason(under, emergency=None) is Reason.NO_EMERGENCY
+    other = "0x" + "9" * 40
+    assert reason(under, emergency=_emergency(departments=frozenset({other}))) is Reason.OUTSIDE_EMERGENCY_SCOPE
+    assert reason(under, emergency=_emergency(resources=frozenset({b"\x01" * 32}))) is Reason.OUTSIDE_EMERGENCY_SCOPE
+    assert reason(under, emergency=_emergency(subjects=frozenset({b"\x02" * 32}))) is Reason.OUTSIDE_EMERGENCY_SCOPE
+    assert decide(under, emergency=_emergency(subjects=frozenset({SUBJECT}))).allowed
+    assert reason(under, emergency=_emergency(until=NOW)) is Reason.EMERGENCY_NOT_IN_FORCE  # until is exclusive
+    assert reason(under, emergency=_emergency(declared_at=NOW + 1)) is Reason.EMERGENCY_NOT_IN_FORCE
+    # Without emergency_id the emergency is not consulted at all.
+    assert reason(make_request(), consents=[], emergency=_emergency()) is Reason.NO_CONSENT
+
+
+def test_an_emergency_does_not_lift_a_suspension_or_the_department_checks() -> None:
+    under = make_request(emergency_id=7)
+    assert reason(under, suspension=Suspension(), emergency=_emergency()) is Reason.SUSPENDED
+    assert reason(under, department=None, emergency=_emergency()) is Reason.NOT_DEPARTMENT
 
 
 def test_agreement_rejects_malformed_purpose_hash() -> None:

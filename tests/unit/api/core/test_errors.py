@@ -43,6 +43,8 @@ REFUSALS: dict[type[refused.DomainError], tuple[int, str]] = {
     refused.AgreementNotInForce: (409, "AGREEMENT_NOT_IN_FORCE"),
     refused.NotSuspended: (409, "NOT_SUSPENDED"),
     refused.VerificationNotOpen: (409, "VERIFICATION_NOT_OPEN"),
+    refused.EmergencyOver: (409, "EMERGENCY_OVER"),
+    refused.EmergencyNotOver: (409, "EMERGENCY_NOT_OVER"),
     refused.RecordNotCorrected: (409, "RECORD_NOT_CORRECTED"),
     refused.NotYourRelease: (403, "NOT_YOUR_RELEASE"),
     refused.ConsentExists: (409, "CONSENT_EXISTS"),

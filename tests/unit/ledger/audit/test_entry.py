@@ -61,6 +61,26 @@ def test_entry_canonical_encoding() -> None:
     assert entry_leaf_hash(entry) == sha(b"\x00" + EXPECTED_LEAF)
 
 
+def test_an_emergency_release_adds_its_key_and_nothing_else_changes() -> None:
+    under = make_entry(consent_id=None, emergency_id=3)
+    leaf = encode_leaf(under)
+    assert leaf == EXPECTED_LEAF.replace(b'"consent_id":"0x' + b"cd" * 32 + b'"', b'"consent_id":null').replace(
+        b'"decision":"ALLOW"', b'"decision":"ALLOW","emergency_id":3')  # keys sorted: it falls after decision
+    assert decode_leaf(leaf) == under
+    assert b"emergency_id" not in encode_leaf(make_entry())  # entries without one keep their encoding
+
+
+@pytest.mark.parametrize("leaf", [
+    EXPECTED_LEAF.replace(b'"decision":"ALLOW"', b'"decision":"ALLOW","emergency_id":null'),  # absent is absent
+    EXPECTED_LEAF.replace(b'"decision":"ALLOW"', b'"decision":"ALLOW","emergency_id":0'),
+    EXPECTED_LEAF.replace(b'"decision":"ALLOW"', b'"decision":"ALLOW","emergency_id":"3"'),
+    EXPECTED_LEAF.replace(b'"decision":"ALLOW"', b'"decision":"ALLOW","emergency":3'),
+])
+def test_an_emergency_id_has_one_spelling(leaf: bytes) -> None:
+    with pytest.raises(InvalidAuditEntry):
+        decode_leaf(leaf)
+
+
 def test_entry_round_trip_and_normalization() -> None:
     entry = make_entry()
     assert decode_leaf(EXPECTED_LEAF) == entry

@@ -70,3 +70,36 @@ def test_a_release_after_the_suspension_ended_or_was_lifted_passes():
     state.apply("SuspensionLifted", {"resourceId": keccak(text=SLUG), "department": DEPARTMENT, "liftedBy": PROVIDER,
                                      "liftedAt": 1_700_000_009}, log(12), 1_700_000_009)
     assert recheck(state, release(0), [release(0)]) is None
+
+
+def _declare(state: Projection, *, departments=(DEPARTMENT,), until: int) -> None:
+    state.apply("EmergencyDeclared", {"emergencyId": 1, "declaredBy": PROVIDER, "eventHash": keccak(text="flood"),
+                                      "legalBasisHash": keccak(text="law"), "allSubjects": True,
+                                      "declaredAt": 1_700_000_000, "until": until}, log(11), 1_700_000_000)
+    state.apply("EmergencyScope", {"emergencyId": 1, "departments": list(departments), "resources": [keccak(text=SLUG)],
+                                   "subjects": []}, log(11), 1_700_000_000)
+
+
+def _under_emergency(seq: int) -> AuditEntry:
+    return AuditEntry(seq=seq, time=T, requester=DEPARTMENT, subject_id="0x" + SUBJECT.hex(), resource=SLUG,
+                      purpose=PURPOSE, consent_id=None, decision="ALLOW", reason="OK", fields=["name"],
+                      block_number=10, payload_hash="0x" + "ef" * 32, emergency_id=1)
+
+
+def test_a_release_inside_an_emergency_needs_no_consent():
+    state = world()
+    _declare(state, until=int(T.timestamp()) + 60)
+    assert recheck(state, _under_emergency(0), [_under_emergency(0)]) is None
+
+
+@pytest.mark.parametrize("scope", [dict(until=int(T.timestamp())), dict(until=2**40, departments=(PROVIDER,))])
+def test_a_release_outside_the_emergency_window_or_scope_is_flagged(scope):
+    state = world()
+    _declare(state, **scope)
+    problem = recheck(state, _under_emergency(0), [_under_emergency(0)])
+    assert problem.kind == "RELEASE_OUTSIDE_EMERGENCY" and problem.seq == 0
+
+
+def test_a_release_citing_an_emergency_never_declared_is_flagged():
+    problem = recheck(world(), _under_emergency(0), [_under_emergency(0)])
+    assert problem.kind == "RELEASE_OUTSIDE_EMERGENCY" and "NO_EMERGENCY" in problem.message
