@@ -35,7 +35,8 @@ from ledger.audit.hasher import EMPTY_ROOT, HASH_SIZE, hash_leaf
 from ledger.audit.integrate import log_origin
 from ledger.audit.tiles import RightEdge, TiledTree, partial_tiles
 from ledger.audit.trail import (Anchor, ChainEvents, Problem, Report, UsesBefore, block_timestamps, check_policy,
-                                check_sequence, check_times, check_unanchored_tail, decode_entries, links_to,
+                                check_sequence, check_times, check_unanchored_tail, decode_entries,
+                                emergency_review_problems, links_to,
                                 millis, read_anchors, read_seq)
 from ledger.audit.verify import verify_consistency
 from ledger.chain.client import Chain
@@ -209,6 +210,8 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
     entries = decode_entries(leaves, report, start)
     timestamps: dict[int, int] = {}
     if check_policies:
+        if events is None or events.head != head:
+            events = ChainEvents.read(chain, head)
         timestamps = check_policy(chain, leaves, resource_fields, report, head, entries, uses_before=state.uses,
                                   events=events, progress=progress)
         report.problems += [Problem(p.kind, p.message) for p in read_consent_signer_problems(chain, head)]
@@ -217,6 +220,8 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
     cited = {e.block_number for e in entries if e is not None and e.block_number <= head}
     wanted = cited | {b + 1 for b in cited if b < head} | {a.block_number for a in new} | {head}
     timestamps = block_timestamps(chain, wanted, timestamps)
+    if check_policies:
+        report.problems += emergency_review_problems(chain, events, timestamps[head])
     check_times(entries, new, timestamps, head, report, start=start, previous=state.last_entry)
     anchored = new[-1].tree_size if new else state.size
     check_unanchored_tail(entries, anchored, max(timestamps[head], time.time()) if now is None else now,

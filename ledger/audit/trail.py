@@ -34,6 +34,7 @@ from eth_utils import keccak
 
 from ledger import policy, policy_inputs
 from ledger.audit.entry import AuditEntry, decode_leaf, format_time
+from ledger.deadlines import emergency_review_due
 from ledger.chain.client import Chain
 from ledger.domain import resource_key_hex, schema_hash_hex
 from ledger.exceptions import LedgerError
@@ -190,6 +191,34 @@ class ChainEvents:
     def read(cls, chain: Chain, head: int) -> ChainEvents:
         logs = _chain_logs(chain, _CONTRACTS, head)
         return cls(head, logs, block_timestamps(chain, {int(lg["blockNumber"], 16) for lg in logs}))
+
+
+def emergency_review_problems(chain: Chain, events: ChainEvents, head_time: int) -> list[Problem]:
+    """Emergencies the regulator has not reviewed within 24 hours of their end as of the chain head
+    (``UNREVIEWED_EMERGENCY``), or reviewed after that (``EMERGENCY_REVIEWED_LATE``)."""
+    catalog = chain.deployment.contracts["Catalog"].lower()
+    abi = chain.abis["Catalog"]
+    folded = Projection()
+    for lg in events.logs:
+        if lg["address"].lower() == catalog:
+            event = abi.decode_log(lg)
+            if event and event[0].startswith("Emergency"):
+                folded.apply(event[0], event[1], lg, events.timestamps[int(lg["blockNumber"], 16)])
+    return review_problems(folded.emergencies.values(), head_time)
+
+
+def review_problems(emergencies, head_time: int) -> list[Problem]:
+    """The review checks of :func:`emergency_review_problems` over folded emergencies."""
+    problems = []
+    for e in sorted(emergencies, key=lambda e: e.emergency_id):
+        due = emergency_review_due(e.until).at.timestamp()
+        if e.reviewed_at is None and head_time > due:
+            problems.append(Problem("UNREVIEWED_EMERGENCY", f"emergency {e.emergency_id} ended at {e.until} and has "
+                                                            f"no regulator's review, due 24 h after its end"))
+        elif e.reviewed_at is not None and e.reviewed_at > due:
+            problems.append(Problem("EMERGENCY_REVIEWED_LATE", f"emergency {e.emergency_id} was reviewed at "
+                                                               f"{e.reviewed_at}, after its deadline {int(due)}"))
+    return problems
 
 
 def check_policy(chain: Chain, leaves: list[bytes], resource_fields: dict[str, list[str]],

@@ -6,7 +6,7 @@ import pytest
 from eth_utils import keccak
 
 from ledger.audit.entry import AuditEntry
-from ledger.audit.trail import _reevaluate, UsesBefore
+from ledger.audit.trail import _reevaluate, UsesBefore, review_problems
 from ledger.projection import Projection
 from tests.support.folded import (CONSENT, DEPARTMENT, DEPARTMENT_ROLE, FIELDS, PURPOSE, SLUG, SUBJECT, T, log,
                                   world)
@@ -103,3 +103,21 @@ def test_a_release_outside_the_emergency_window_or_scope_is_flagged(scope):
 def test_a_release_citing_an_emergency_never_declared_is_flagged():
     problem = recheck(world(), _under_emergency(0), [_under_emergency(0)])
     assert problem.kind == "RELEASE_OUTSIDE_EMERGENCY" and "NO_EMERGENCY" in problem.message
+
+
+@pytest.mark.parametrize("reviewed_at, head_after_end, kinds", [
+    (None, 24 * 3600, []),  # due, not yet late
+    (None, 24 * 3600 + 1, ["UNREVIEWED_EMERGENCY"]),
+    (3600, 10**6, []),  # reviewed in time
+    (24 * 3600 + 1, 10**6, ["EMERGENCY_REVIEWED_LATE"]),
+])
+def test_emergency_reviews_are_due_24_hours_after_the_end(reviewed_at, head_after_end, kinds):
+    state = world()
+    until = int(T.timestamp())
+    _declare(state, until=until)
+    if reviewed_at is not None:
+        state.apply("EmergencyReviewed", {"emergencyId": 1, "regulator": PROVIDER, "proper": True,
+                                          "noteHash": keccak(text="ok"), "reviewedAt": until + reviewed_at},
+                    log(12), until + reviewed_at)
+    problems = review_problems(state.emergencies.values(), until + head_after_end)
+    assert [p.kind for p in problems] == kinds
