@@ -36,8 +36,8 @@ from ledger.audit.integrate import log_origin
 from ledger.audit.tiles import RightEdge, TiledTree, partial_tiles
 from ledger.audit.trail import (Anchor, ChainEvents, Problem, Report, UsesBefore, block_timestamps, check_policy,
                                 check_sequence, check_times, check_unanchored_tail, decode_entries,
-                                emergency_review_problems, links_to,
-                                millis, read_anchors, read_seq)
+                                links_to,
+                                millis, read_anchors, read_seq, workflow_problems)
 from ledger.audit.verify import verify_consistency
 from ledger.chain.client import Chain
 from ledger.exceptions import InvalidProof, LedgerError, TreeRangeError
@@ -221,7 +221,7 @@ def verify_increment(chain: Chain, state: VerifierState, leaves: list[bytes], re
     wanted = cited | {b + 1 for b in cited if b < head} | {a.block_number for a in new} | {head}
     timestamps = block_timestamps(chain, wanted, timestamps)
     if check_policies:
-        report.problems += emergency_review_problems(chain, events, timestamps[head])
+        report.problems += workflow_problems(chain, events, timestamps[head])
     check_times(entries, new, timestamps, head, report, start=start, previous=state.last_entry)
     anchored = new[-1].tree_size if new else state.size
     check_unanchored_tail(entries, anchored, max(timestamps[head], time.time()) if now is None else now,

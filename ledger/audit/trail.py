@@ -34,7 +34,7 @@ from eth_utils import keccak
 
 from ledger import policy, policy_inputs
 from ledger.audit.entry import AuditEntry, decode_leaf, format_time
-from ledger.deadlines import emergency_review_due
+from ledger.deadlines import VERIFICATION_MAX_WORKING_DAYS, emergency_review_due, working_days_after
 from ledger.chain.client import Chain
 from ledger.domain import resource_key_hex, schema_hash_hex
 from ledger.exceptions import LedgerError
@@ -193,18 +193,37 @@ class ChainEvents:
         return cls(head, logs, block_timestamps(chain, {int(lg["blockNumber"], 16) for lg in logs}))
 
 
-def emergency_review_problems(chain: Chain, events: ChainEvents, head_time: int) -> list[Problem]:
-    """Emergencies the regulator has not reviewed within 24 hours of their end as of the chain head
-    (``UNREVIEWED_EMERGENCY``), or reviewed after that (``EMERGENCY_REVIEWED_LATE``)."""
+def workflow_problems(chain: Chain, events: ChainEvents, head_time: int) -> list[Problem]:
+    """The regulation workflows' deadlines that only the chain's own records and time can show broken:
+    emergencies the regulator has not reviewed within 24 hours of their end as of the chain head
+    (``UNREVIEWED_EMERGENCY``) or reviewed after that (``EMERGENCY_REVIEWED_LATE``), and verification
+    requests extended past 15 working days (``VERIFICATION_EXTENDED_TOO_LONG``: the contract cannot know
+    the calendar, so only the API refuses one)."""
     catalog = chain.deployment.contracts["Catalog"].lower()
     abi = chain.abis["Catalog"]
     folded = Projection()
     for lg in events.logs:
         if lg["address"].lower() == catalog:
             event = abi.decode_log(lg)
-            if event and event[0].startswith("Emergency"):
+            if event and event[0].startswith(("Emergency", "Verification")):
                 folded.apply(event[0], event[1], lg, events.timestamps[int(lg["blockNumber"], 16)])
-    return review_problems(folded.emergencies.values(), head_time)
+    return review_problems(folded.emergencies.values(), head_time) + \
+        extension_problems(folded.verifications.values())
+
+
+def extension_problems(verifications) -> list[Problem]:
+    """Verification requests whose one extension runs past 15 working days after the request
+    (永州办法 第二十一条: 延长期限最长不得超过15个工作日); a year whose calendar is not published is not judged."""
+    problems = []
+    for v in sorted(verifications, key=lambda v: v.request_id):
+        if v.extended_until is None:
+            continue
+        latest = working_days_after(v.requested_at, VERIFICATION_MAX_WORKING_DAYS)
+        if latest.at is not None and v.extended_until > latest.at.timestamp():
+            problems.append(Problem("VERIFICATION_EXTENDED_TOO_LONG", f"verification request {v.request_id} was "
+                                    f"extended to {v.extended_until}, past {VERIFICATION_MAX_WORKING_DAYS} working "
+                                    f"days after the request ({int(latest.at.timestamp())})"))
+    return problems
 
 
 def review_problems(emergencies, head_time: int) -> list[Problem]:

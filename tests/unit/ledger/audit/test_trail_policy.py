@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from eth_utils import keccak
 
 from ledger.audit.entry import AuditEntry
-from ledger.audit.trail import _reevaluate, UsesBefore, review_problems
+from ledger.audit.trail import _reevaluate, UsesBefore, extension_problems, review_problems
 from ledger.projection import Projection
 from tests.support.folded import (CONSENT, DEPARTMENT, DEPARTMENT_ROLE, FIELDS, PURPOSE, SLUG, SUBJECT, T, log,
                                   world)
@@ -121,3 +123,17 @@ def test_emergency_reviews_are_due_24_hours_after_the_end(reviewed_at, head_afte
                     log(12), until + reviewed_at)
     problems = review_problems(state.emergencies.values(), until + head_after_end)
     assert [p.kind for p in problems] == kinds
+
+
+def test_a_verification_extended_past_15_working_days_is_flagged():
+    from ledger.projection import VerificationState
+
+    requested = int(dt.datetime(2025, 9, 30, 2, tzinfo=dt.timezone.utc).timestamp())  # before the National Day week
+    latest = int(dt.datetime(2025, 10, 28, 15, 59, 59, tzinfo=dt.timezone.utc).timestamp())  # 15 working days on
+
+    def request(extended_until: int) -> VerificationState:
+        return VerificationState(1, DEPARTMENT, "0x" + "11" * 32, 4, 1, "0x" + "22" * 32, requested, 10,
+                                 "0x" + "33" * 32, "EXTENDED", extended_until)
+
+    assert extension_problems([request(latest)]) == []
+    assert [p.kind for p in extension_problems([request(latest + 1)])] == ["VERIFICATION_EXTENDED_TOO_LONG"]
