@@ -26,6 +26,7 @@ from api.services.release import ReleaseService
 from api.services.sharing import SharingService
 from api.services.statements import Statements
 from api.services.subjects import SubjectService
+from api.services.objections import ObjectionService
 from api.services.suspensions import SuspensionService
 from api.services.verifications import VerificationService
 from api.services.transactions import TransactionRelay
@@ -61,6 +62,7 @@ class Services:
     sharing: SharingService
     subjects: SubjectService
     suspensions: SuspensionService
+    objections: ObjectionService
     verifications: VerificationService
 
     def __init__(self, settings: Settings):
@@ -133,6 +135,10 @@ class Services:
                                             statements=statements, pepper=pepper)
         self.notifications = NotificationService(chain=chain, sessions=sessions, projection=projection,
                                                  resources=resources, statements=statements)
+        self.objections = ObjectionService(
+            chain=chain, domain=Domain.from_eip5267(chain.contract("Objections").call("eip712Domain")),
+            admin_address=admin_key.address, indexer=indexer, resources=resources, relay=relay, statements=statements,
+            sessions=sessions, pepper=pepper)
         self.verifications = VerificationService(chain=chain, indexer=indexer, resources=resources, relay=relay,
                                                  statements=statements, audit=audit_log, sessions=sessions)
 

@@ -23,6 +23,7 @@ from api.services.release import ReleaseService
 from api.services.sharing import SharingService
 from api.services.subjects import SubjectService
 from api.services.suspensions import SuspensionService
+from api.services.objections import ObjectionService
 from api.services.verifications import VerificationService
 from ledger import domain_errors as refused
 from ledger.domain import Role
@@ -65,6 +66,10 @@ def get_notification_service(request: Request) -> NotificationService:
     return services_of(request).notifications
 
 
+def get_objection_service(request: Request) -> ObjectionService:
+    return services_of(request).objections
+
+
 def get_release_service(request: Request) -> ReleaseService:
     return services_of(request).release
 
@@ -92,6 +97,7 @@ ConsentServiceDep = Annotated[ConsentService, Depends(get_consent_service)]
 EmergencyServiceDep = Annotated[EmergencyService, Depends(get_emergency_service)]
 HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
 NotificationServiceDep = Annotated[NotificationService, Depends(get_notification_service)]
+ObjectionServiceDep = Annotated[ObjectionService, Depends(get_objection_service)]
 ReleaseServiceDep = Annotated[ReleaseService, Depends(get_release_service)]
 SharingServiceDep = Annotated[SharingService, Depends(get_sharing_service)]
 SubjectServiceDep = Annotated[SubjectService, Depends(get_subject_service)]

@@ -15,8 +15,8 @@ from api.bootstrap import Services
 from api.core.errors import error_response, install_error_handlers
 from api.core.ratelimit import RateLimit, RateLimiter, SignInLimits
 from api.core.responses import JsonResponse
-from api.routes import (admin, audit, auth, consents, docs, emergencies, health, notifications, overdue, records, sharing,
-                        subjects, suspensions, tlog, verifications)
+from api.routes import (admin, audit, auth, consents, docs, emergencies, health, notifications, objections, overdue,
+                        records, sharing, subjects, suspensions, tlog, verifications)
 from ledger.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -106,8 +106,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     install_error_handlers(app)
     docs.install(app)
-    for module in (health, auth, admin, records, consents, sharing, suspensions, verifications, emergencies, overdue,
-                   audit, tlog, subjects, notifications):
+    for module in (health, auth, admin, records, consents, sharing, suspensions, verifications, objections,
+                   emergencies, overdue, audit, tlog, subjects, notifications):
         app.include_router(module.router)
     app.state.settings = settings
     app.state.sign_in_limits = SignInLimits(settings)

@@ -36,7 +36,7 @@ SETTINGS = {
 }
 
 #: Contracts the ledger deploys, in deployment order.
-DEPLOYED_CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents", "AuditAnchor")
+DEPLOYED_CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents", "Objections", "AuditAnchor")
 
 
 @dataclass(frozen=True, slots=True)

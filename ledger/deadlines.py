@@ -5,6 +5,11 @@
 - Verification of shared data (第二十一条): "提供部门应在5个工作日内予以校核。需延长校核期限的,应经提供部门负责人
   同意并告知使用部门,延长期限最长不得超过15个工作日" — 5 working days, once extended at most 15 in all.
 
+- Objections (第三十四条): "市政务数据主管部门应在收到异议之日起的1个工作日内作出异议标注" — marked within 1
+  working day of filing; then "属于市政务数据主管部门更正范围的,应在收到异议之日起的5个工作日内作出是否更正的决定",
+  decided by the data authority within 5 working days of filing, or "属于政务部门更正范围的,应在收到异议之日起
+  的2个工作日内转交相关政务部门办理。政务部门应在收到异议转办之日起5个工作日内作出是否更正的决定" — forwarded
+  within 2 working days and decided by the provider within 5 working days of the forwarding.
 - Emergency reviews (the green channel, 应急供需绿色通道): the regulator reviews each emergency within
   24 hours of its end (clock hours, not working days: an emergency does not wait for Monday).
 
@@ -23,6 +28,9 @@ from ledger.workdays import add_working_days
 SHARING_ANSWER_WORKING_DAYS = 10
 VERIFICATION_WORKING_DAYS = 5
 VERIFICATION_MAX_WORKING_DAYS = 15
+OBJECTION_MARK_WORKING_DAYS = 1
+OBJECTION_FORWARD_WORKING_DAYS = 2
+OBJECTION_DECIDE_WORKING_DAYS = 5
 EMERGENCY_MAX_SECONDS = 72 * 3600  # the hard expiry a declaration or an extension may set, from now
 EMERGENCY_REVIEW_SECONDS = 24 * 3600
 
@@ -62,3 +70,20 @@ def verification_due(requested_at: int, extended_until: int | None) -> Deadline:
 def emergency_review_due(until: int) -> Deadline:
     """When the regulator's review of an emergency that ends at ``until`` is due."""
     return Deadline(datetime.fromtimestamp(until + EMERGENCY_REVIEW_SECONDS, UTC))
+
+
+class ObjectionClocks(NamedTuple):
+    """An objection's three deadlines: marking, forwarding (if the provider is to decide), and the decision,
+    which runs from the forwarding once there is one."""
+
+    mark: Deadline
+    forward: Deadline
+    decide: Deadline
+
+
+def objection_due(filed_at: int, forwarded_at: int | None) -> ObjectionClocks:
+    """The clocks of an objection filed at ``filed_at`` (and forwarded at ``forwarded_at``, if it was)."""
+    decide = working_days_after(forwarded_at if forwarded_at is not None else filed_at, OBJECTION_DECIDE_WORKING_DAYS)
+    return ObjectionClocks(working_days_after(filed_at, OBJECTION_MARK_WORKING_DAYS),
+                           working_days_after(filed_at, OBJECTION_FORWARD_WORKING_DAYS), decide)
+

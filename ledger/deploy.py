@@ -81,6 +81,7 @@ def deploy(chain: Chain, admin: LocalAccount, *, relayers: list[str], anchorer: 
            notice_seconds, required_attestations)
     create("Catalog", addresses["Participants"])
     create("Consents", addresses["Participants"], addresses["Subjects"])
+    create("Objections", addresses["Participants"], addresses["Subjects"], addresses["Catalog"])
     create("AuditAnchor", addresses["Participants"], ANCHOR_MAX_TREE_SIZE_STEP)
 
     deployment = Deployment(chain.chain_id, deploy_block, code_hash, addresses)

@@ -116,6 +116,10 @@ class NotYourRelease(Forbidden):
     code = "NOT_YOUR_RELEASE"
 
 
+class NotObjectionDecider(Forbidden):
+    code = "NOT_OBJECTION_DECIDER"
+
+
 class NotYourTransaction(Forbidden):
     code = "NOT_YOUR_TRANSACTION"
 
@@ -180,6 +184,10 @@ class VerificationNotOpen(Conflict):
 
 class RecordNotCorrected(Conflict):
     code = "RECORD_NOT_CORRECTED"
+
+
+class ObjectionWrongStep(Conflict):
+    code = "OBJECTION_WRONG_STEP"
 
 
 class NotSuspended(Conflict):

@@ -1,6 +1,6 @@
-"""EIP-712 typed data for consents and revocations, as standard ``eth_signTypedData_v4`` JSON.
+"""EIP-712 typed data for consents, revocations and objections, as standard ``eth_signTypedData_v4`` JSON.
 
-The domain is read from the Consents contract (ERC-5267 ``eip712Domain()``), never hard-coded,
+The domain is read from the contract that checks the signature (Consents, or Objections) (ERC-5267 ``eip712Domain()``), never hard-coded,
 so a wallet, this module and the contract agree on one digest. Encoding and hashing are
 eth-account's (``encode_typed_data(full_message=...)``); uint256 values travel as decimal strings
 so JavaScript wallets do not lose precision.
@@ -34,6 +34,15 @@ CONSENT_TYPE = [
 REVOKE_TYPE = [
     {"name": "consentId", "type": "bytes32"},
     {"name": "subject", "type": "bytes32"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint64"},
+]
+OBJECTION_TYPE = [
+    {"name": "subject", "type": "bytes32"},
+    {"name": "resourceId", "type": "bytes32"},
+    {"name": "fieldMask", "type": "uint256"},
+    {"name": "kind", "type": "uint8"},
+    {"name": "reasonHash", "type": "bytes32"},
     {"name": "nonce", "type": "uint256"},
     {"name": "deadline", "type": "uint64"},
 ]
@@ -173,9 +182,47 @@ class RevokeMessage:
         return cls(*values)
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectionMessage:
+    subject: bytes
+    resource_id: bytes
+    field_mask: int
+    kind: int
+    reason_hash: bytes
+    nonce: int
+    deadline: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"subject": "0x" + self.subject.hex(), "resourceId": "0x" + self.resource_id.hex(),
+                "fieldMask": str(self.field_mask), "kind": self.kind, "reasonHash": "0x" + self.reason_hash.hex(),
+                "nonce": str(self.nonce), "deadline": self.deadline}
+
+    def as_abi_tuple(self) -> tuple:
+        return (self.subject, self.resource_id, self.field_mask, self.kind, self.reason_hash, self.nonce,
+                self.deadline)
+
+    @classmethod
+    def from_json(cls, message: dict[str, Any]) -> "ObjectionMessage":
+        values = []
+        for field, parse in (("subject", _bytes32), ("resourceId", _bytes32), ("fieldMask", lambda v: _uint(v, 256)),
+                             ("kind", lambda v: _uint(v, 8)), ("reasonHash", _bytes32),
+                             ("nonce", lambda v: _uint(v, 256)), ("deadline", lambda v: _uint(v, 64))):
+            if field not in message:
+                raise InvalidTypedData(f"malformed Objection message: {field} is missing")
+            try:
+                values.append(parse(message[field]))
+            except ValueError as exc:
+                raise InvalidTypedData(f"malformed Objection message: {field}: {exc}") from None
+        return cls(*values)
+
+
+_MESSAGES = {"Consent": (CONSENT_TYPE, ConsentMessage), "Revoke": (REVOKE_TYPE, RevokeMessage),
+             "Objection": (OBJECTION_TYPE, ObjectionMessage)}
+
+
 def typed_data(domain: Domain, primary_type: str, message: dict[str, Any]) -> dict[str, Any]:
     """Standard eth_signTypedData_v4 JSON: types (with EIP712Domain), primaryType, domain, message."""
-    fields = {"Consent": CONSENT_TYPE, "Revoke": REVOKE_TYPE}[primary_type]
+    fields = _MESSAGES[primary_type][0]
     return {"types": {"EIP712Domain": domain.types(), primary_type: fields}, "primaryType": primary_type,
             "domain": domain.as_json(), "message": message}
 
@@ -188,6 +235,10 @@ def revoke_typed_data(domain: Domain, revoke: RevokeMessage) -> dict[str, Any]:
     return typed_data(domain, "Revoke", revoke.as_json())
 
 
+def objection_typed_data(domain: Domain, objection: ObjectionMessage) -> dict[str, Any]:
+    return typed_data(domain, "Objection", objection.as_json())
+
+
 def hash_typed_data(full_message: dict[str, Any]) -> bytes:
     """The EIP-712 digest (what the contract computes with _hashTypedDataV4)."""
     try:
@@ -196,13 +247,13 @@ def hash_typed_data(full_message: dict[str, Any]) -> bytes:
         raise InvalidTypedData(f"typed data cannot be encoded: {exc}") from exc
 
 
-def parse_typed_data(full_message: Any, domain: Domain) -> ConsentMessage | RevokeMessage:
-    """Check that typed data is exactly our Consent or Revoke in our domain and parse its message."""
+def parse_typed_data(full_message: Any, domain: Domain) -> ConsentMessage | RevokeMessage | ObjectionMessage:
+    """Check that typed data is exactly our Consent, Revoke or Objection in ``domain`` and parse its message."""
     if not isinstance(full_message, dict):
         raise InvalidTypedData("typed_data must be a JSON object")
     primary = full_message.get("primaryType")
-    if primary not in ("Consent", "Revoke"):
-        raise InvalidTypedData("primaryType must be Consent or Revoke")
+    if primary not in _MESSAGES:
+        raise InvalidTypedData("primaryType must be Consent, Revoke or Objection")
     expected = typed_data(domain, primary, {})
     if full_message.get("types") != expected["types"]:
         raise InvalidTypedData(f"types do not match this ledger's {primary} type")
@@ -214,10 +265,11 @@ def parse_typed_data(full_message: Any, domain: Domain) -> ConsentMessage | Revo
     names = {field["name"] for field in expected["types"][primary]}
     if set(message) != names:
         raise InvalidTypedData(f"{primary} message fields must be exactly: {', '.join(sorted(names))}")
-    return ConsentMessage.from_json(message) if primary == "Consent" else RevokeMessage.from_json(message)
+    return _MESSAGES[primary][1].from_json(message)
 
 
-def parse_canonical_typed_data(full_message: Any, domain: Domain) -> tuple[ConsentMessage | RevokeMessage, dict]:
+def parse_canonical_typed_data(full_message: Any, domain: Domain) \
+        -> tuple[ConsentMessage | RevokeMessage | ObjectionMessage, dict]:
     """The strict parser for typed data that crosses the API boundary: the parsed message and the
     canonical typed data, which is the only form to store or hash.
 

@@ -42,7 +42,7 @@ from ledger.storage import models as m
 
 log = logging.getLogger(__name__)
 
-_CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents", "AuditAnchor")
+_CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents", "Objections", "AuditAnchor")
 _LOG_CHUNK = 5_000
 
 
@@ -316,6 +316,15 @@ def _persist(session: Session, p: Projection, dirty: list[tuple[str, object]]) -
                 requested_block=v.requested_block, tx_hash=v.tx_hash, status=v.status, extended_until=v.extended_until,
                 extension_reason_hash=v.extension_reason_hash, resolved_at=v.resolved_at, corrected=v.corrected,
                 note_hash=v.note_hash))
+        elif kind == "objection":
+            o = p.objections[key]
+            session.merge(m.ObjectionRow(
+                objection_id=o.objection_id, subject_id=o.subject_id, resource_key=o.resource_key,
+                field_mask=str(o.field_mask), kind=o.kind, filed_by=o.filed_by, reason_hash=o.reason_hash,
+                filed_at=o.filed_at, filed_block=o.filed_block, tx_hash=o.tx_hash, status=o.status,
+                marked_at=o.marked_at, forwarded_at=o.forwarded_at, provider=o.provider, decided_at=o.decided_at,
+                decided_by=o.decided_by, corrected=o.corrected, record_version=o.record_version,
+                note_hash=o.note_hash))
         elif kind == "suspension":
             x = p.suspensions[key]
             session.merge(m.SuspensionRow(resource_key=x.resource_key, department=x.department, provider=x.provider,

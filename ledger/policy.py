@@ -35,6 +35,10 @@ Checks, in this order (the first failing one is the reason):
    down this list (it is the closest to being usable and the most useful to report);
    ``NO_CONSENT`` when there is no consent for (S, D, R) at all.
 
+An allowed release of fields under an objection that the data authority has marked and not yet
+decided (异议标注, 永州办法 第三十四条) still goes ahead, but names each such field with the objection in
+``Decision.disputed``, so the recipient knows the value is contested.
+
 Non-sensitive resources need no consent and no registered subject (most residents never
 register a wallet, and unconditional sharing must still work for them).
 
@@ -65,6 +69,7 @@ __all__ = [
     "Decision",
     "Department",
     "Emergency",
+    "Objection",
     "Reason",
     "Request",
     "Resource",
@@ -233,6 +238,15 @@ class Emergency:
 
 
 @dataclass(frozen=True, slots=True)
+class Objection:
+    """An objection to the subject's record of the resource, marked and not yet decided as of the
+    evaluated block: the fields of ``field_mask`` are disputed."""
+
+    objection_id: int
+    field_mask: int
+
+
+@dataclass(frozen=True, slots=True)
 class Consent:
     """A consent as of the evaluated block.
 
@@ -299,13 +313,16 @@ class Block:
 class Decision(NamedTuple):
     """Outcome. ``fields`` are the requested fields (sorted, unique) and ``field_mask`` their mask
     (0 when a name is unknown or the resource is unknown); ``consent_id`` is set only when a
-    consent allowed the release. A named tuple: immutable and cheap to build on the hot path."""
+    consent allowed the release; ``disputed`` pairs (field, objection id), by field then id, for
+    released fields under a marked objection. A named tuple: immutable and cheap to build on the
+    hot path."""
 
     allowed: bool
     reason: Reason
     consent_id: str | None
     field_mask: int
     fields: tuple[str, ...]
+    disputed: tuple[tuple[str, int], ...] = ()
 
 
 # --- the decision ----------------------------------------------------------------------------
@@ -327,8 +344,19 @@ def _deny(reason: Reason, mask: int, fields: tuple[str, ...]) -> Decision:
     return Decision(False, reason, None, mask, fields)
 
 
+def _disputed(resource: Resource, mask: int, objections: Iterable[Objection]) -> tuple[tuple[str, int], ...]:
+    pairs = [(name, o.objection_id) for o in objections if o.field_mask & mask
+             for j, name in enumerate(resource.fields) if (o.field_mask & mask) >> j & 1]
+    return tuple(sorted(pairs))
+
+
+def _allow(consent_id: str | None, mask: int, fields: tuple[str, ...], resource: Resource,
+           objections: Iterable[Objection]) -> Decision:
+    return Decision(True, Reason.OK, consent_id, mask, fields, _disputed(resource, mask, objections))
+
+
 def _under_emergency(request: Request, emergency: Emergency | None, resource: Resource, requester: str, mask: int,
-                     fields: tuple[str, ...], now: int) -> Decision:
+                     fields: tuple[str, ...], now: int, objections: Iterable[Objection]) -> Decision:
     if emergency is None:
         return _deny(Reason.NO_EMERGENCY, mask, fields)
     if requester not in emergency.departments or resource.resource_key not in emergency.resources or \
@@ -336,7 +364,7 @@ def _under_emergency(request: Request, emergency: Emergency | None, resource: Re
         return _deny(Reason.OUTSIDE_EMERGENCY_SCOPE, mask, fields)
     if not emergency.declared_at <= now < emergency.until:
         return _deny(Reason.EMERGENCY_NOT_IN_FORCE, mask, fields)
-    return Decision(True, Reason.OK, None, mask, fields)
+    return _allow(None, mask, fields, resource, objections)
 
 
 def evaluate(
@@ -350,6 +378,7 @@ def evaluate(
     block: Block,
     suspension: Suspension | None = None,
     emergency: Emergency | None = None,
+    objections: Iterable[Objection] = (),
 ) -> Decision:
     """Decide one request against chain state at ``block`` (see the module docstring)."""
     fields = tuple(sorted(set(request.fields)))
@@ -374,7 +403,7 @@ def evaluate(
     if not mask:
         return _deny(Reason.UNKNOWN_FIELD, 0, fields)
     if request.emergency_id is not None:
-        return _under_emergency(request, emergency, resource, requester, mask, fields, now)
+        return _under_emergency(request, emergency, resource, requester, mask, fields, now, objections)
 
     sharing = resource.sharing_class
     if sharing is SharingClass.NOT_SHARED:
@@ -387,7 +416,7 @@ def evaluate(
         if agreement.field_mask & mask != mask or not agreement.valid_from <= now < agreement.valid_until:
             return _deny(Reason.NO_AGREEMENT, mask, fields)
     if not resource.sensitive:
-        return Decision(True, Reason.OK, None, mask, fields)
+        return _allow(None, mask, fields, resource, objections)
     if not subject_known:
         return _deny(Reason.UNKNOWN_SUBJECT, mask, fields)
 
@@ -424,7 +453,7 @@ def evaluate(
         if rank > furthest:
             furthest = rank
     if best is not None:
-        return Decision(True, Reason.OK, best.consent_id, mask, fields)
+        return _allow(best.consent_id, mask, fields, resource, objections)
     if furthest < 0:
         return _deny(Reason.NO_CONSENT, mask, fields)
     return _deny(_RANKED[furthest], mask, fields)

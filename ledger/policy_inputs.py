@@ -49,6 +49,7 @@ class PolicyInputs:
     block_number: int
     suspension: policy.Suspension | None = None
     emergency: policy.Emergency | None = None
+    objections: tuple[policy.Objection, ...] = ()
 
     def evaluate(self, timestamp: int, uses: Callable[[str], int]) -> policy.Decision:
         """Decide at ``timestamp`` (seconds), each consent having been used ``uses(consent_id)`` times."""
@@ -59,7 +60,7 @@ class PolicyInputs:
         return policy.evaluate(self.request, department=self.department, resource=self.resource,
                                subject_known=self.subject_known, agreement=self.agreement, consents=consents,
                                block=policy.Block(self.block_number, timestamp), suspension=self.suspension,
-                               emergency=self.emergency)
+                               emergency=self.emergency, objections=self.objections)
 
 
 def gather(state: ChainState, request: policy.Request, resource_fields: Sequence[str] | None, *,
@@ -81,6 +82,7 @@ def gather(state: ChainState, request: policy.Request, resource_fields: Sequence
     on_chain = state.resource(key)
     resource = agreement = suspension = None
     consents: tuple[policy.Consent, ...] = ()
+    objections: tuple[policy.Objection, ...] = ()
     if on_chain is not None and resource_fields is not None and \
             schema_hash_hex(tuple(resource_fields)) == on_chain.schema_hash:
         resource = _resource(request.resource_id, key, on_chain.provider, on_chain.sharing_class,
@@ -98,6 +100,8 @@ def gather(state: ChainState, request: policy.Request, resource_fields: Sequence
             purpose_hash=c.purpose_hash, valid_from=c.valid_from, valid_until=c.valid_until, max_uses=c.max_uses,
             status=c.status) for c in state.consents_for(subject_id, requester, key)
             if consent_ids is None or c.consent_id in consent_ids)
+        objections = tuple(policy.Objection(o.objection_id, o.field_mask)
+                           for o in state.marked_objections(subject_id, key))
     emergency = None
     if request.emergency_id is not None:
         declared = state.emergency(request.emergency_id)
@@ -106,4 +110,4 @@ def gather(state: ChainState, request: policy.Request, resource_fields: Sequence
                                          None if declared.all_subjects else frozenset(declared.subjects),
                                          declared.declared_at, declared.until)
     return PolicyInputs(request, department, resource, state.subject_known(subject_id), agreement, consents,
-                        state.block, suspension, emergency)
+                        state.block, suspension, emergency, objections)

@@ -186,6 +186,40 @@ class EmergencyState:
     review_note_hash: str | None = None
 
 
+@dataclass(slots=True)
+class ObjectionState:
+    """A subject's objection to fields of a record (异议, 第三十四条): FILED, MARKED by the data authority, maybe
+    FORWARDED to ``provider``, then DECIDED (``corrected`` citing ``record_version``). Times are block timestamps."""
+
+    objection_id: int
+    subject_id: str
+    resource_key: str
+    field_mask: int
+    kind: str  # WRONG | INCOMPLETE | INFRINGES
+    filed_by: str
+    reason_hash: str
+    filed_at: int
+    filed_block: int
+    tx_hash: str
+    status: str  # FILED | MARKED | FORWARDED | DECIDED
+    marked_at: int | None = None
+    forwarded_at: int | None = None
+    provider: str | None = None
+    decided_at: int | None = None
+    decided_by: str | None = None
+    corrected: bool | None = None
+    record_version: int | None = None
+    note_hash: str | None = None
+
+    @property
+    def marked(self) -> bool:
+        """Marked and not yet decided: releases of its fields are disputed."""
+        return self.status in ("MARKED", "FORWARDED")
+
+
+OBJECTION_KINDS = ("WRONG", "INCOMPLETE", "INFRINGES")  # IObjections.ObjectionKind, in order
+
+
 class ChainState(Protocol):
     """The chain as of ``block``: what the policy's inputs are read from, key by key."""
 
@@ -211,6 +245,9 @@ class ChainState(Protocol):
     def emergency(self, emergency_id: int) -> EmergencyState | None:
         """An emergency declared on the green channel."""
 
+    def marked_objections(self, subject_id: str, resource_key: str) -> list[ObjectionState]:
+        """The objections to ``subject_id``'s record of ``resource_key`` that are marked and not yet decided."""
+
 
 class Projection:
     """The chain folded in memory; a :class:`ChainState`."""
@@ -234,6 +271,9 @@ class Projection:
         self.suspensions: dict[tuple[str, str], SuspensionState] = {}
         self.verifications: dict[int, VerificationState] = {}
         self.emergencies: dict[int, EmergencyState] = {}
+        self.objections: dict[int, ObjectionState] = {}
+        # (subject_id, resource_key) -> ids of its objections, the policy's lookup
+        self.objection_index: dict[tuple[str, str], list[int]] = {}
 
     # -- queries ---------------------------------------------------------------------------
     def department(self, address: str) -> DepartmentState | None:
@@ -261,6 +301,10 @@ class Projection:
 
     def emergency(self, emergency_id: int) -> EmergencyState | None:
         return self.emergencies.get(emergency_id)
+
+    def marked_objections(self, subject_id: str, resource_key: str) -> list[ObjectionState]:
+        found = (self.objections[i] for i in self.objection_index.get((subject_id, resource_key), ()))
+        return [o for o in found if o.marked]
 
     # -- folding events ----------------------------------------------------------------------
     def apply(self, name: str, args: dict, log: dict, block_timestamp: int) -> tuple[str, object] | None:
@@ -490,3 +534,36 @@ class Projection:
             emergency.reviewed_at, emergency.reviewed_by = a["reviewedAt"], a["regulator"]
             emergency.proper, emergency.review_note_hash = a["proper"], hex32(a["noteHash"])
             return ("emergency", emergency.emergency_id)
+
+    def _on_ObjectionFiled(self, a, log, ts):
+        objection = ObjectionState(a["objectionId"], hex32(a["subject"]), hex32(a["resourceId"]), a["fieldMask"],
+                                   OBJECTION_KINDS[a["kind"]], a["signer"], hex32(a["reasonHash"]), a["filedAt"],
+                                   int(log["blockNumber"], 16), log["transactionHash"], "FILED")
+        self.add_objection(objection)
+        return ("objection", objection.objection_id)
+
+    def add_objection(self, objection: ObjectionState) -> None:
+        self.objections[objection.objection_id] = objection
+        ids = self.objection_index.setdefault((objection.subject_id, objection.resource_key), [])
+        if objection.objection_id not in ids:
+            ids.append(objection.objection_id)
+
+    def _on_ObjectionMarked(self, a, log, ts):
+        objection = self.objections.get(a["objectionId"])
+        if objection:
+            objection.status, objection.marked_at = "MARKED", a["markedAt"]
+            return ("objection", objection.objection_id)
+
+    def _on_ObjectionForwarded(self, a, log, ts):
+        objection = self.objections.get(a["objectionId"])
+        if objection:
+            objection.status, objection.forwarded_at, objection.provider = "FORWARDED", a["forwardedAt"], a["provider"]
+            return ("objection", objection.objection_id)
+
+    def _on_ObjectionDecided(self, a, log, ts):
+        objection = self.objections.get(a["objectionId"])
+        if objection:
+            objection.status, objection.decided_at, objection.decided_by = "DECIDED", a["decidedAt"], a["by"]
+            objection.corrected, objection.note_hash = a["corrected"], hex32(a["noteHash"])
+            objection.record_version = a["recordVersion"] or None
+            return ("objection", objection.objection_id)

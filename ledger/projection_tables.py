@@ -34,10 +34,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.domain import purpose_hash
-from ledger.projection import (AgreementState, ChainState, ConsentState, DepartmentState, EmergencyState, Projection,
-                               ResourceState,
-                               SharingRequestState, SignerChangeState, SubjectState, SuspensionState, VerificationState,
-                               hex32)
+from ledger.projection import (AgreementState, ChainState, ConsentState, DepartmentState, EmergencyState,
+                               ObjectionState, Projection, ResourceState, SharingRequestState, SignerChangeState,
+                               SubjectState, SuspensionState, VerificationState, hex32)
 from ledger.storage import models as m
 
 #: Hot keys kept per instance: departments, roles, resources, subjects, agreements and consent lookups.
@@ -107,6 +106,9 @@ def cache_keys(p: Projection, changed: tuple[str, object]) -> list[tuple]:
     if kind == "suspension":
         resource_key, department = key
         return [("suspension", department, resource_key)]
+    if kind == "objection":
+        o = p.objections[key]
+        return [("objections", o.subject_id, o.resource_key)]
     return []
 
 
@@ -128,6 +130,13 @@ def _verification(row: m.VerificationRequestRow) -> VerificationState:
                              row.reason_hash, row.requested_at, row.requested_block, row.tx_hash, row.status,
                              row.extended_until, row.extension_reason_hash, row.resolved_at, row.corrected,
                              row.note_hash)
+
+
+def _objection(row: m.ObjectionRow) -> ObjectionState:
+    return ObjectionState(row.objection_id, row.subject_id, row.resource_key, int(row.field_mask), row.kind,
+                          row.filed_by, row.reason_hash, row.filed_at, row.filed_block, row.tx_hash, row.status,
+                          row.marked_at, row.forwarded_at, row.provider, row.decided_at, row.decided_by,
+                          row.corrected, row.record_version, row.note_hash)
 
 
 def _emergency(row: m.EmergencyRow) -> EmergencyState:
@@ -234,6 +243,22 @@ def read_emergency(rows: Rows, emergency_id: int) -> EmergencyState | None:
     return EmergencyState(*row)
 
 
+_OBJECTION_COLUMNS = ("objection_id, subject_id, resource_key, field_mask, kind, filed_by, reason_hash, filed_at, "
+                      "filed_block, tx_hash, status, marked_at, forwarded_at, provider, decided_at, decided_by, "
+                      "corrected, record_version, note_hash")
+
+
+def read_marked_objections(rows: Rows, subject_id: str, resource_key: str) -> list[ObjectionState]:
+    """The marked, undecided objections to one record: what every release of it must flag."""
+    found = []
+    for row in rows.all(f"SELECT {_OBJECTION_COLUMNS} FROM objections WHERE subject_id = ? AND resource_key = ? "
+                        f"AND status IN ('MARKED', 'FORWARDED') ORDER BY objection_id", subject_id, resource_key):
+        row = list(row)
+        row[3] = int(row[3])
+        found.append(ObjectionState(*row))
+    return found
+
+
 def read_consents(rows: Rows, where: str, *params) -> list[ConsentState]:
     """The consents the condition ``where`` on ``consent_resources k`` selects, each with every
     resource it names, oldest first."""
@@ -317,6 +342,10 @@ class _Snapshot:
 
     def emergency(self, emergency_id: int) -> EmergencyState | None:
         return self._read(("emergency", emergency_id), lambda s: read_emergency(s, emergency_id))
+
+    def marked_objections(self, subject_id: str, resource_key: str) -> list[ObjectionState]:
+        return self._read(("objections", subject_id, resource_key),
+                          lambda s: read_marked_objections(s, subject_id, resource_key))
 
 
 class _NeedsRows(Exception):
@@ -500,6 +529,21 @@ class TableProjection:
     def suspension(self, department: str, resource_key: str) -> SuspensionState | None:
         return self._one(lambda s: read_suspension(Rows.of(s), department, resource_key))
 
+    def objection(self, objection_id: int) -> ObjectionState | None:
+        row = self._one(lambda s: s.get(m.ObjectionRow, objection_id))
+        return _objection(row) if row else None
+
+    def objections(self, *, subjects: list[str] | None = None, party: str | None = None) -> list[ObjectionState]:
+        """Objections newest first: all of them, or those about ``subjects``, or those forwarded to ``party``
+        or about resources it provides."""
+        o = m.ObjectionRow
+        query = select(o).order_by(o.objection_id.desc())
+        if subjects is not None:
+            query = query.where(o.subject_id.in_(subjects))
+        if party is not None:
+            query = query.where((o.provider == party) | o.resource_key.in_(self._provided(party)))
+        return self._one(lambda s: [_objection(row) for row in s.scalars(query)])
+
     @staticmethod
     def _provided(party: str):
         return select(m.ResourceRow.resource_key).where(m.ResourceRow.provider == party)
@@ -552,6 +596,11 @@ def load_touched(session: Session, events: list[tuple[str, dict, dict, int]]) ->
                 found = read_emergency(rows, a["emergencyId"])
                 if found:
                     p.emergencies[found.emergency_id] = found
+        elif name in ("ObjectionMarked", "ObjectionForwarded", "ObjectionDecided"):
+            if a["objectionId"] not in p.objections:
+                row = session.get(m.ObjectionRow, a["objectionId"])
+                if row:
+                    p.add_objection(_objection(row))
         elif name in ("VerificationExtended", "VerificationResolved"):
             if a["requestId"] not in p.verifications:
                 row = session.get(m.VerificationRequestRow, a["requestId"])

@@ -76,6 +76,14 @@ REVERTS: dict[str, tuple[type[refused.DomainError], str]] = {
     "CatalogEmergencyReviewed": (refused.AlreadyAnswered, "this emergency has been reviewed already"),
     "CatalogNotSuspended": (refused.NotSuspended, "this department's access to the resource is not suspended"),
     "CatalogUnknownDepartment": (refused.UnknownDepartment, "no department is registered at this address"),
+    "ObjectionsSignatureExpired": (refused.DeadlinePassed, "the signing deadline has passed; make a new draft"),
+    "ObjectionsNonceAlreadyUsed": (refused.NonceUsed, "this objection was filed already, or its nonce cancelled; "
+                                                      "make a new draft"),
+    "ObjectionsNotSubjectSigner": (refused.WrongSigner, "the signer is not bound to the objection's subject"),
+    "ObjectionsInvalidSignature": (refused.WrongSigner, "the ledger did not accept the signature"),
+    "ObjectionsWrongStatus": (refused.ObjectionWrongStep, "this objection is not at the step this asks for"),
+    "ObjectionsNotDecider": (refused.NotObjectionDecider, "once forwarded, only the provider it went to decides an "
+                                                          "objection"),
     "SubjectsAlreadyRegistered": (refused.AlreadyRegistered, "this subject is already registered"),
     "SubjectsChangeNotPending": (refused.ChangeNotPending, "this signer change is no longer pending"),
     "SubjectsChangeNotDue": (refused.ChangeNotDue, "this signer change's notice period has not ended yet"),

@@ -59,6 +59,7 @@ def _answer(outcome: QueryOutcome) -> JsonResponse:
     if outcome.released:
         audit = {"seq": entry.seq, "leaf_hash": "0x" + outcome.leaf_hash.hex(),
                  "payload_salt": "0x" + outcome.payload_salt.hex(), "payload_hash": entry.payload_hash}
-        return JsonResponse({"data": outcome.data, "decision": decision, "audit": audit})
+        disputed = [{"field": name, "objection_id": objection_id} for name, objection_id in entry.disputed]
+        return JsonResponse({"data": outcome.data, "decision": decision, "audit": audit, "disputed": disputed})
     return JsonResponse({"error": {"code": entry.reason, "message": outcome.message}, "decision": decision,
                          "audit": {"seq": entry.seq}}, status_code=404 if entry.reason == "NO_RECORD" else 403)

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from api.schemas.common import Reply
 from api.schemas.emergencies import EmergencyOut
+from api.schemas.objections import ObjectionOut
 from api.schemas.sharing import SharingRequestOut
 from api.schemas.verifications import VerificationOut
 
@@ -17,3 +18,6 @@ class OverdueList(Reply):
                                                                      "working days or the extension (第二十一条)")
     emergency_reviews: list[EmergencyOut] = Field(description="emergencies reviewed late, or not reviewed within 24 "
                                                               "hours of their end")
+    objections: list[ObjectionOut] = Field(description="not marked within 1 working day, forwarded within 2, or "
+                                                       "decided within 5 (of filing, or of the forwarding) "
+                                                       "(第三十四条)")

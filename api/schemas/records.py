@@ -37,6 +37,8 @@ class RecordStored(Reply):
     resource_id: str
     subject_id: str
     fields: list[str] = Field(description="every field the record now holds")
+    version: int = Field(description="1 for the first write, one more per write: what a decision that corrected "
+                                     "an objection cites")
 
 
 class Decision(Reply):
@@ -55,10 +57,18 @@ class AuditRef(Reply):
     payload_hash: str | None = Field(default=None, description="on a release: hash of the released data")
 
 
+class DisputedField(Reply):
+    field: str
+    objection_id: int = Field(description="the objection (异议) the data authority marked and has not decided")
+
+
 class Release(Reply):
     data: dict[str, Any] = Field(description="only the requested, permitted fields")
     decision: Decision
     audit: AuditRef
+    disputed: list[DisputedField] = Field(default=[], description="released fields whose values are under a marked "
+                                                                  "objection (异议标注, 永州办法 第三十四条); the audit "
+                                                                  "entry records the same")
 
 
 class Denial(ErrorResponse):

@@ -122,12 +122,13 @@ class ReleaseService:
             row = session.get(RecordRow, (resource_id, sid))
             sealed = self._sealer.seal(resource_id, sid, body.data)
             if row is None:
-                row = RecordRow(resource_id=resource_id, subject_id=sid, sealed_fields={})
+                row = RecordRow(resource_id=resource_id, subject_id=sid, sealed_fields={}, version=0)
                 session.add(row)
+            row.version += 1
             row.sealed_fields = {**row.sealed_fields, **sealed}
             row.updated_by, row.updated_at = principal.address, datetime.now(UTC)
-            fields = sorted(row.sealed_fields)
-        return RecordStored(resource_id=resource_id, subject_id=sid, fields=fields)
+            fields, version = sorted(row.sealed_fields), row.version
+        return RecordStored(resource_id=resource_id, subject_id=sid, fields=fields, version=version)
 
     # -- the release path ------------------------------------------------------------------------
     async def query(self, principal: Principal, body: RecordQuery) -> QueryOutcome:
@@ -190,7 +191,7 @@ class ReleaseService:
             decision="ALLOW" if allowed else "DENY", reason=reason, fields=request.fields,
             block_number=inputs.block_number,
             payload_hash=payload_hash(self.payload_salt(seq), data) if allowed else None,
-            emergency_id=request.emergency_id)
+            emergency_id=request.emergency_id, disputed=decision.disputed if allowed else ())
 
     @staticmethod
     def _stamp(not_before: datetime) -> datetime:

@@ -4,8 +4,9 @@ Runtime code (``eth_getCode``) is compared with the compiled artifacts byte for 
 immutables: their values are written by the constructor, so their positions (the compiler's
 ``immutableReferences``) are masked. Those values are then checked through the contracts' own
 getters, which the matching code guarantees return them: every ``participants()`` is the trusted
-Participants, ``Consents.subjects()`` the trusted Subjects, and the Consents EIP-712 domain names
-this chain and this address (a genuine Consents wired to a registry of the operator's own would
+Participants, ``Consents.subjects()`` and ``Objections.subjects()`` the trusted Subjects,
+``Objections.catalog()`` the trusted Catalog, and the EIP-712 domains of Consents and Objections name
+this chain and their address (a genuine Consents wired to a registry of the operator's own would
 accept keys the operator bound).
 """
 
@@ -15,7 +16,7 @@ from ledger import compiler
 from ledger.chain.client import Chain
 from ledger.exceptions import LedgerError
 
-_GUARDED = ("Subjects", "Catalog", "Consents", "AuditAnchor")  # ParticipantsGuarded: participants()
+_GUARDED = ("Subjects", "Catalog", "Consents", "Objections", "AuditAnchor")  # ParticipantsGuarded: participants()
 
 
 def masked(code: bytes, ranges: tuple[tuple[int, int], ...]) -> bytes:
@@ -43,17 +44,19 @@ def check_contracts(chain: Chain) -> list[tuple[str, str]]:
             problems.append(("CONTRACT_CODE_MISMATCH", f"{name} at {contracts[name]}: its runtime "
                                                                      f"code is not the compiled {name}'s"))
     wiring = [(name, "participants", contracts["Participants"]) for name in _GUARDED]
-    wiring.append(("Consents", "subjects", contracts["Subjects"]))
+    wiring += [("Consents", "subjects", contracts["Subjects"]), ("Objections", "subjects", contracts["Subjects"]),
+               ("Objections", "catalog", contracts["Catalog"])]
     for name, getter, want in wiring:
         if name in genuine and not _same(_call(chain, name, getter), want):
             problems.append(("CONTRACT_WIRING_MISMATCH", f"{name} at {contracts[name]}: {getter}() "
                                                                        f"is not the trusted {want}"))
-    if "Consents" in genuine:
-        domain = _call(chain, "Consents", "eip712Domain")
-        if not isinstance(domain, tuple) or domain[3] != chain.chain_id or not _same(domain[4], contracts["Consents"]):
-            problems.append(("CONTRACT_WIRING_MISMATCH", f"Consents at {contracts['Consents']}: its "
-                                                                       f"EIP-712 domain is not this chain's and "
-                                                                       f"address's"))
+    for name in ("Consents", "Objections"):  # they take subjects' signatures
+        if name not in genuine:
+            continue
+        domain = _call(chain, name, "eip712Domain")
+        if not isinstance(domain, tuple) or domain[3] != chain.chain_id or not _same(domain[4], contracts[name]):
+            problems.append(("CONTRACT_WIRING_MISMATCH", f"{name} at {contracts[name]}: its EIP-712 domain is not "
+                                                         f"this chain's and address's"))
     return problems
 
 

@@ -10,8 +10,10 @@ Value rules: ``time`` is UTC with millisecond precision (``2025-10-01T08:00:00.1
 ``requester`` an EIP-55 checksummed address, ``subject_id`` / ``consent_id`` /
 ``payload_hash`` 0x + 64 lower-case hex, ``fields`` sorted and unique, ``decision`` ALLOW or
 DENY (a DENY releases nothing, so it has no payload hash). ``emergency_id`` (a positive integer)
-names the green-channel emergency a request was made under; the key is present only then, so
-every entry made without one keeps the encoding it always had.
+names the green-channel emergency a request was made under; ``disputed`` (on an ALLOW only) lists
+``{"field", "objection_id"}`` for each released field under an objection the data authority has
+marked and not decided (异议标注), by field then id. Each optional key is present only when it has a
+value, so every entry made without one keeps the encoding it always had.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ _KEYS = frozenset(
         "decision", "reason", "fields", "block_number", "payload_hash",
     }
 )
-_OPTIONAL_KEYS = frozenset({"emergency_id"})
+_OPTIONAL_KEYS = frozenset({"emergency_id", "disputed"})
 
 
 def canonical_json(value: Any) -> bytes:
@@ -172,6 +174,7 @@ class AuditEntry:
     block_number: int
     payload_hash: str | None = None
     emergency_id: int | None = None
+    disputed: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -204,6 +207,7 @@ class AuditEntry:
             raise _bad("a DENY entry releases nothing and cannot carry a payload_hash")
         if self.emergency_id is not None and (_int(self.emergency_id, "emergency_id") < 1):
             raise _bad(f"emergency_id must be a positive integer, got {self.emergency_id!r}")
+        put(self, "disputed", _disputed(self.disputed, fields, decision))
 
     @property
     def allowed(self) -> bool:
@@ -224,7 +228,8 @@ class AuditEntry:
             "fields": list(self.fields),
             "block_number": self.block_number,
             "payload_hash": self.payload_hash,
-        } | ({"emergency_id": self.emergency_id} if self.emergency_id is not None else {})
+        } | ({"emergency_id": self.emergency_id} if self.emergency_id is not None else {}) \
+          | ({"disputed": [{"field": f, "objection_id": i} for f, i in self.disputed]} if self.disputed else {})
 
 
 def encode_leaf(entry: AuditEntry) -> bytes:
@@ -280,3 +285,27 @@ def payload_hash(salt: bytes, data: bytes | Mapping[str, Any] | list[Any]) -> st
         raise _bad(f"payload salt must be at least {MIN_SALT_SIZE} bytes")
     body = bytes(data) if isinstance(data, (bytes, bytearray)) else canonical_json(data)
     return "0x" + hashlib.sha256(bytes(salt) + body).hexdigest()
+
+
+def _disputed(value: Any, fields: tuple[str, ...], decision: str) -> tuple[tuple[str, int], ...]:
+    """``disputed`` as sorted (field, objection id) pairs, from pairs or the leaf's objects."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise _bad(f"disputed must be a list of {{field, objection_id}}, got {value!r}")
+    pairs = []
+    for item in value:
+        if isinstance(item, Mapping):
+            if set(item) != {"field", "objection_id"}:
+                raise _bad(f"a disputed item has exactly the keys field and objection_id, got {item!r}")
+            item = (item["field"], item["objection_id"])
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise _bad(f"a disputed item is a field and an objection id, got {item!r}")
+        name, objection_id = _text(item[0], "disputed field"), _int(item[1], "objection_id")
+        if name not in fields or objection_id < 1:
+            raise _bad(f"disputed item {item!r} must name a released field and a positive objection id")
+        pairs.append((name, objection_id))
+    if pairs and decision != ALLOW:
+        raise _bad("a DENY entry releases nothing and cannot mark fields disputed")
+    if len(set(pairs)) != len(pairs):
+        raise _bad("disputed items must not repeat")
+    return tuple(sorted(pairs))
+

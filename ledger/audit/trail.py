@@ -34,7 +34,8 @@ from eth_utils import keccak
 
 from ledger import policy, policy_inputs
 from ledger.audit.entry import AuditEntry, decode_leaf, format_time
-from ledger.deadlines import VERIFICATION_MAX_WORKING_DAYS, emergency_review_due, working_days_after
+from ledger.deadlines import (VERIFICATION_MAX_WORKING_DAYS, emergency_review_due, objection_due,
+                              working_days_after)
 from ledger.chain.client import Chain
 from ledger.domain import resource_key_hex, schema_hash_hex
 from ledger.exceptions import LedgerError
@@ -42,7 +43,7 @@ from ledger.projection import Projection
 
 #: The contracts whose events the policy fold reads; not AuditAnchor, whose one event a second would
 #: make every run read the whole history of anchors for nothing.
-_CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents")
+_CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents", "Objections")
 _LOG_CHUNK = 10_000
 _HEADER_BATCH = 500
 _PROGRESS_EVERY = 1_000
@@ -198,17 +199,47 @@ def workflow_problems(chain: Chain, events: ChainEvents, head_time: int) -> list
     emergencies the regulator has not reviewed within 24 hours of their end as of the chain head
     (``UNREVIEWED_EMERGENCY``) or reviewed after that (``EMERGENCY_REVIEWED_LATE``), and verification
     requests extended past 15 working days (``VERIFICATION_EXTENDED_TOO_LONG``: the contract cannot know
-    the calendar, so only the API refuses one)."""
-    catalog = chain.deployment.contracts["Catalog"].lower()
-    abi = chain.abis["Catalog"]
+    the calendar, so only the API refuses one), and objections not marked, forwarded or decided in time
+    (:func:`objection_problems`)."""
+    watched = {chain.deployment.contracts[name].lower(): (chain.abis[name], prefixes)
+               for name, prefixes in (("Catalog", ("Emergency", "Verification")), ("Objections", ("Objection",)))}
     folded = Projection()
     for lg in events.logs:
-        if lg["address"].lower() == catalog:
-            event = abi.decode_log(lg)
-            if event and event[0].startswith(("Emergency", "Verification")):
+        found = watched.get(lg["address"].lower())
+        if found:
+            event = found[0].decode_log(lg)
+            if event and event[0].startswith(found[1]):
                 folded.apply(event[0], event[1], lg, events.timestamps[int(lg["blockNumber"], 16)])
     return review_problems(folded.emergencies.values(), head_time) + \
-        extension_problems(folded.verifications.values())
+        extension_problems(folded.verifications.values()) + objection_problems(folded.objections.values(), head_time)
+
+
+def objection_problems(objections, head_time: int) -> list[Problem]:
+    """Objections whose steps came late, or have not come by the chain head's time (永州办法 第三十四条):
+    marked within 1 working day of filing (``OBJECTION_UNMARKED`` / ``OBJECTION_MARKED_LATE``), forwarded
+    within 2 (``OBJECTION_FORWARDED_LATE``), decided within 5 of the filing, or of the forwarding when the
+    provider decides (``OBJECTION_UNDECIDED`` / ``OBJECTION_DECIDED_LATE``). A clock in a year whose calendar
+    is not published is not judged."""
+    problems = []
+    for o in sorted(objections, key=lambda o: o.objection_id):
+        clocks = objection_due(o.filed_at, o.forwarded_at)
+        name = f"objection {o.objection_id} (filed at {o.filed_at})"
+        if clocks.mark.missed(o.marked_at, head_time):
+            code = "OBJECTION_MARKED_LATE" if o.marked_at is not None else "OBJECTION_UNMARKED"
+            problems.append(Problem(code, f"{name} was to be marked by {_at(clocks.mark)}; marked "
+                                          f"{o.marked_at or 'not yet'}"))
+        if o.forwarded_at is not None and clocks.forward.missed(o.forwarded_at, head_time):
+            problems.append(Problem("OBJECTION_FORWARDED_LATE", f"{name} was forwarded at {o.forwarded_at}, after "
+                                                                f"{_at(clocks.forward)}"))
+        if clocks.decide.missed(o.decided_at, head_time):
+            code = "OBJECTION_DECIDED_LATE" if o.decided_at is not None else "OBJECTION_UNDECIDED"
+            problems.append(Problem(code, f"{name} was to be decided by {_at(clocks.decide)}; decided "
+                                          f"{o.decided_at or 'not yet'}"))
+    return problems
+
+
+def _at(deadline) -> int:
+    return int(deadline.at.timestamp())
 
 
 def extension_problems(verifications) -> list[Problem]:
@@ -313,6 +344,11 @@ _OUTSIDE_EMERGENCY = (policy.Reason.NO_EMERGENCY, policy.Reason.OUTSIDE_EMERGENC
                       policy.Reason.EMERGENCY_NOT_IN_FORCE)
 
 
+def _pairs(disputed: tuple[tuple[str, int], ...]) -> str:
+    return "[" + ", ".join(f"{name} (objection {objection_id})" for name, objection_id in disputed) + "]" \
+        if disputed else "nothing"
+
+
 def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str, list[str]],
                 schemas: dict[str, str | None], uses: UsesBefore) -> Problem | None:
     fields = resource_fields.get(entry.resource)
@@ -332,6 +368,11 @@ def _reevaluate(entry: AuditEntry, state: Projection, resource_fields: dict[str,
         return Problem("POLICY_VIOLATION", f"entry {entry.seq} cites consent {entry.consent_id}, which was not "
                                            f"needed", entry.seq)
     if decision.allowed:
+        if decision.disputed != entry.disputed:
+            return Problem("DISPUTE_NOT_FLAGGED", f"entry {entry.seq} released {entry.resource} with disputed "
+                                                  f"{_pairs(entry.disputed)}, but the objections marked as of block "
+                                                  f"{entry.block_number} dispute {_pairs(decision.disputed)}",
+                           entry.seq)
         return None
     if decision.reason in _OUTSIDE_EMERGENCY:
         return Problem("RELEASE_OUTSIDE_EMERGENCY", f"entry {entry.seq} released {entry.resource} to {entry.requester} "

@@ -12,7 +12,7 @@ from ledger.settings import Settings, pass_settings
 @click.option("--force", is_flag=True, help="deploy new contracts even if a deployment of this code exists")
 @pass_settings
 def command(settings: Settings, rpc: str | None, force: bool) -> None:
-    """Deploy Participants, Subjects, Catalog, Consents and AuditAnchor; write deployment.json."""
+    """Deploy Participants, Subjects, Catalog, Consents, Objections and AuditAnchor; write deployment.json."""
     from ledger.chain.client import Chain, deployment_path
     from ledger.deploy import deploy
     from ledger.keystore import Keystore

@@ -101,6 +101,8 @@ class RecordRow(Base):
     sealed_fields: Mapped[dict] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(42))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: 1 for the first write, then one more per upsert: what a corrected objection's decision cites
+    version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
 
 
 class ResourceRow(Base):
@@ -269,6 +271,32 @@ class VerificationRequestRow(Base):
     extension_reason_hash: Mapped[str | None] = mapped_column(String(66))
     resolved_at: Mapped[int | None] = mapped_column(BigInteger)
     corrected: Mapped[bool | None] = mapped_column(Boolean)
+    note_hash: Mapped[str | None] = mapped_column(String(66))
+
+
+class ObjectionRow(Base):
+    """A subject's objection to fields of a record (异议, 第三十四条) as the Objections contract records it."""
+
+    __tablename__ = "objections"
+    __table_args__ = (Index("ix_objections_subject_resource", "subject_id", "resource_key"),)
+    objection_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subject_id: Mapped[str] = mapped_column(String(66))
+    resource_key: Mapped[str] = mapped_column(String(66), index=True)
+    field_mask: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))
+    filed_by: Mapped[str] = mapped_column(String(42))
+    reason_hash: Mapped[str] = mapped_column(String(66))
+    filed_at: Mapped[int] = mapped_column(BigInteger)
+    filed_block: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    status: Mapped[str] = mapped_column(String(16))
+    marked_at: Mapped[int | None] = mapped_column(BigInteger)
+    forwarded_at: Mapped[int | None] = mapped_column(BigInteger)
+    provider: Mapped[str | None] = mapped_column(String(42))
+    decided_at: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by: Mapped[str | None] = mapped_column(String(42))
+    corrected: Mapped[bool | None] = mapped_column(Boolean)
+    record_version: Mapped[int | None] = mapped_column(BigInteger)
     note_hash: Mapped[str | None] = mapped_column(String(66))
 
 

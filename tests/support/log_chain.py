@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents", "AuditAnchor")
+CONTRACTS = ("Participants", "Subjects", "Catalog", "Consents", "Objections", "AuditAnchor")
 
 
 class EventAbi:

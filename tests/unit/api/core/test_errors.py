@@ -42,6 +42,8 @@ REFUSALS: dict[type[refused.DomainError], tuple[int, str]] = {
     refused.AlreadyAnswered: (409, "ALREADY_ANSWERED"),
     refused.AgreementNotInForce: (409, "AGREEMENT_NOT_IN_FORCE"),
     refused.NotSuspended: (409, "NOT_SUSPENDED"),
+    refused.ObjectionWrongStep: (409, "OBJECTION_WRONG_STEP"),
+    refused.NotObjectionDecider: (403, "NOT_OBJECTION_DECIDER"),
     refused.VerificationNotOpen: (409, "VERIFICATION_NOT_OPEN"),
     refused.EmergencyOver: (409, "EMERGENCY_OVER"),
     refused.EmergencyNotOver: (409, "EMERGENCY_NOT_OVER"),

@@ -59,7 +59,8 @@ def test_a_release_is_200_with_the_data_decision_and_audit(client, services, rel
         "data": {"name": "张伟"},
         "decision": {"result": "ALLOW", "consent_id": "0x" + "cc" * 32, "block_number": 42, "reason": "OK"},
         "audit": {"seq": 7, "leaf_hash": "0x" + hash_leaf(encode_leaf(entry)).hex(), "payload_salt": "0x" + "01" * 32,
-                  "payload_hash": "0x" + "ee" * 32}}
+                  "payload_hash": "0x" + "ee" * 32},
+        "disputed": []}
     (principal, body), = release.queries
     assert principal.address == DEPARTMENT and body.resource_id == QUERY["resource_id"]
 

@@ -29,9 +29,9 @@ class _Contract:
 
     def call(self, function):
         if function == "eip712Domain":
-            return (b"\x0f", "Consent Ledger", "1", self.chain.chain_id, ADDRESSES["Consents"], b"\0" * 32, [])
-        return self.chain.wiring.get((self.name, function), ADDRESSES["Subjects" if function == "subjects"
-                                                                     else "Participants"])
+            return (b"\x0f", "Consent Ledger", "1", self.chain.chain_id, ADDRESSES[self.name], b"\0" * 32, [])
+        trusted = {"subjects": "Subjects", "catalog": "Catalog"}.get(function, "Participants")
+        return self.chain.wiring.get((self.name, function), ADDRESSES[trusted])
 
 
 class _Chain:

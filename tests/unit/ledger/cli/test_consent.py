@@ -131,7 +131,7 @@ def test_sign_with_keystore_key(tmp_path, monkeypatch, typed):
     (lambda t: "not json {", "not JSON"),
     (lambda t: [t], "JSON object"),
     (lambda t: {k: v for k, v in t.items() if k != "domain"}, "missing domain"),
-    (lambda t: t | {"primaryType": "Permit"}, "primaryType must be Consent or Revoke"),
+    (lambda t: t | {"primaryType": "Permit"}, "primaryType must be Consent, Revoke or Objection"),
     (lambda t: t | {"domain": {k: v for k, v in t["domain"].items() if k != "verifyingContract"}}, "domain"),
     (lambda t: t | {"domain": t["domain"] | {"verifyingContract": "0x1234"}}, "domain"),
     (lambda t: t | {"message": {k: v for k, v in t["message"].items() if k != "purpose"}}, "message fields"),
