@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IConsents} from "../src/interfaces/IConsents.sol";
+import {IObjections} from "../src/interfaces/IObjections.sol";
 import {ISubjects} from "../src/interfaces/ISubjects.sol";
 import {Fixture} from "./utils/Fixture.sol";
 
@@ -30,6 +31,9 @@ contract GasTest is Fixture {
     address private _education = vm.addr(_key("dept-edu"));
     uint256 private _verificationId;
     uint256 private _emergencyId;
+    uint256 private _filedObjection;
+    uint256 private _markedObjection;
+    uint256 private _forwardedObjection;
 
     function setUp() public override {
         super.setUp();
@@ -66,6 +70,15 @@ contract GasTest is Fixture {
         catalog.suspendAccess(RES_PENSION, requester, keccak256("misuse"), 0);
         vm.prank(requester);
         _verificationId = catalog.requestVerification(RES_PENSION, 0x03, 40, keccak256("doubt"));
+        // Alice's earlier objections used nonces 0 to 2; each waits at another step.
+        _filedObjection = _fileObjection(_objection(ALICE, 0), ALICE_KEY, alice);
+        _markedObjection = _fileObjection(_objection(ALICE, 1), ALICE_KEY, alice);
+        _forwardedObjection = _fileObjection(_objection(ALICE, 2), ALICE_KEY, alice);
+        vm.startPrank(admin);
+        objections.mark(_markedObjection);
+        objections.mark(_forwardedObjection);
+        objections.forward(_forwardedObjection);
+        vm.stopPrank();
         _bobRotation = _signerChange(BOB, _addresses(mallory), _addresses(bob), 1);
         _propose(_bobRotation);
         vm.warp(block.timestamp + NOTICE);
@@ -310,6 +323,42 @@ contract GasTest is Fixture {
     function test_gas_liftSuspension() public {
         _measure(
             provider, address(catalog), abi.encodeCall(catalog.liftSuspension, (RES_PENSION, requester)), 1, 50_000
+        );
+    }
+
+    function test_gas_fileObjectionWithSig() public {
+        IObjections.Objection memory o = _objection(ALICE, 3);
+        bytes memory signature = _sign(ALICE_KEY, objections.hashObjection(o));
+        _measure(
+            relayer, address(objections), abi.encodeCall(objections.fileWithSig, (o, alice, signature)), 1, 165_000
+        );
+    }
+
+    function test_gas_markObjection() public {
+        _measure(admin, address(objections), abi.encodeCall(objections.mark, (_filedObjection)), 1, 60_000);
+    }
+
+    function test_gas_forwardObjection() public {
+        _measure(admin, address(objections), abi.encodeCall(objections.forward, (_markedObjection)), 1, 55_000);
+    }
+
+    function test_gas_decideObjectionByAdmin() public {
+        _measure(
+            admin,
+            address(objections),
+            abi.encodeCall(objections.decide, (_markedObjection, true, 2, keccak256("restored"))),
+            1,
+            45_000
+        );
+    }
+
+    function test_gas_decideObjectionByProvider() public {
+        _measure(
+            provider,
+            address(objections),
+            abi.encodeCall(objections.decide, (_forwardedObjection, true, 2, keccak256("restored"))),
+            1,
+            40_000
         );
     }
 

@@ -7,10 +7,12 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {AuditAnchor} from "../../src/AuditAnchor.sol";
 import {Catalog} from "../../src/Catalog.sol";
 import {Consents} from "../../src/Consents.sol";
+import {Objections} from "../../src/Objections.sol";
 import {Participants} from "../../src/Participants.sol";
 import {Subjects} from "../../src/Subjects.sol";
 import {ICatalog} from "../../src/interfaces/ICatalog.sol";
 import {IConsents} from "../../src/interfaces/IConsents.sol";
+import {IObjections} from "../../src/interfaces/IObjections.sol";
 import {ISubjects} from "../../src/interfaces/ISubjects.sol";
 import {Test} from "./Test.sol";
 
@@ -80,7 +82,7 @@ abstract contract Signing is Test {
     }
 }
 
-/// @dev Deploys the five contracts with roles, two departments, resources and four subjects.
+/// @dev Deploys the six contracts with roles, two departments, resources and four subjects.
 abstract contract Fixture is Signing {
     uint64 internal constant START = 1_767_225_600; // 2026-01-01T00:00:00Z
     /// @dev The bound the deployment uses (ledger/deploy.py).
@@ -137,6 +139,7 @@ abstract contract Fixture is Signing {
     Catalog internal catalog;
     Consents internal consents;
     AuditAnchor internal auditAnchor;
+    Objections internal objections;
     ERC1271Wallet internal wallet;
 
     function setUp() public virtual {
@@ -154,6 +157,7 @@ abstract contract Fixture is Signing {
         catalog = new Catalog(participants);
         consents = new Consents(participants, subjects);
         auditAnchor = new AuditAnchor(participants, MAX_TREE_SIZE_STEP);
+        objections = new Objections(participants, subjects, catalog);
         wallet = new ERC1271Wallet(vm.addr(WALLET_OWNER_KEY));
 
         vm.startPrank(admin);
@@ -277,5 +281,23 @@ abstract contract Fixture is Signing {
     function _grantAlice(uint256 nonce) internal returns (bytes32 id, IConsents.Consent memory c) {
         c = _consent(ALICE, nonce);
         id = _grant(c, _keys(ALICE_KEY));
+    }
+
+    /// @dev An objection of `subject` that fields 0 and 1 of the pension resource are wrong, deadline in 1 hour.
+    function _objection(bytes32 subject, uint256 nonce) internal view returns (IObjections.Objection memory o) {
+        o = IObjections.Objection({
+            subject: subject,
+            resourceId: RES_PENSION,
+            fieldMask: 0x03,
+            kind: uint8(IObjections.ObjectionKind.WRONG),
+            reasonHash: keccak256("the contribution months of 2019 are missing"),
+            nonce: nonce,
+            deadline: uint64(block.timestamp + 1 hours)
+        });
+    }
+
+    /// @dev Files `o` signed with `key` for `signer`; returns its id.
+    function _fileObjection(IObjections.Objection memory o, uint256 key, address signer) internal returns (uint256) {
+        return objections.fileWithSig(o, signer, _sign(key, objections.hashObjection(o)));
     }
 }
