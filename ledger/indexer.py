@@ -324,7 +324,8 @@ def _persist(session: Session, p: Projection, dirty: list[tuple[str, object]]) -
                 filed_at=o.filed_at, filed_block=o.filed_block, tx_hash=o.tx_hash, status=o.status,
                 marked_at=o.marked_at, forwarded_at=o.forwarded_at, provider=o.provider, decided_at=o.decided_at,
                 decided_by=o.decided_by, corrected=o.corrected, record_version=o.record_version,
-                note_hash=o.note_hash))
+                note_hash=o.note_hash, marked_block=o.marked_block, forwarded_block=o.forwarded_block,
+                decided_block=o.decided_block))
         elif kind == "suspension":
             x = p.suspensions[key]
             session.merge(m.SuspensionRow(resource_key=x.resource_key, department=x.department, provider=x.provider,

@@ -210,6 +210,9 @@ class ObjectionState:
     corrected: bool | None = None
     record_version: int | None = None
     note_hash: str | None = None
+    marked_block: int | None = None
+    forwarded_block: int | None = None
+    decided_block: int | None = None
 
     @property
     def marked(self) -> bool:
@@ -552,12 +555,14 @@ class Projection:
         objection = self.objections.get(a["objectionId"])
         if objection:
             objection.status, objection.marked_at = "MARKED", a["markedAt"]
+            objection.marked_block = int(log["blockNumber"], 16)
             return ("objection", objection.objection_id)
 
     def _on_ObjectionForwarded(self, a, log, ts):
         objection = self.objections.get(a["objectionId"])
         if objection:
             objection.status, objection.forwarded_at, objection.provider = "FORWARDED", a["forwardedAt"], a["provider"]
+            objection.forwarded_block = int(log["blockNumber"], 16)
             return ("objection", objection.objection_id)
 
     def _on_ObjectionDecided(self, a, log, ts):
@@ -566,4 +571,5 @@ class Projection:
             objection.status, objection.decided_at, objection.decided_by = "DECIDED", a["decidedAt"], a["by"]
             objection.corrected, objection.note_hash = a["corrected"], hex32(a["noteHash"])
             objection.record_version = a["recordVersion"] or None
+            objection.decided_block = int(log["blockNumber"], 16)
             return ("objection", objection.objection_id)

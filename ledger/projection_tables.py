@@ -136,7 +136,8 @@ def _objection(row: m.ObjectionRow) -> ObjectionState:
     return ObjectionState(row.objection_id, row.subject_id, row.resource_key, int(row.field_mask), row.kind,
                           row.filed_by, row.reason_hash, row.filed_at, row.filed_block, row.tx_hash, row.status,
                           row.marked_at, row.forwarded_at, row.provider, row.decided_at, row.decided_by,
-                          row.corrected, row.record_version, row.note_hash)
+                          row.corrected, row.record_version, row.note_hash, row.marked_block, row.forwarded_block,
+                          row.decided_block)
 
 
 def _emergency(row: m.EmergencyRow) -> EmergencyState:
@@ -245,7 +246,7 @@ def read_emergency(rows: Rows, emergency_id: int) -> EmergencyState | None:
 
 _OBJECTION_COLUMNS = ("objection_id, subject_id, resource_key, field_mask, kind, filed_by, reason_hash, filed_at, "
                       "filed_block, tx_hash, status, marked_at, forwarded_at, provider, decided_at, decided_by, "
-                      "corrected, record_version, note_hash")
+                      "corrected, record_version, note_hash, marked_block, forwarded_block, decided_block")
 
 
 def read_marked_objections(rows: Rows, subject_id: str, resource_key: str) -> list[ObjectionState]:

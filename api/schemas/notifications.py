@@ -53,15 +53,29 @@ class SignerChangeNotice(Reply):
     block_number: int
 
 
+class ObjectionNotice(Reply):
+    objection_id: int
+    resource_id: str
+    resource_name: str | None
+    fields: list[str]
+    step: str = Field(description="FILED, MARKED (异议标注: releases of these fields now say they are disputed), "
+                                  "FORWARDED (to the provider) or DECIDED")
+    by: str | None
+    corrected: bool | None = Field(default=None, description="on DECIDED: whether the record was corrected")
+    note: str | None = Field(default=None, description="on DECIDED: the decision as written")
+    block_number: int
+
+
 class Notification(Reply):
     id: str
-    kind: str = Field(description="ACCESS, CONSENT or SIGNER_CHANGE")
+    kind: str = Field(description="ACCESS, CONSENT, SIGNER_CHANGE or OBJECTION")
     time: str
     subject_id: str
     summary: str = Field(description="one line for people")
     access: AccessNotice | None = None
     consent: ConsentNotice | None = None
     signer_change: SignerChangeNotice | None = None
+    objection: ObjectionNotice | None = None
 
 
 class NotificationPage(Reply):

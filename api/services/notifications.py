@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.core.security import Principal
 from api.schemas.common import iso
 from api.schemas.notifications import (AccessNotice, ConsentNotice, DepartmentRef, Notification, NotificationPage,
-                                       SignerChangeNotice)
+                                       ObjectionNotice, SignerChangeNotice)
 from api.services.catalog import ResourceFields
 from api.services.release import REASON_MESSAGES
 from api.services.statements import Statements
@@ -158,6 +158,40 @@ class NotificationService:
                     f"A change of your signers was {change.status.lower()}",
                     signer_change=SignerChangeNotice(**notice, status=change.status, by=change.ended_by,
                                                      block_number=change.ended_block)))
+        items += self._objection_items(subjects)
+        return items
+
+    def _objection_items(self, subjects: set[str]) -> list[_Item]:
+        """Each step of the subject's objections (第三十四条: "市政务数据主管部门应及时将处理结果告知异议提出人")."""
+        objections = self._projection.objections(subjects=sorted(subjects))
+        notes = self._statements.texts({o.note_hash for o in objections})
+        items = []
+        for o in objections:
+            meta = self._resources.by_key.get(o.resource_key)
+            name = meta.name if meta else o.resource_key
+            fields = meta.fields_in(o.field_mask) if meta else []
+            steps = [(o.filed_block, 4, "FILED", o.filed_by, f"Your objection to {', '.join(fields)} of {name} was "
+                                                              f"filed with the data authority"),
+                     (o.marked_block, 5, "MARKED", None, f"The data authority marked your objection to {name}: "
+                                                         f"releases of {', '.join(fields)} now say they are disputed"),
+                     (o.forwarded_block, 6, "FORWARDED", o.provider, f"The data authority forwarded your objection to "
+                                                                     f"{self._department(o.provider).name or o.provider}"
+                                                                     if o.provider else ""),
+                     (o.decided_block, 7, "DECIDED", o.decided_by,
+                      f"Your objection to {name} was decided: " + ("corrected" if o.corrected else "not corrected") +
+                      (f" ({notes[o.note_hash]})" if o.note_hash in notes else ""))]
+            for block, place, step, by, summary in steps:
+                if block is None:
+                    continue
+                decided = step == "DECIDED"
+                items.append(self._chain_item(block, place, str(o.objection_id), o.subject_id, "OBJECTION", summary,
+                                              objection=ObjectionNotice(
+                                                  objection_id=o.objection_id, resource_id=meta.resource_id if meta
+                                                  else o.resource_key, resource_name=meta.name if meta else None,
+                                                  fields=fields, step=step, by=by,
+                                                  corrected=o.corrected if decided else None,
+                                                  note=notes.get(o.note_hash) if decided else None,
+                                                  block_number=block)))
         return items
 
     def _chain_item(self, block: int, place: int, ident: str, subject_id: str, kind: str, summary: str,

@@ -68,7 +68,7 @@ class ObjectionService:
         message = ObjectionMessage(
             subject=bytes.fromhex(subject_id[2:]), resource_id=bytes.fromhex(meta.resource_key[2:]),
             field_mask=sum(1 << meta.fields.index(f) for f in set(body.fields)), kind=OBJECTION_KINDS.index(body.kind),
-            reason_hash=bytes.fromhex(statement_hash(body.reason)[2:]),
+            reason_hash=statement_hash(body.reason),
             # Nonces are unordered on-chain: a random one needs no reservation between draft and filing.
             nonce=secrets.randbits(64), deadline=int(time.time()) + DRAFT_LIFETIME)
         return ObjectionDraft(typed_data=objection_typed_data(self._domain, message))
@@ -79,7 +79,7 @@ class ObjectionService:
             raise InvalidTypedData("expected an Objection")
         subject_id = "0x" + parsed.subject.hex()
         self._require_signer(principal, subject_id)
-        if statement_hash(body.reason) != "0x" + parsed.reason_hash.hex():
+        if statement_hash(body.reason) != parsed.reason_hash:
             raise refused.InvalidRequest("reason is not the text whose hash the signed objection carries")
         signer = recover_signer(hash_typed_data(canonical), body.signature)
         if signer not in self._projection.subject(subject_id).signers:
@@ -110,7 +110,7 @@ class ObjectionService:
             raise refused.ObjectionWrongStep("an objection is decided once it is marked, and only once (this one "
                                              f"is {o.status.lower()})")
         version = self._corrected_version(o) if body.corrected else 0
-        args = (objection_id, body.corrected, version, bytes.fromhex(statement_hash(body.note)[2:]))
+        args = (objection_id, body.corrected, version, statement_hash(body.note))
         if o.status == "MARKED":
             self._statements.keep(body.note)
             return self._receipt(objection_id, self._as_authority(principal, "decide", *args))
@@ -164,11 +164,12 @@ class ObjectionService:
         return receipt
 
     def _corrected_version(self, o: ObjectionState) -> int:
-        """The version of the record stored since the filing, which a "corrected" decision cites."""
+        """The version of the record stored since the filing, which a "corrected" decision cites. The filing's
+        block was stamped ``filed_at`` in whole seconds, so only a write from the next second on is surely later."""
         meta = self._resources.by_key.get(o.resource_key)
         with self._sessions() as session:
             row = session.get(RecordRow, (meta.resource_id, o.subject_id)) if meta else None
-            if row is None or row.updated_at.timestamp() <= o.filed_at:
+            if row is None or row.updated_at.timestamp() < o.filed_at + 1:
                 raise refused.RecordNotCorrected("store the corrected record first (PUT /v1/resources/{id}/records); "
                                                  "it has not changed since the objection was filed")
             return row.version

@@ -298,6 +298,9 @@ class ObjectionRow(Base):
     corrected: Mapped[bool | None] = mapped_column(Boolean)
     record_version: Mapped[int | None] = mapped_column(BigInteger)
     note_hash: Mapped[str | None] = mapped_column(String(66))
+    marked_block: Mapped[int | None] = mapped_column(BigInteger)
+    forwarded_block: Mapped[int | None] = mapped_column(BigInteger)
+    decided_block: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class EmergencyRow(Base):

@@ -34,6 +34,9 @@ def upgrade() -> None:
     sa.Column('corrected', sa.Boolean(), nullable=True),
     sa.Column('record_version', sa.BigInteger(), nullable=True),
     sa.Column('note_hash', sa.String(length=66), nullable=True),
+    sa.Column('marked_block', sa.BigInteger(), nullable=True),
+    sa.Column('forwarded_block', sa.BigInteger(), nullable=True),
+    sa.Column('decided_block', sa.BigInteger(), nullable=True),
     sa.PrimaryKeyConstraint('objection_id')
     )
     with op.batch_alter_table('objections', schema=None) as batch_op:
