@@ -47,3 +47,15 @@ def test_missed_compares_the_answer_or_now():
     assert not due.missed(int(limit), limit + 100)  # answered in time
     assert due.missed(int(limit) + 1, limit)  # answered late
     assert due.missed(None, limit + 1) and not due.missed(None, limit)  # not answered
+
+
+def test_an_objection_is_marked_in_1_forwarded_in_2_and_decided_in_5_working_days():
+    from ledger.deadlines import objection_due
+
+    filed = _ts(2025, 9, 30, 2)  # Tuesday, before the National Day week (Oct 1-8 off, Saturday Oct 11 worked)
+    kept = objection_due(filed, None)
+    assert [d.at.astimezone(CHINA_TZ).date() for d in kept] == [dt.date(2025, 10, 9), dt.date(2025, 10, 10),
+                                                                 dt.date(2025, 10, 14)]
+    # The provider's 5 days run from the forwarding: Friday Oct 10, then Oct 11 (worked Saturday), 13, 14, 15, 16.
+    forwarded = objection_due(filed, _ts(2025, 10, 10, 2))
+    assert forwarded.decide.at.astimezone(CHINA_TZ).date() == dt.date(2025, 10, 16)

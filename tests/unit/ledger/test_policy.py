@@ -19,6 +19,7 @@ from ledger.policy import (
     Decision,
     Department,
     Emergency,
+    Objection,
     Reason,
     Request,
     Resource,
@@ -591,3 +592,23 @@ def test_property_revoking_the_chosen_consent_never_releases_under_it(scenario) 
     assert after.consent_id != d.consent_id
     # Adding consents can only turn a deny into an allow, never the reverse.
     assert evaluate(request, **{**kw, "consents": consents + kw["consents"]}).allowed
+
+
+# --- objections (异议标注) --------------------------------------------------------------------------
+
+
+def test_a_marked_objection_flags_the_released_fields_it_names_and_refuses_nothing() -> None:
+    employer = 1 << FIELDS.index("employer")
+    d = decide(objections=[Objection(4, employer | 1 << FIELDS.index("monthly_base")), Objection(2, employer)])
+    assert d.allowed and d.disputed == (("employer", 2), ("employer", 4))  # by field, then id
+    assert decide(objections=[Objection(4, 1 << FIELDS.index("monthly_base"))]).disputed == ()  # not released
+    assert decide().disputed == ()
+
+
+def test_a_denial_flags_nothing_and_an_emergency_release_is_flagged_too() -> None:
+    objection = Objection(1, ALL)
+    assert decide(consents=[], objections=[objection]).disputed == ()
+    under = decide(make_request(emergency_id=7), emergency=_emergency(), objections=[objection])
+    assert under.allowed and under.disputed == (("employer", 1), ("name", 1))
+    unconditional = decide(resource=make_resource(sensitive=False), consents=[], objections=[objection])
+    assert unconditional.allowed and [f for f, _ in unconditional.disputed] == ["employer", "name"]

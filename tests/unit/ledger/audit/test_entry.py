@@ -81,6 +81,38 @@ def test_an_emergency_id_has_one_spelling(leaf: bytes) -> None:
         decode_leaf(leaf)
 
 
+def test_a_disputed_release_adds_its_key_sorted_by_field_then_objection() -> None:
+    flagged = make_entry(disputed=[("name", 9), ("insured_since", 2), ("name", 3)])
+    assert flagged.disputed == (("insured_since", 2), ("name", 3), ("name", 9))
+    leaf = encode_leaf(flagged)
+    assert leaf == EXPECTED_LEAF.replace(b'"decision":"ALLOW"', b'"decision":"ALLOW","disputed":[{"field":'
+                                         b'"insured_since","objection_id":2},{"field":"name","objection_id":3},'
+                                         b'{"field":"name","objection_id":9}]')
+    assert decode_leaf(leaf) == flagged
+    assert b"disputed" not in encode_leaf(make_entry())  # entries without one keep their encoding
+
+
+@pytest.mark.parametrize("disputed", [
+    [("employer", 1)],  # not a released field
+    [("name", 0)],  # objection ids start at 1
+    [("name", 1), ("name", 1)],
+    [{"field": "name"}],
+    "name",
+])
+def test_disputed_names_released_fields_and_objections(disputed) -> None:
+    with pytest.raises(InvalidAuditEntry):
+        make_entry(disputed=disputed)
+
+
+def test_a_denial_disputes_nothing_and_a_leaf_spells_disputed_once() -> None:
+    with pytest.raises(InvalidAuditEntry):
+        make_entry(decision="DENY", reason="NO_CONSENT", consent_id=None, payload_hash=None, disputed=[("name", 1)])
+    for spelled in (b'"disputed":[]', b'"disputed":[{"field":"name","objection_id":3},{"field":"insured_since",'
+                                     b'"objection_id":2}]'):
+        with pytest.raises(InvalidAuditEntry):
+            decode_leaf(EXPECTED_LEAF.replace(b'"decision":"ALLOW"', b'"decision":"ALLOW",' + spelled))
+
+
 def test_entry_round_trip_and_normalization() -> None:
     entry = make_entry()
     assert decode_leaf(EXPECTED_LEAF) == entry

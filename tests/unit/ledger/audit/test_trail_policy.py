@@ -137,3 +137,53 @@ def test_a_verification_extended_past_15_working_days_is_flagged():
 
     assert extension_problems([request(latest)]) == []
     assert [p.kind for p in extension_problems([request(latest + 1)])] == ["VERIFICATION_EXTENDED_TOO_LONG"]
+
+
+def _object(state: Projection, block: int, *, mark: bool = True) -> None:
+    state.apply("ObjectionFiled", {"objectionId": 1, "subject": SUBJECT, "resourceId": keccak(text=SLUG),
+                                   "signer": PROVIDER, "kind": 0, "fieldMask": 1, "reasonHash": keccak(text="wrong"),
+                                   "filedAt": 1_700_000_005}, log(block), 1_700_000_005)
+    if mark:
+        state.apply("ObjectionMarked", {"objectionId": 1, "by": PROVIDER, "markedAt": 1_700_000_006}, log(block),
+                    1_700_000_006)
+
+
+def test_a_release_under_a_marked_objection_must_say_so():
+    state = world()
+    _object(state, 10)
+    flagged = AuditEntry(**{**release(0).as_dict(), "disputed": [{"field": "name", "objection_id": 1}]})
+    assert recheck(state, flagged, [flagged]) is None
+    problem = recheck(state, release(0), [release(0)])
+    assert problem.kind == "DISPUTE_NOT_FLAGGED" and "name (objection 1)" in problem.message
+
+
+def test_a_release_may_not_flag_what_no_marked_objection_disputes():
+    state = world()
+    _object(state, 10, mark=False)  # filed, not marked: nothing is disputed yet
+    flagged = AuditEntry(**{**release(0).as_dict(), "disputed": [{"field": "name", "objection_id": 1}]})
+    assert recheck(state, flagged, [flagged]).kind == "DISPUTE_NOT_FLAGGED"
+    assert recheck(state, release(0), [release(0)]) is None
+
+
+@pytest.mark.parametrize("steps, head, kinds", [
+    ({}, (2025, 9, 30, 15), []),  # filed this morning: nothing due yet
+    ({}, (2025, 10, 9, 16), ["OBJECTION_UNMARKED"]),  # past the next working day (Oct 9, after the holiday)
+    ({"marked": (2025, 10, 10, 2)}, (2025, 10, 10, 3), ["OBJECTION_MARKED_LATE"]),
+    ({"marked": (2025, 9, 30, 3)}, (2025, 10, 14, 16), ["OBJECTION_UNDECIDED"]),  # the authority's 5 days ran out
+    ({"marked": (2025, 9, 30, 3), "forwarded": (2025, 10, 13, 2)}, (2025, 10, 14, 16), ["OBJECTION_FORWARDED_LATE"]),
+    ({"marked": (2025, 9, 30, 3), "forwarded": (2025, 10, 9, 2), "decided": (2025, 10, 15, 2)}, (2026, 1, 5, 0), []),
+    ({"marked": (2025, 9, 30, 3), "decided": (2025, 10, 15, 2)}, (2026, 1, 5, 0), ["OBJECTION_DECIDED_LATE"]),
+])
+def test_objection_steps_follow_the_working_day_clocks(steps, head, kinds):
+    from ledger.audit.trail import objection_problems
+    from ledger.projection import ObjectionState
+
+    def ts(parts) -> int:
+        return int(dt.datetime(*parts, tzinfo=dt.timezone.utc).timestamp())
+
+    forwarded = ts(steps["forwarded"]) if "forwarded" in steps else None
+    objection = ObjectionState(1, "0x" + SUBJECT.hex(), "0x" + "11" * 32, 1, "WRONG", PROVIDER, "0x" + "22" * 32,
+                               ts((2025, 9, 30, 2)), 10, "0x" + "33" * 32, "FILED",
+                               marked_at=ts(steps["marked"]) if "marked" in steps else None, forwarded_at=forwarded,
+                               decided_at=ts(steps["decided"]) if "decided" in steps else None)
+    assert [p.kind for p in objection_problems([objection], ts(head))] == kinds
