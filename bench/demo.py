@@ -4,7 +4,8 @@ Departments, a regulator, catalog resources (household registration, social insu
 fund, enterprise tax credit, a not-shared one), two citizens and an enterprise whose consents need
 2 of its 3 signers, and the providers' records; and one example of each regulation workflow: a
 suspension (第十九条), a consent a regulator ended for abuse, an open verification request (校核,
-第二十一条) and an emergency on the green channel with one release under it. Keys are kept in the data dir's keystore, so the
+第二十一条), an emergency on the green channel with one release under it, and an objection (异议, 第三十四条)
+marked and forwarded to its provider. Keys are kept in the data dir's keystore, so the
 README walkthrough can use them (``consent-ledger keys export NAME``). Safe to run again.
 
 ``scripts/run`` seeds it once the API is ready: ``python -m bench.demo [API_URL]``.
@@ -95,6 +96,12 @@ ABUSED_CONSENT = ("citizen-li", "dept-housing-fund", "gaj.household_registration
 DOUBTED_RELEASE = ("citizen-zhang", "dept-housing-fund", "hrss.social_insurance", ["employer"], "housing_loan_review",
                    "单位名称与公积金缴存单位不一致 (the employer differs from the one paying into the fund)")
 
+# 第三十四条: the enterprise objects to its tax credit grade; the data authority marked it and forwarded it to the tax
+# service, which has 5 working days to decide. Meanwhile every release of credit_grade says it is disputed.
+OBJECTION = ("enterprise-legal-rep", "swj.tax_credit", ["credit_grade"], "WRONG",
+             "2025 年度纳税信用评价未计入已补缴税款, 等级应为 A 以上 (the 2025 rating ignores taxes paid late but paid; "
+             "the grade should be higher)")
+
 # 应急供需绿色通道: two EMERGENCY holders (a second one extends), one emergency in force and one release under it.
 EMERGENCY_OFFICERS = ("emergency-officer-1", "emergency-officer-2")
 EMERGENCY = ("济南市历城区暴雨内涝, 受灾群众临时安置 (rainstorm flooding in Licheng district: temporary resettlement)",
@@ -149,6 +156,7 @@ def seed(base_url: str) -> dict:
     _seed_abused_consent(base_url)
     _seed_verification_request(base_url)
     _seed_emergency(base_url)
+    _seed_objection(base_url, admin)
     admin.close()
     log.info("demo world seeded")
     return {"departments": list(DEPARTMENTS), "regulator": REGULATOR[0], "emergency_officers": list(EMERGENCY_OFFICERS),
@@ -225,6 +233,21 @@ def _seed_emergency(base_url: str) -> None:
                                           "emergency_id": declared["emergency_id"]})
         client.close()
     officer.close()
+
+
+def _seed_objection(base_url: str, admin: ApiClient) -> None:
+    signer_key, resource_id, fields, kind, reason = OBJECTION
+    signer = ApiClient(base_url, key(signer_key)).login()
+    if not any(o["resource_id"] == resource_id for o in signer.get("/v1/objections")["objections"]):
+        draft = signer.post("/v1/objections/drafts", {"id_type": ENTERPRISE.id_type, "id_number": ENTERPRISE.id_number,
+                                                      "resource_id": resource_id, "fields": fields, "kind": kind,
+                                                      "reason": reason})
+        typed = draft["typed_data"]
+        filed = signer.post("/v1/objections", {"typed_data": typed, "signature": signer.sign_typed_data(typed),
+                                               "reason": reason})
+        admin.post(f"/v1/objections/{filed['objection_id']}/mark")
+        admin.post(f"/v1/objections/{filed['objection_id']}/forward")
+    signer.close()
 
 
 def main(base_url: str) -> int:
