@@ -186,6 +186,10 @@ class RecordNotCorrected(Conflict):
     code = "RECORD_NOT_CORRECTED"
 
 
+class NoticeAlreadyDue(Conflict):
+    code = "NOTICE_ALREADY_DUE"
+
+
 class ObjectionWrongStep(Conflict):
     code = "OBJECTION_WRONG_STEP"
 
@@ -204,6 +208,10 @@ class ChangeNotDue(Conflict):
 
 class ChangeNonceUsed(Conflict):
     code = "CHANGE_NONCE_USED"
+
+
+class TooManyWebhooks(Conflict):
+    code = "TOO_MANY_WEBHOOKS"
 
 
 # -- invalid requests -----------------------------------------------------------------------------------
@@ -259,6 +267,10 @@ class LedgerRejected(InvalidRequest):
     """The contracts refused the transaction for a reason without a code of its own."""
 
     code = "LEDGER_REJECTED"
+
+
+class InvalidWebhookUrl(InvalidRequest):
+    code = "INVALID_WEBHOOK_URL"
 
 
 # -- unavailable ----------------------------------------------------------------------------------------

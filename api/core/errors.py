@@ -74,6 +74,8 @@ REVERTS: dict[str, tuple[type[refused.DomainError], str]] = {
     "CatalogEmergencyOver": (refused.EmergencyOver, "this emergency has ended; declare a new one"),
     "CatalogEmergencyNotOver": (refused.EmergencyNotOver, "this emergency is reviewed after its end"),
     "CatalogEmergencyReviewed": (refused.AlreadyAnswered, "this emergency has been reviewed already"),
+    "CatalogNoticeAlreadyDue": (refused.NoticeAlreadyDue, "the notice delay has run out; a notice once due is not "
+                                                          "hidden again"),
     "CatalogNotSuspended": (refused.NotSuspended, "this department's access to the resource is not suspended"),
     "CatalogUnknownDepartment": (refused.UnknownDepartment, "no department is registered at this address"),
     "ObjectionsSignatureExpired": (refused.DeadlinePassed, "the signing deadline has passed; make a new draft"),

@@ -82,7 +82,10 @@ class EmergencyService:
     def delay_notice(self, principal: Principal, emergency_id: int,
                      body: EmergencyNoticeDelay) -> UnsignedTransaction | EmergencyReceipt:
         _require(principal, Role.EMERGENCY, "an EMERGENCY holder delays the notice to subjects")
-        self._emergency(emergency_id)
+        e = self._emergency(emergency_id)
+        if e.notice_by is not None and e.notice_by <= time.time():
+            raise refused.NoticeAlreadyDue("the notice delay has run out and the subjects have been told; a notice "
+                                           "once due is not hidden again")
         notice_by = int(body.notice_by.timestamp())
         if notice_by <= time.time():
             raise refused.InvalidRequest("notice_by is in the past")

@@ -270,6 +270,8 @@ contract Catalog is ICatalog, ParticipantsGuarded {
         Emergency storage stored = _requireEmergency(emergencyId);
         if (reasonHash == bytes32(0)) revert CatalogMissingReason();
         if (noticeBy <= block.timestamp) revert CatalogInvalidValidity(noticeBy);
+        uint64 current = stored.noticeBy;
+        if (current != 0 && current <= block.timestamp) revert CatalogNoticeAlreadyDue(emergencyId, current);
         stored.noticeBy = noticeBy;
         emit EmergencyNoticeDelayed(emergencyId, msg.sender, reasonHash, noticeBy);
     }

@@ -867,6 +867,21 @@ contract CatalogTest is Fixture {
         vm.stopPrank();
     }
 
+    function test_delayEmergencyNotice_movesTheDateOnlyWhileItIsAhead() public {
+        uint256 id = _declare(24 hours);
+        uint64 first = uint64(block.timestamp + 2 days);
+        vm.startPrank(emergency);
+        catalog.delayEmergencyNotice(id, REASON, first);
+        catalog.delayEmergencyNotice(id, REASON, first + 1 days); // still ahead: replaced
+        assertEq(catalog.emergency(id).noticeBy, first + 1 days);
+
+        vm.warp(first + 1 days);
+        vm.expectRevert(abi.encodeWithSelector(ICatalog.CatalogNoticeAlreadyDue.selector, id, first + 1 days));
+        catalog.delayEmergencyNotice(id, REASON, first + 5 days);
+        vm.stopPrank();
+        assertEq(catalog.emergency(id).noticeBy, first + 1 days);
+    }
+
     function test_reviewEmergency_onceAfterItsEnd() public {
         uint256 id = _declare(24 hours);
         vm.expectRevert(

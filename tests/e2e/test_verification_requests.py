@@ -93,7 +93,7 @@ def test_only_the_receiving_department_may_doubt_a_release(clients):
 def test_regulators_list_everything_overdue_in_one_call(clients):
     regulator = clients("regulator")
     overdue = regulator.get("/v1/overdue")
-    assert set(overdue) == {"sharing_requests", "verification_requests", "emergency_reviews"}
+    assert set(overdue) == {"sharing_requests", "verification_requests", "emergency_reviews", "objections"}
     assert all(v["overdue"] for kind in overdue.values() for v in kind)
     listed = regulator.get("/v1/verification-requests?overdue=true")["verification_requests"]
     assert [v["request_id"] for v in listed] == [v["request_id"] for v in overdue["verification_requests"]]

@@ -192,6 +192,10 @@ interface ICatalog is IParticipantsGuarded {
     /// @notice Emergency `emergencyId` does not exist.
     error CatalogUnknownEmergency(uint256 emergencyId);
 
+    /// @notice The notice delay of emergency `emergencyId` ran out at `noticeBy`: the subjects have been told, and a
+    /// notice once due cannot be hidden again.
+    error CatalogNoticeAlreadyDue(uint256 emergencyId, uint64 noticeBy);
+
     /// @notice Emergency `emergencyId` ended at `until`: it can no longer be extended.
     error CatalogEmergencyOver(uint256 emergencyId, uint64 until);
 
@@ -508,7 +512,8 @@ interface ICatalog is IParticipantsGuarded {
 
     /**
      * @notice Records that the notice to the emergency's subjects is delayed, why and until when.
-     * @dev Only an EMERGENCY holder; reason non-zero; `noticeBy` in the future. A later call replaces the date.
+     * @dev Only an EMERGENCY holder; reason non-zero; `noticeBy` in the future. A later call replaces the date
+     * while the current one has not passed; once it has, the notice is due and stays due.
      * @param emergencyId The emergency.
      * @param reasonHash Hash of the written reason.
      * @param noticeBy The date by which the subjects are told.
