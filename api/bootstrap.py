@@ -29,6 +29,9 @@ from api.services.subjects import SubjectService
 from api.services.objections import ObjectionService
 from api.services.suspensions import SuspensionService
 from api.services.verifications import VerificationService
+from api.services.webhook_delivery import WebhookDispatcher, WebhookWorker
+from api.services.webhook_events import EVENT_SOURCES, WebhookScanner
+from api.services.webhooks import WebhookService
 from api.services.transactions import TransactionRelay
 from ledger.audit.anchoring import Anchorer
 from ledger.audit.integrate import IntegrationLoop, Integrator, log_origin
@@ -64,6 +67,7 @@ class Services:
     suspensions: SuspensionService
     objections: ObjectionService
     verifications: VerificationService
+    webhooks: WebhookService
 
     def __init__(self, settings: Settings):
         # Local secrets first: a refused secret file stops the start before anything is touched.
@@ -141,6 +145,11 @@ class Services:
             sessions=sessions, pepper=pepper)
         self.verifications = VerificationService(chain=chain, indexer=indexer, resources=resources, relay=relay,
                                                  statements=statements, audit=audit_log, sessions=sessions)
+        # Parties' action items, read from the projection tables and delivered on a thread of their own.
+        self.webhooks = WebhookService(sessions=sessions)
+        self._webhooks = WebhookDispatcher(
+            WebhookScanner(sessions=sessions, admin_address=admin_key.address, sources=EVENT_SOURCES),
+            WebhookWorker(sessions=sessions))
 
     def start(self) -> None:
         # Everything built so far (ABIs, the projection, the tree) lives as long as the process:
@@ -154,10 +163,12 @@ class Services:
         self._integration.start()
         self._indexer.start()
         self._anchorer.start()
+        self._webhooks.start()
 
     def stop(self) -> None:
         if self._collector is not None:
             metrics.unregister(self._collector)
+        self._webhooks.stop()
         self._indexer.stop()
         self._audit_log.stop()
         self._integration.stop()  # integrates what the writer committed last

@@ -25,6 +25,7 @@ from api.services.subjects import SubjectService
 from api.services.suspensions import SuspensionService
 from api.services.objections import ObjectionService
 from api.services.verifications import VerificationService
+from api.services.webhooks import WebhookService
 from ledger import domain_errors as refused
 from ledger.domain import Role
 from ledger.settings import Settings
@@ -86,6 +87,10 @@ def get_verification_service(request: Request) -> VerificationService:
     return services_of(request).verifications
 
 
+def get_webhook_service(request: Request) -> WebhookService:
+    return services_of(request).webhooks
+
+
 def get_subject_service(request: Request) -> SubjectService:
     return services_of(request).subjects
 
@@ -103,6 +108,7 @@ SharingServiceDep = Annotated[SharingService, Depends(get_sharing_service)]
 SubjectServiceDep = Annotated[SubjectService, Depends(get_subject_service)]
 SuspensionServiceDep = Annotated[SuspensionService, Depends(get_suspension_service)]
 VerificationServiceDep = Annotated[VerificationService, Depends(get_verification_service)]
+WebhookServiceDep = Annotated[WebhookService, Depends(get_webhook_service)]
 
 
 def current_principal(auth: AuthServiceDep,

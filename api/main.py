@@ -16,7 +16,7 @@ from api.core.errors import error_response, install_error_handlers
 from api.core.ratelimit import RateLimit, RateLimiter, SignInLimits
 from api.core.responses import JsonResponse
 from api.routes import (admin, audit, auth, consents, docs, emergencies, health, notifications, objections, overdue,
-                        records, sharing, subjects, suspensions, tlog, verifications)
+                        records, sharing, subjects, suspensions, tlog, verifications, webhooks)
 from ledger.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     async def lifespan(app: FastAPI):
         running = app.state.services = services or Services(settings)
         running.start()
-        housekeeping = Housekeeping([running.auth.purge_expired, running.consents.purge_expired])
+        housekeeping = Housekeeping([running.auth.purge_expired, running.consents.purge_expired,
+                                     running.webhooks.purge_finished])
         housekeeping.start()
         try:
             yield
@@ -107,7 +108,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     install_error_handlers(app)
     docs.install(app)
     for module in (health, auth, admin, records, consents, sharing, suspensions, verifications, objections,
-                   emergencies, overdue, audit, tlog, subjects, notifications):
+                   emergencies, overdue, audit, tlog, subjects, notifications, webhooks):
         app.include_router(module.router)
     app.state.settings = settings
     app.state.sign_in_limits = SignInLimits(settings)

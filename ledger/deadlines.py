@@ -49,6 +49,14 @@ class Deadline(NamedTuple):
         limit = self.at.timestamp()
         return done_at > limit if done_at is not None else now > limit
 
+    def comes_due(self, now: float) -> bool:
+        """Not passed yet, and due by the end of the next working day (a reminder's window); False while the
+        deadline or the next working day is unknown."""
+        if self.at is None:
+            return False
+        horizon = working_days_after(datetime.fromtimestamp(now, UTC), 1).at
+        return horizon is not None and now <= self.at.timestamp() <= horizon.timestamp()
+
 
 def working_days_after(start: int | datetime, days: int) -> Deadline:
     """The deadline ``days`` working days after ``start`` (unix seconds or an aware datetime)."""

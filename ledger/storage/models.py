@@ -403,3 +403,39 @@ class VerificationJobRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookEndpointRow(Base):
+    """Where a party (a department, or the data authority) wants its action items POSTed. The secret
+    signs each delivery, so it is kept here; the party is shown it once, when it registers."""
+
+    __tablename__ = "webhook_endpoints"
+    webhook_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(42), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookDeliveryRow(Base):
+    """The webhook outbox: one event for one endpoint, delivered at least once. ``event_key`` is the
+    idempotency key (sent as ``Webhook-Id``): unique per endpoint, so two instances scanning at once
+    enqueue it once. ``status``: pending, delivered or failed. Times are unix seconds; a worker that
+    claims a row sets ``leased_until``, and no other worker takes it before then."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("webhook_id", "event_key", name="uq_webhook_deliveries_event"),
+                      Index("ix_webhook_deliveries_due", "status", "next_attempt_at"))
+    delivery_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(42))
+    event_key: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    next_attempt_at: Mapped[int] = mapped_column(BigInteger)
+    leased_until: Mapped[int | None] = mapped_column(BigInteger)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -60,6 +60,11 @@ class FakeConsents:
         return 0
 
 
+class FakeWebhooks:
+    def purge_finished(self) -> int:
+        return 0
+
+
 @dataclass
 class FakeAudit:
     entries_page: list[dict] = field(default_factory=list)
@@ -112,6 +117,7 @@ class FakeServices:
         self.settings = settings
         self.auth = FakeAuth()
         self.consents = FakeConsents()
+        self.webhooks = FakeWebhooks()
         self.audit = FakeAudit()
         self.health = FakeHealth()
         self.started = self.stopped = 0
