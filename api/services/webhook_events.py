@@ -30,9 +30,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.schemas.common import iso
-from ledger.deadlines import SHARING_ANSWER_WORKING_DAYS, Deadline, verification_due, working_days_after
-from ledger.storage.models import (ResourceRow, SharingRequestRow, VerificationRequestRow, WebhookDeliveryRow,
-                                   WebhookEndpointRow)
+from ledger.deadlines import (SHARING_ANSWER_WORKING_DAYS, Deadline, objection_due, verification_due,
+                              working_days_after)
+from ledger.storage.models import (ObjectionRow, ResourceRow, SharingRequestRow, VerificationRequestRow,
+                                   WebhookDeliveryRow, WebhookEndpointRow)
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,32 @@ def _open_verification_requests(scan: Scan, since: float) -> Iterator[tuple[Veri
             yield row, resource
 
 
+def _objection_data(o: ObjectionRow, resource: ResourceRow, due: Deadline) -> dict:
+    return {"objection_id": o.objection_id, "resource_id": resource.resource_id, "objection_kind": o.kind,
+            "status": o.status, "filed_at": iso(o.filed_at), "due": iso(due.at), "due_pending": due.pending,
+            "see": "/v1/objections"}
+
+
+def _open_objections(scan: Scan, since: float) -> Iterator[tuple[ObjectionRow, ResourceRow, str, Deadline]]:
+    """Undecided objections filed since ``since``, each with who acts next and by when: the data authority marks
+    (1 working day) and forwards (2) or decides (5); once forwarded, the provider decides (5 from the forwarding)."""
+    o = ObjectionRow
+    for (row,) in scan.rows(select(o).where(o.status != "DECIDED", o.filed_at >= since)
+                            .order_by(o.objection_id.desc())):
+        resource = scan.resource(row.resource_key)
+        if resource is None:
+            continue
+        clocks = objection_due(row.filed_at, row.forwarded_at)
+        if row.status == "FORWARDED":
+            if row.provider:
+                yield row, resource, row.provider, clocks.decide
+        else:  # the authority's next deadline still ahead: marking, then forwarding, then its own decision
+            steps = (clocks.mark, clocks.forward, clocks.decide) if row.status == "FILED" else (clocks.forward,
+                                                                                                 clocks.decide)
+            yield row, resource, scan.admin, next((d for d in steps if d.at is None or d.at.timestamp() >= scan.now),
+                                                  steps[-1])
+
+
 def sharing_requests_filed(scan: Scan) -> Iterator[ActionItem]:
     """``sharing_request.filed`` for the provider: a request waiting for its answer (10 working days, 第十八条)."""
     for r, resource in _pending_sharing_requests(scan, scan.now - FILED_LOOKBACK_SECONDS):
@@ -135,8 +162,17 @@ def verification_requests_filed(scan: Scan) -> Iterator[ActionItem]:
                           _verification_data(v, resource, due))
 
 
+def objections_to_act_on(scan: Scan) -> Iterator[ActionItem]:
+    """``objection.filed`` for the data authority, which marks it within a working day (第三十四条), and
+    ``objection.forwarded`` for the provider it was forwarded to, which decides within five."""
+    for o, resource, recipient, due in _open_objections(scan, scan.now - FILED_LOOKBACK_SECONDS):
+        event = "objection.forwarded" if o.status == "FORWARDED" else "objection.filed"
+        yield action_item(recipient, event, o.objection_id, _objection_data(o, resource, due))
+
+
 def deadlines_due_soon(scan: Scan) -> Iterator[ActionItem]:
-    """``deadline.due_soon`` for the provider: an answer due by the end of the next working day, on the clocks
+    """``deadline.due_soon`` for whoever acts next (the provider; for an objection not yet forwarded, the data
+    authority): an answer due by the end of the next working day, on the clocks
     ``/v1/overdue`` uses. The key names the deadline, so an extended one is announced again."""
     since = scan.now - DEADLINE_LOOKBACK_SECONDS
     for r, resource in _pending_sharing_requests(scan, since):
@@ -151,10 +187,15 @@ def deadlines_due_soon(scan: Scan) -> Iterator[ActionItem]:
             yield action_item(resource.provider, "deadline.due_soon",
                               f"verification_request:{v.request_id}:{int(due.at.timestamp())}",
                               {"kind": "verification_request", **_verification_data(v, resource, due)})
+    for o, resource, recipient, due in _open_objections(scan, since):
+        if due.comes_due(scan.now):
+            yield action_item(recipient, "deadline.due_soon", f"objection:{o.objection_id}:{int(due.at.timestamp())}",
+                              {"kind": "objection", **_objection_data(o, resource, due)})
 
 
 #: The events every installation sends; bootstrap may pass more.
-EVENT_SOURCES: tuple[EventSource, ...] = (sharing_requests_filed, verification_requests_filed, deadlines_due_soon)
+EVENT_SOURCES: tuple[EventSource, ...] = (sharing_requests_filed, verification_requests_filed, objections_to_act_on,
+                                          deadlines_due_soon)
 
 
 # -- the scanner ------------------------------------------------------------------------------------------

@@ -18,14 +18,14 @@ from api.schemas.webhooks import WebhookCreate
 from api.services import webhook_delivery as delivery
 from api.services.webhook_delivery import WebhookWorker, purge_finished, retry_delay, sign, verify
 from api.services.webhook_events import (ActionItem, WebhookScanner, action_item, deadlines_due_soon, enqueue,
-                                         sharing_requests_filed)
+                                         objections_to_act_on, sharing_requests_filed)
 from api.services.webhooks import MAX_WEBHOOKS_PER_PARTY, WebhookService, checked_url
 from ledger import domain_errors as refused
 from ledger.deadlines import Deadline
 from ledger.domain import Role
 from ledger.storage.database import make_engine, make_sessionmaker, migrate
-from ledger.storage.models import (ResourceRow, SharingRequestRow, VerificationRequestRow, WebhookDeliveryRow,
-                                   WebhookEndpointRow)
+from ledger.storage.models import (ObjectionRow, ResourceRow, SharingRequestRow, VerificationRequestRow,
+                                   WebhookDeliveryRow, WebhookEndpointRow)
 
 pytestmark = pytest.mark.unit
 
@@ -211,6 +211,51 @@ def test_open_verification_requests_are_announced_to_the_provider(sessions):
                              clock=clock)
     assert scanner.run_once() == 1
     assert [r.event_key for r in _deliveries(sessions)] == ["verification_request.filed:4"]
+
+
+def _seed_objection(sessions, objection_id: int, status: str, filed_at: float, **steps) -> None:
+    with sessions.begin() as session:
+        session.add(ObjectionRow(objection_id=objection_id, subject_id="0x" + "5a" * 32, resource_key=RESOURCE_KEY,
+                                 field_mask="1", kind="WRONG", filed_by=OTHER.address, reason_hash="0x" + "00" * 32,
+                                 filed_at=int(filed_at), filed_block=1, tx_hash="0x" + "00" * 32, status=status,
+                                 **steps))
+
+
+def test_objections_go_to_the_authority_until_forwarded_then_to_the_provider(sessions):
+    clock = Clock(TUESDAY_NOON)
+    service = WebhookService(sessions=sessions, clock=clock)
+    service.register(PROVIDER, WebhookCreate(url="https://p.example/h"))
+    service.register(Principal(ADMIN, frozenset({Role.ADMIN})), WebhookCreate(url="https://authority.example/h"))
+    _seed_request(sessions, 1, TUESDAY_NOON, status="APPROVED")  # (for the resource row)
+    _seed_objection(sessions, 1, "FILED", TUESDAY_NOON - 60)
+    _seed_objection(sessions, 2, "MARKED", TUESDAY_NOON - 60, marked_at=int(TUESDAY_NOON))
+    _seed_objection(sessions, 3, "FORWARDED", TUESDAY_NOON - 60, marked_at=int(TUESDAY_NOON),
+                    forwarded_at=int(TUESDAY_NOON), provider=PROVIDER.address)
+    _seed_objection(sessions, 4, "DECIDED", TUESDAY_NOON - 60, decided_at=int(TUESDAY_NOON))
+    scanner = WebhookScanner(sessions=sessions, admin_address=ADMIN, sources=[objections_to_act_on], clock=clock)
+    assert scanner.run_once() == 3
+    with sessions() as session:
+        owners = {w: o for w, o in session.execute(select(WebhookEndpointRow.webhook_id, WebhookEndpointRow.owner))}
+    sent = {(owners[r.webhook_id], r.event_key): r.payload for r in _deliveries(sessions)}
+    assert set(sent) == {(ADMIN, "objection.filed:1"), (ADMIN, "objection.filed:2"),
+                         (PROVIDER.address, "objection.forwarded:3")}
+    # filed on a Tuesday: marked by Wednesday's end (1 working day), forwarded by Thursday's (2)
+    assert sent[ADMIN, "objection.filed:1"]["data"]["due"] == "2025-03-12T15:59:59.999999Z"
+    assert sent[ADMIN, "objection.filed:2"]["data"]["due"] == "2025-03-13T15:59:59.999999Z"
+    assert sent[PROVIDER.address, "objection.forwarded:3"]["data"]["due"] == "2025-03-18T15:59:59.999999Z"
+
+
+def test_an_objection_not_marked_in_time_is_announced_as_due_to_the_authority(sessions):
+    clock = Clock(TUESDAY_NOON)
+    WebhookService(sessions=sessions, clock=clock).register(Principal(ADMIN, frozenset({Role.ADMIN})),
+                                                            WebhookCreate(url="https://authority.example/h"))
+    _seed_request(sessions, 1, TUESDAY_NOON, status="APPROVED")
+    _seed_objection(sessions, 9, "FILED", TUESDAY_NOON - 86400)  # Monday: marking is due by Tuesday's end
+    scanner = WebhookScanner(sessions=sessions, admin_address=ADMIN, sources=[deadlines_due_soon], clock=clock)
+    assert scanner.run_once() == 1
+    [row] = _deliveries(sessions)
+    assert row.event_key == f"deadline.due_soon:objection:9:{int(datetime(2025, 3, 11, 15, 59, 59, tzinfo=UTC).timestamp())}"
+    assert row.payload["data"]["kind"] == "objection"
 
 
 # -- delivery ----------------------------------------------------------------------------------------------
