@@ -15,6 +15,7 @@ from api.bootstrap import Services
 from api.core.errors import error_response, install_error_handlers
 from api.core.ratelimit import RateLimit, RateLimiter, SignInLimits
 from api.core.responses import JsonResponse
+from api import web
 from api.routes import (admin, audit, auth, consents, docs, emergencies, health, notifications, objections, overdue,
                         records, sharing, subjects, suspensions, tlog, verifications, webhooks)
 from ledger.settings import Settings
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     for module in (health, auth, admin, records, consents, sharing, suspensions, verifications, objections,
                    emergencies, overdue, audit, tlog, subjects, notifications, webhooks):
         app.include_router(module.router)
+    web.install(app)
     app.state.settings = settings
     app.state.sign_in_limits = SignInLimits(settings)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)

@@ -124,6 +124,11 @@ class AuditService:
         return _job(row)
 
     # -- the log as tlog-tiles (c2sp.org/tlog-tiles) -------------------------------------------------
+    def public_identity(self) -> dict:
+        """What a client needs to check checkpoints alone: the chain, the log's origin and its note verifier key."""
+        return {"chain_id": self._chain.chain_id, "log_origin": self._log_signer.name,
+                "log_key": self._log_signer.verifier.encode()}
+
     def checkpoint(self) -> str:
         note = self._audit.checkpoint_note()
         if note is None:

@@ -1,0 +1,5 @@
+// The admin pages' messages, in both languages.
+export default {
+  'zh-CN': { admin: {} },
+  en: { admin: {} },
+}

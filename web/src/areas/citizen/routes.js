@@ -1,0 +1,2 @@
+// The citizen pages: paths, the role they need and their nav labels.
+export default []

@@ -1,0 +1,41 @@
+// Pages by path under /app/. Each area lists its routes with the role they need (meta.role; 'SUBJECT' means
+// any signed-in key, since a subject's signer holds no Participants role); a page needing a role the
+// session lacks sends the user to sign in or home.
+import { createRouter, createWebHistory } from 'vue-router'
+import admin from './areas/admin/routes.js'
+import citizen from './areas/citizen/routes.js'
+import department from './areas/department/routes.js'
+import regulator from './areas/regulator/routes.js'
+import { session } from './session.js'
+import Home from './views/Home.vue'
+import SignIn from './views/SignIn.vue'
+
+export const AREAS = [
+  { key: 'citizen', role: 'SUBJECT', routes: citizen },
+  { key: 'department', role: 'DEPARTMENT', routes: department },
+  { key: 'regulator', role: 'REGULATOR', routes: regulator },
+  { key: 'admin', role: 'ADMIN', routes: admin },
+]
+
+export function mayEnter(role) {
+  if (!session.token) return false
+  return !role || role === 'SUBJECT' || session.roles.includes(role)
+}
+
+export const router = createRouter({
+  history: createWebHistory('/app/'),
+  routes: [
+    { path: '/', name: 'home', component: Home },
+    { path: '/sign-in', name: 'sign-in', component: SignIn, meta: { public: true } },
+    ...AREAS.flatMap((area) => area.routes.map((r) => ({ ...r, meta: { role: area.role, area: area.key, ...r.meta } }))),
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+router.beforeEach((to) => {
+  if (to.meta.public) return true
+  if (!session.token) return { name: 'sign-in', query: { next: to.fullPath } }
+  if (!mayEnter(to.meta.role)) return { name: 'home' }
+  return true
+})
