@@ -26,6 +26,8 @@ export const i18n = createI18n({
   messages: Object.fromEntries(LOCALES.map((l) => [l, merged(l)])),
 })
 
+if (typeof document !== 'undefined') document.documentElement.lang = i18n.global.locale.value
+
 export function setLocale(locale) {
   i18n.global.locale.value = locale
   localStorage.setItem(STORED, locale)

@@ -10,7 +10,7 @@ export default {
       hex: '粘贴私钥（仅限开发链）', hexKey: '十六进制私钥', newPassword: '设置本机加密密码',
       unlock: '解锁本机保存的密钥', unlockFor: '本机保存的密钥：{address}', forget: '删除本机密钥',
       wallet: '使用浏览器钱包', submit: '签名登录', opening: '正在解密密钥…', signing: '正在签名登录…',
-      expired: '登录已过期，请重新解锁。', devnetOnly: '仅在开发链上可用',
+      expired: '登录已过期，请重新解锁。', devnetOnly: '仅在开发链上可用', wrongPassword: '密码不正确，无法解密密钥。',
     },
     home: { welcome: '欢迎，{address}', choose: '请选择工作台', noRole: '您的账户没有部门或监管角色；作为数据主体，您可以管理自己的授权。' },
     common: {
@@ -30,7 +30,7 @@ export default {
       hex: 'Paste a private key (devnet only)', hexKey: 'Hex private key', newPassword: 'Password to encrypt it in this browser',
       unlock: 'Unlock the key kept in this browser', unlockFor: 'Key kept in this browser: {address}', forget: 'Forget this key',
       wallet: 'Use a browser wallet', submit: 'Sign in', opening: 'Opening the key…', signing: 'Signing in…',
-      expired: 'Your session expired; unlock again.', devnetOnly: 'Only on the devnet',
+      expired: 'Your session expired; unlock again.', devnetOnly: 'Only on the devnet', wrongPassword: 'Wrong password: the key could not be decrypted.',
     },
     home: { welcome: 'Welcome, {address}', choose: 'Choose a console', noRole: 'Your account has no department or regulator role; as a data subject you manage your own consents.' },
     common: {
