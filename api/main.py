@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -88,8 +89,9 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
-    """The application; ``services`` replaces the real ones (route tests pass fakes)."""
+def create_app(settings: Settings, *, services: Services | None = None, web_root: Path = web.WEB_ROOT) -> FastAPI:
+    """The application; ``services`` replaces the real ones (route tests pass fakes), ``web_root`` the built
+    web pages."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -111,7 +113,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     for module in (health, auth, admin, records, consents, sharing, suspensions, verifications, objections,
                    emergencies, overdue, audit, tlog, subjects, notifications, webhooks):
         app.include_router(module.router)
-    web.install(app)
+    web.install(app, web_root)
     app.state.settings = settings
     app.state.sign_in_limits = SignInLimits(settings)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)

@@ -80,6 +80,9 @@ class FakeAudit:
         self.calls.append(("anchors", {"after": after, "limit": limit}))
         return self.anchors_page
 
+    def public_identity(self) -> dict:
+        return {"chain_id": 16211, "log_origin": "consent-ledger.test/log", "log_key": "consent-ledger.test/log+00000000+AQ=="}
+
     jobs: dict[str, dict] = field(default_factory=dict)
 
     def start_verification(self, *, full: bool = False):
