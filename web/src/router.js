@@ -22,6 +22,16 @@ export function mayEnter(role) {
   return !role || role === 'SUBJECT' || session.roles.includes(role)
 }
 
+/** The tabs of ``area`` the session may open (a route's own meta.role overrides its area's). */
+export function tabsOf(area) {
+  return area.routes.filter((r) => r.meta?.nav && mayEnter(r.meta.role ?? area.role))
+}
+
+/** The areas with at least one tab the session may open. */
+export function openAreas() {
+  return AREAS.filter((a) => tabsOf(a).length)
+}
+
 export const router = createRouter({
   history: createWebHistory('/app/'),
   routes: [
