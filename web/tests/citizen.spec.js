@@ -144,15 +144,21 @@ export default [
     },
   },
   {
-    name: 'the inbox shows accesses by department name, newest first',
+    name: 'in English, the inbox shows accesses by department name, newest first',
     async run(t) {
-      const page = await t.page()
+      const page = await t.page({ locale: 'en' })
       await t.signIn(page, 'citizen-zhang')
       await tab(page, 'citizen-notifications')
       await page.waitForSelector('[data-test=notification]')
       const text = await page.innerText('[data-test=notification][data-kind=ACCESS]')
       t.assert.match(text, /济南/, 'a department by its registered name')
-      await t.screenshot(page, 'citizen.notifications.desktop')
+      t.assert.match(text, /received your|asked for your/)
+      const times = await page.locator('[data-test=notification] time').evaluateAll((els) => els.map((e) => Date.parse(e.getAttribute('datetime'))))
+      t.assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first')
+      await t.screenshot(page, 'citizen.notifications.en.desktop')
+      await tab(page, 'citizen-consents')
+      await page.waitForSelector('[data-test=consent-row]')
+      await t.screenshot(page, 'citizen.consents.en.desktop')
     },
   },
 ]
