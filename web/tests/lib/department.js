@@ -69,11 +69,11 @@ export async function apiToken(base, wallet) {
   return { token, post: (path, body) => post(path, body, token) }
 }
 
-/** The subject's signer grants a consent from node (draft, sign, submit); answers its consent id. */
-export async function grantConsent(t, signerName, { idType = 'resident_id', idNumber, grantee, resource, fields, purpose,
+/** The subject's signers grant a consent from node (draft, each signs, submit); answers its consent id. */
+export async function grantConsent(t, signerNames, { idType = 'resident_id', idNumber, grantee, resource, fields, purpose,
   days = 30, maxUses = 0 }) {
-  const wallet = await Wallet.fromEncryptedJson(t.key(signerName).json, t.ctx.password)
-  const signer = await apiToken(t.ctx.base, wallet)
+  const wallets = await Promise.all([signerNames].flat().map((name) => Wallet.fromEncryptedJson(t.key(name).json, t.ctx.password)))
+  const signer = await apiToken(t.ctx.base, wallets[0])
   const now = new Date()
   const draft = await signer.post('/v1/consents/drafts', {
     id_type: idType, id_number: idNumber, grantee, resources: [{ resource_id: resource, fields }], purpose,
@@ -82,7 +82,24 @@ export async function grantConsent(t, signerName, { idType = 'resident_id', idNu
   const typed = draft.typed_data
   const types = { ...typed.types }
   delete types.EIP712Domain
-  const signature = await wallet.signTypedData(typed.domain, types, typed.message)
-  await signer.post('/v1/consents', { typed_data: typed, signatures: [signature] })
+  const signatures = await Promise.all(wallets.map((w) => w.signTypedData(typed.domain, types, typed.message)))
+  await signer.post('/v1/consents', { typed_data: typed, signatures })
   return draft.consent_id
+}
+
+/** A page that, like t.page, fails the test on page errors and console errors, except the browser's own
+ * note of a 403 the test expects (a policy refusal is a 403, and Chromium logs every failed status). */
+export async function pageExpectingRefusals(t, options = {}) {
+  const context = await t.context(options)
+  const page = await context.newPage()
+  const problems = []
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 403/.test(m.text())) {
+      problems.push(`console error: ${m.text()}`)
+    }
+  })
+  if (options.locale === 'en') await page.addInitScript(() => localStorage.setItem('consent-ledger.locale', 'en'))
+  page.problems = problems
+  return page
 }

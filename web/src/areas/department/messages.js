@@ -219,7 +219,7 @@ const en = {
   records: {
     title: 'Import records', intro: 'Store records for a resource this department provides. The file is read in this browser and each record is stored through the API, sealed field by field on the server.',
     resource: 'Resource this department provides', knownFields: 'Known fields: {fields}', file: 'Records file (CSV or JSON)',
-    format: 'CSV: a header id_type,id_number,<field>,…; JSON: an array or JSON Lines of objects with id_type, id_number and a data object, or with the fields in the object itself. Empty cells keep the stored value.',
+    format: 'CSV: a header id_type,id_number followed by the field names; JSON: an array or JSON Lines of objects with id_type, id_number and a data object, or with the fields in the object itself. Empty cells keep the stored value.',
     unreadable: 'The file cannot be read', parsed: '{file}: {ok} records ready, {bad} with problems.', fields: 'Fields in the file: {fields}',
     start: 'Import {n} records', progress: 'Import progress', summary: '{stored} stored, {failed} failed.',
     stopped: 'Stopped at line {line}: {code} would refuse every remaining record.', errors: 'Rows not imported', line: 'Line', message: 'Message',
