@@ -22,6 +22,18 @@ async function signInAt(t, page, name, path) {
   await page.waitForURL(`**/app${path}`)
 }
 
+/** Picks values in an el-select that allows new ones: typed into its search input, Enter after each. */
+async function typeInto(page, selector, values) {
+  const root = page.locator(selector)
+  const input = (await root.evaluate((e) => e.tagName)) === 'INPUT' ? root : root.locator('input').first()
+  await root.click()
+  for (const value of values) {
+    await input.fill(value)
+    await input.press('Enter')
+  }
+  await page.keyboard.press('Escape')
+}
+
 export default [
   {
     name: 'HRSS queries 张伟 under his consent: the granted fields with a receipt; a field not granted is refused',
@@ -71,6 +83,77 @@ export default [
       t.assert.ok(answer.disputed[0].objection_id >= 1)
       t.assert.match(await page.textContent('[data-test=query-disputed]'), /objection/)
       await t.screenshot(page, 'department.query-disputed.en.phone')
+    },
+  },
+  {
+    name: 'HRSS files a sharing request for the housing fund, signed with its own key; the centre denies it with a reason',
+    async run(t) {
+      const page = await t.page()
+      await t.signIn(page, 'dept-hrss')
+      await page.click('[data-test=nav-department]')
+      await page.click('[data-test=tab-department-sharing]')
+      await page.fill('[data-test=sharing-resource]', 'gjj.housing_fund')
+      await typeInto(page, '[data-test=sharing-fields]', ['name', 'balance'])
+      await page.fill('[data-test=sharing-purpose]', `browser_test_${Date.now()}`)
+      const until = new Date(Date.now() + 40 * 86400e3).toISOString().slice(0, 10)
+      await page.fill('#sharing-until', `${until} 00:00:00`)
+      await page.press('#sharing-until', 'Enter')
+      await page.click('[data-test=sharing-submit]')
+      await page.waitForSelector('[data-test=sharing-filed]', { timeout: 60000 })
+      const id = Number((await page.textContent('[data-test=sharing-filed]')).match(/#(\d+)/)[1])
+      t.assert.match(await page.textContent('[data-test=sharing-mine]'), /gjj\.housing_fund/)
+      await t.screenshot(page, 'department.sharing-filed.zh-CN.desktop')
+
+      const provider = await t.page()
+      await t.signIn(provider, 'dept-housing-fund')
+      await provider.click('[data-test=nav-department]')
+      await provider.click('[data-test=tab-department-sharing]')
+      await provider.click(`[data-test=sharing-deny-${id}]`)
+      await provider.fill('[data-test=sharing-act-reason]', '浏览器测试：用途不明确 (browser test: the purpose is unclear)')
+      await provider.click('[data-test=sharing-act-confirm]')
+      await provider.waitForSelector(`[data-test=sharing-deny-${id}]`, { state: 'detached', timeout: 60000 })
+      t.assert.match(await provider.textContent('[data-test=sharing-to-me]'), /已拒绝/)
+    },
+  },
+  {
+    name: 'HRSS suspends the tax service from its social insurance records with a reason, then lifts it',
+    async run(t) {
+      const page = await t.page()
+      await t.signIn(page, 'dept-hrss')
+      await page.click('[data-test=nav-department]')
+      await page.click('[data-test=tab-department-suspensions]')
+      await page.fill('[data-test=suspension-resource]', 'hrss.social_insurance')
+      await page.fill('[data-test=suspension-department]', t.key('dept-tax').address)
+      await page.fill('[data-test=suspension-reason]', '浏览器测试 (browser test)')
+      const until = new Date(Date.now() + 2 * 86400e3).toISOString().slice(0, 10)
+      await page.fill('#suspension-until', `${until} 00:00:00`)
+      await page.press('#suspension-until', 'Enter')
+      await page.click('[data-test=suspension-submit]')
+      await page.waitForSelector('[data-test=suspension-done]', { timeout: 60000 })
+      const lift = page.locator('[data-test=suspension-lift-hrss\\.social_insurance]')
+      await lift.click()
+      await lift.waitFor({ state: 'detached', timeout: 60000 })
+      t.assert.match(await page.textContent('[data-test=suspensions-setByMe]'), /已解除/)
+    },
+  },
+  {
+    name: 'HRSS imports a CSV of records: stored rows counted, a broken row listed by its line',
+    async run(t) {
+      const page = await t.page()
+      await t.signIn(page, 'dept-hrss')
+      await page.click('[data-test=nav-department]')
+      await page.click('[data-test=tab-department-records]')
+      await page.fill('[data-test=records-resource]', 'hrss.social_insurance')
+      await page.setInputFiles('[data-test=records-file]', {
+        name: 'records.csv', mimeType: 'text/csv',
+        buffer: Buffer.from('id_type,id_number,name,pension_months\nresident_id,440304199003072312,李娜,96\nresident_id,1\n'),
+      })
+      await page.click('[data-test=records-start]')
+      await page.waitForSelector('[data-test=import-result]', { timeout: 60000 })
+      t.assert.equal(await page.getAttribute('[data-test=import-result]', 'data-stored'), '1')
+      t.assert.equal(await page.getAttribute('[data-test=import-result]', 'data-failed'), '1')
+      t.assert.match(await page.textContent('[data-test=import-errors]'), /INVALID_LINE/)
+      await t.screenshot(page, 'department.records-imported.zh-CN.desktop')
     },
   },
   {
