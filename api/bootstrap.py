@@ -19,6 +19,7 @@ from api.services.audit import AuditService
 from api.services.auth import AuthService
 from api.services.catalog import ResourceFields
 from api.services.consents import ConsentService
+from api.services.directory import DirectoryService
 from api.services.emergencies import EmergencyService
 from api.services.health import HealthService
 from api.services.notifications import NotificationService
@@ -147,6 +148,7 @@ class Services:
                                                  statements=statements, audit=audit_log, sessions=sessions)
         # Parties' action items, read from the projection tables and delivered on a thread of their own.
         self.webhooks = WebhookService(sessions=sessions)
+        self.directory = DirectoryService(sessions=sessions)
         self._webhooks = WebhookDispatcher(
             WebhookScanner(sessions=sessions, admin_address=admin_key.address, sources=EVENT_SOURCES),
             WebhookWorker(sessions=sessions))

@@ -16,6 +16,7 @@ from api.services.admin import AdminService
 from api.services.audit import AuditService
 from api.services.auth import SUBJECT_SIGNER, AuthService
 from api.services.consents import ConsentService
+from api.services.directory import DirectoryService
 from api.services.emergencies import EmergencyService
 from api.services.health import HealthService
 from api.services.notifications import NotificationService
@@ -53,6 +54,10 @@ def get_auth_service(request: Request) -> AuthService:
 
 def get_consent_service(request: Request) -> ConsentService:
     return services_of(request).consents
+
+
+def get_directory_service(request: Request) -> DirectoryService:
+    return services_of(request).directory
 
 
 def get_emergency_service(request: Request) -> EmergencyService:
@@ -99,6 +104,7 @@ AdminServiceDep = Annotated[AdminService, Depends(get_admin_service)]
 AuditServiceDep = Annotated[AuditService, Depends(get_audit_service)]
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 ConsentServiceDep = Annotated[ConsentService, Depends(get_consent_service)]
+DirectoryServiceDep = Annotated[DirectoryService, Depends(get_directory_service)]
 EmergencyServiceDep = Annotated[EmergencyService, Depends(get_emergency_service)]
 HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
 NotificationServiceDep = Annotated[NotificationService, Depends(get_notification_service)]

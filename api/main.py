@@ -17,8 +17,8 @@ from api.core.errors import error_response, install_error_handlers
 from api.core.ratelimit import RateLimit, RateLimiter, SignInLimits
 from api.core.responses import JsonResponse
 from api import web
-from api.routes import (admin, audit, auth, consents, docs, emergencies, health, notifications, objections, overdue,
-                        records, sharing, subjects, suspensions, tlog, verifications, webhooks)
+from api.routes import (admin, audit, auth, consents, directory, docs, emergencies, health, notifications,
+                        objections, overdue, records, sharing, subjects, suspensions, tlog, verifications, webhooks)
 from ledger.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def create_app(settings: Settings, *, services: Services | None = None, web_root
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     install_error_handlers(app)
     docs.install(app)
-    for module in (health, auth, admin, records, consents, sharing, suspensions, verifications, objections,
+    for module in (health, auth, admin, directory, records, consents, sharing, suspensions, verifications, objections,
                    emergencies, overdue, audit, tlog, subjects, notifications, webhooks):
         app.include_router(module.router)
     web.install(app, web_root)
