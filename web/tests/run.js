@@ -14,7 +14,7 @@
 //   t.assert                                node:assert/strict
 //   t.measure(name, value)                  a figure for the report
 // A test fails on an exception, and also when any of its pages logged a page error or a console error
-// (a Content-Security-Policy violation is one).
+// (a Content-Security-Policy violation is one; a 4xx reply, which the page shows as a refusal, is not).
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
@@ -45,6 +45,7 @@ const home = resolve(values.home)
 const password = process.env.CONSENT_LEDGER_KEY_PASSWORD || 'consent-ledger-devnet'
 mkdirSync(values.screenshots, { recursive: true })
 
+const EXPECTED_REFUSAL = /^Failed to load resource: the server responded with a status of 4\d\d/
 const hexKeys = new Map()
 function key(name) {
   const keystorePath = join(home, 'keystore', `${name}.json`)
@@ -78,7 +79,10 @@ function makeT(test, problems, opened) {
       const context = options.context ?? await t.context(options)
       const page = await context.newPage()
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
-      page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`) })
+      page.on('console', (m) => {
+        // Chromium logs every 4xx reply as an error; a refusal the page shows is expected, a 5xx never is
+        if (m.type() === 'error' && !EXPECTED_REFUSAL.test(m.text())) problems.push(`console error: ${m.text()}`)
+      })
       if (options.locale === 'en') await page.addInitScript(() => localStorage.setItem('consent-ledger.locale', 'en'))
       return page
     },
