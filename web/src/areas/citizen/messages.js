@@ -31,10 +31,9 @@ export default {
       newConsent: {
         title: '新建授权', subtitle: '选择允许哪个部门、为什么用途、在多长时间内使用您的哪些数据。签名前会用平实的话把要签的内容完整列出来。',
         subject: '授权主体', grantee: '被授权部门', granteePlaceholder: '选择部门或输入部门账户地址',
-        granteeHint: '列表中是曾与您有往来的部门；其他部门请输入其账户地址（0x 开头，40 位十六进制）。',
-        granteeBad: '请选择部门，或输入正确的部门账户地址', resource: '数据资源', resourcePlaceholder: '选择或输入资源编号，如 hrss.social_insurance',
-        resourceBad: '资源编号形如 hrss.social_insurance', fields: '允许使用的字段', fieldsBad: '请至少选择一个字段',
-        addField: '其他字段', addFieldPlaceholder: '字段名，如 pension_months', addFieldButton: '添加字段', fieldBad: '字段名只含小写字母、数字和下划线',
+        granteeBad: '请选择接收数据的部门', resource: '数据资源', resourcePlaceholder: '选择数据资源（可输入名称搜索）',
+        resourceBad: '请选择数据资源', fields: '允许使用的字段', fieldsBad: '请至少选择一个字段',
+        fieldsAfterResource: '先选择数据资源，这里会列出它的字段。',
         purpose: '用途', purposePlaceholder: '如 pension_eligibility', purposeBad: '用途以小写字母开头，只含小写字母、数字、点、下划线和连字符',
         validUntil: '有效期至', validUntilBad: '有效期必须晚于现在', maxUses: '最多使用次数', maxUsesHint: '0 表示不限次数',
         review: '生成待签内容', reviewing: '正在生成…', plainTitle: '您将签署的授权', plain: {
@@ -116,10 +115,9 @@ export default {
       newConsent: {
         title: 'New consent', subtitle: 'Choose which department may use which of your data, for what purpose and for how long. Before you sign, everything you sign is spelt out in plain words.',
         subject: 'Who consents', grantee: 'Department', granteePlaceholder: 'Choose a department or enter its account address',
-        granteeHint: 'The list shows departments you have dealt with; for another, enter its account address (0x and 40 hex digits).',
-        granteeBad: 'Choose a department or enter a valid account address', resource: 'Data resource', resourcePlaceholder: 'Choose or enter a resource id, e.g. hrss.social_insurance',
-        resourceBad: 'A resource id looks like hrss.social_insurance', fields: 'Fields it may use', fieldsBad: 'Choose at least one field',
-        addField: 'Other field', addFieldPlaceholder: 'Field name, e.g. pension_months', addFieldButton: 'Add field', fieldBad: 'Field names have lower-case letters, digits and underscores',
+        granteeBad: 'Choose the department that receives the data', resource: 'Data resource', resourcePlaceholder: 'Choose a data resource (type to search)',
+        resourceBad: 'Choose a data resource', fields: 'Fields it may use', fieldsBad: 'Choose at least one field',
+        fieldsAfterResource: 'Choose a data resource first; its fields are listed here.',
         purpose: 'Purpose', purposePlaceholder: 'e.g. pension_eligibility', purposeBad: 'A purpose starts with a lower-case letter: letters, digits, dots, underscores, hyphens',
         validUntil: 'Valid until', validUntilBad: 'Must be later than now', maxUses: 'At most this many uses', maxUsesHint: '0 means no limit',
         review: 'Prepare what to sign', reviewing: 'Preparing…', plainTitle: 'The consent you will sign', plain: {
