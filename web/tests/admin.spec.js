@@ -12,18 +12,21 @@ const PAGES = [
 
 export default [
   {
-    name: 'the admin sees departments and resources, and a bad address or field list is caught in the form',
+    name: 'the admin sees the registered departments and the catalog, and a bad address or field list is caught in the form',
     async run(t) {
       const page = await t.page()
       await t.signIn(page, 'admin')
       await page.click('[data-test=nav-admin]')
-      await page.waitForSelector('[data-test=departments-unlisted]')
+      await page.waitForSelector('[data-test=departments] >> text=jn.rsj')
       await page.fill('[data-test=department-address]', '0x1234')
       await page.fill('[data-test=department-code]', 'bad code!')
       await page.click('[data-test=department-submit]')
       t.assert.equal(await page.locator('[data-test=department-form] .invalid').count(), 3)
       await page.click('[data-test=tab-admin-resources]')
-      await page.waitForSelector('[data-test=resources-unlisted]')
+      const pension = page.locator('[data-test=resource][data-id="hrss.social_insurance"]')
+      await pension.waitFor()
+      t.assert.match(await pension.innerText(), /pension_months/)
+      t.assert.match(await pension.innerText(), /人力资源和社会保障局/)
       await page.fill('[data-test=resource-id]', 'NoDots')
       await page.fill('[data-test=resource-fields]', 'name, name')
       await page.click('[data-test=resource-submit]')

@@ -16,6 +16,11 @@ function cached(path, key) {
   return cache.get(path)
 }
 
+/** Drops what was fetched, after a registration changed it. */
+export function forgetDirectory() {
+  cache.clear()
+}
+
 /** [{address, code, name, active}] */
 export const departments = () => cached('/v1/departments', 'departments')
 /** [{resource_id, name, fields, provider: {address, code, name} | null, sharing_class, sensitive, active}] */

@@ -1,5 +1,5 @@
-// The departments and resources registered from these pages since sign-in, kept in memory only. The API has
-// no list of departments or resources yet (it answers only the registrations), so the pages show these.
+// The regulators and emergency officers registered from these pages since sign-in, kept in memory only (the
+// directory lists departments and resources; it has no list of regulators or officers).
 import { reactive } from 'vue'
 
-export const registeredHere = reactive({ departments: [], regulators: [], officers: [], resources: [] })
+export const registeredHere = reactive({ regulators: [], officers: [] })

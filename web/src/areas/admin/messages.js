@@ -3,7 +3,6 @@ export default {
   'zh-CN': {
     admin: {
       nav: { departments: '部门与角色', resources: '数据目录', subjects: '主体登记', objections: '异议处理' },
-      listMissing: '服务器暂未提供清单查询，下面只列出本次登录后在此页登记的项目。',
       address: '账户地址', addressInvalid: '请输入 0x 开头的 40 位十六进制地址',
       required: '必填', registered: '已登记（交易 {tx}）', tx: '交易', block: '区块',
       departments: {
@@ -54,7 +53,6 @@ export default {
   en: {
     admin: {
       nav: { departments: 'Departments and roles', resources: 'Catalog', subjects: 'Register subjects', objections: 'Objections' },
-      listMissing: 'The server does not list them yet; below are only those registered on this page since you signed in.',
       address: 'Account address', addressInvalid: 'Enter a 0x address of 40 hex digits',
       required: 'Required', registered: 'Registered (transaction {tx})', tx: 'Transaction', block: 'Block',
       departments: {
