@@ -12,14 +12,9 @@ export async function runQuery(page, { idType = 'resident_id', idNumber, resourc
   await page.waitForSelector('[data-test=query-submit]')
   await page.click(`[data-test=query-id-type] [data-value=${idType}]`)
   await page.fill('[data-test=query-id-number]', idNumber)
-  await page.fill('[data-test=query-resource]', resource)
-  await page.press('[data-test=query-resource]', 'Tab')
+  await page.click('[data-test=query-resource]')
+  await page.click(`.el-select-dropdown__item[data-value="${resource}"]`)
   for (const field of fields) {
-    const box = page.locator(`[data-test=query-fields] [data-field="${field}"]`)
-    if (!(await box.count())) {
-      await page.fill('[data-test=query-field-add]', field)
-      await page.press('[data-test=query-field-add]', 'Enter')
-    }
     const input = page.locator(`[data-test=query-fields] [data-field="${field}"] input`)
     if (!(await input.isChecked())) await page.locator(`[data-test=query-fields] [data-field="${field}"]`).click()
   }
