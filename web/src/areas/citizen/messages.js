@@ -30,7 +30,7 @@ export default {
       },
       newConsent: {
         title: '新建授权', subtitle: '选择允许哪个部门、为什么用途、在多长时间内使用您的哪些数据。签名前会用平实的话把要签的内容完整列出来。',
-        subject: '授权主体', grantee: '被授权部门', granteePlaceholder: '选择部门或输入部门账户地址',
+        subject: '授权主体', grantee: '被授权部门', granteePlaceholder: '选择部门（可输入名称或代码搜索）',
         granteeBad: '请选择接收数据的部门', resource: '数据资源', resourcePlaceholder: '选择数据资源（可输入名称搜索）',
         resourceBad: '请选择数据资源', fields: '允许使用的字段', fieldsBad: '请至少选择一个字段',
         fieldsAfterResource: '先选择数据资源，这里会列出它的字段。',
@@ -114,7 +114,7 @@ export default {
       },
       newConsent: {
         title: 'New consent', subtitle: 'Choose which department may use which of your data, for what purpose and for how long. Before you sign, everything you sign is spelt out in plain words.',
-        subject: 'Who consents', grantee: 'Department', granteePlaceholder: 'Choose a department or enter its account address',
+        subject: 'Who consents', grantee: 'Department', granteePlaceholder: 'Choose a department (type a name or code to search)',
         granteeBad: 'Choose the department that receives the data', resource: 'Data resource', resourcePlaceholder: 'Choose a data resource (type to search)',
         resourceBad: 'Choose a data resource', fields: 'Fields it may use', fieldsBad: 'Choose at least one field',
         fieldsAfterResource: 'Choose a data resource first; its fields are listed here.',
