@@ -1,6 +1,6 @@
-// Pages by path under /app/. Each area lists its routes with the role they need (meta.role; 'SUBJECT' means
-// any signed-in key, since a subject's signer holds no Participants role); a page needing a role the
-// session lacks sends the user to sign in or home.
+// Pages by path under /app/. Each area lists its routes with the role they need (meta.role; 'SUBJECT' means a
+// signed-in key with no institution's role, since a subject's signer holds no Participants role); a page
+// needing a role the session lacks sends the user to sign in or home.
 import { createRouter, createWebHistory } from 'vue-router'
 import admin from './areas/admin/routes.js'
 import citizen from './areas/citizen/routes.js'
@@ -17,9 +17,13 @@ export const AREAS = [
   { key: 'admin', role: 'ADMIN', routes: admin },
 ]
 
+// A key that holds an institution's role signs for that institution, not as a citizen or an enterprise.
+const INSTITUTIONAL = ['ADMIN', 'DEPARTMENT', 'REGULATOR', 'IDENTITY_ATTESTER', 'EMERGENCY']
+
 export function mayEnter(role) {
   if (!session.token) return false
-  return !role || role === 'SUBJECT' || session.roles.includes(role)
+  if (role === 'SUBJECT') return !session.roles.some((r) => INSTITUTIONAL.includes(r))
+  return !role || session.roles.includes(role)
 }
 
 /** The tabs of ``area`` the session may open (a route's own meta.role overrides its area's). */

@@ -2,7 +2,7 @@
 // field outside the consent refused with FIELD_NOT_GRANTED, and every page in both languages at desktop
 // and phone widths (the emergency page as an EMERGENCY holder).
 import { Wallet } from 'ethers'
-import { grantConsent, pageExpectingRefusals, runQuery } from './lib/department.js'
+import { grantConsent, runQuery } from './lib/department.js'
 import { DESKTOP, PHONE } from './lib/browser.js'
 
 export { runQuery }
@@ -42,7 +42,7 @@ export default [
         idNumber: CITIZEN, grantee: t.key('dept-hrss').address, resource: 'hrss.social_insurance',
         fields: ['name', 'pension_months'], purpose: 'pension_eligibility', days: 1,
       })
-      const page = await pageExpectingRefusals(t)
+      const page = await t.page()
       await t.signIn(page, 'dept-hrss')
       const query = { idNumber: CITIZEN, resource: 'hrss.social_insurance', purpose: 'pension_eligibility' }
       const allowed = await runQuery(page, { ...query, fields: ['name', 'pension_months'] })
@@ -61,7 +61,6 @@ export default [
       t.assert.ok(refused.seq > allowed.seq, 'the refusal is audited after the release')
       t.assert.match(await page.textContent('[data-test=query-deny-seq]'), new RegExp(String(refused.seq)))
       await t.screenshot(page, 'department.query-deny.zh-CN.desktop')
-      t.assert.deepEqual(page.problems, [])
     },
   },
   {

@@ -81,20 +81,3 @@ export async function grantConsent(t, signerNames, { idType = 'resident_id', idN
   await signer.post('/v1/consents', { typed_data: typed, signatures })
   return draft.consent_id
 }
-
-/** A page that, like t.page, fails the test on page errors and console errors, except the browser's own
- * note of a 403 the test expects (a policy refusal is a 403, and Chromium logs every failed status). */
-export async function pageExpectingRefusals(t, options = {}) {
-  const context = await t.context(options)
-  const page = await context.newPage()
-  const problems = []
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 403/.test(m.text())) {
-      problems.push(`console error: ${m.text()}`)
-    }
-  })
-  if (options.locale === 'en') await page.addInitScript(() => localStorage.setItem('consent-ledger.locale', 'en'))
-  page.problems = problems
-  return page
-}
