@@ -77,6 +77,8 @@ export default [
       await tab(agent, 'citizen-consents')
       const row = `[data-test=consent-row][data-consent-id="${consentId}"]`
       await agent.waitForSelector(`${row}[data-status=pending_signatures]`)
+      t.assert.match(await agent.innerText('[data-test=subject-threshold]'), /3 名签署人中的 2 名/)
+      t.assert.equal(await agent.textContent('[data-test=subject-kind]'), '法人（企业）')
       await t.screenshot(agent, 'citizen.consents.pending.desktop')
       await agent.click(`${row} [data-test=add-signature]`)
       await agent.waitForSelector(`${row}[data-status=active]`, { timeout: 60000 })
